@@ -1,0 +1,301 @@
+"""The ``creneau`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import structlog
+
+from adapters._text import TEXT, long_date
+from adapters.bootstrap import StoreNotFound, build, open_store
+from adapters.edition_document import document_bytes, load_edition
+from scheduler import (
+    CreneauError,
+    EditionService,
+    EditionState,
+    ImportEdition,
+    InvalidCommand,
+    default_actor,
+)
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+class UsageError(CreneauError):
+    pass
+
+
+def _configure_logging(json_logs: bool, verbose: bool) -> None:
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if json_logs
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.INFO if verbose or json_logs else logging.WARNING
+        ),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def _pick_edition(service: EditionService, wanted: str | None) -> str:
+    editions = service.editions()
+    if wanted is not None:
+        if wanted not in editions:
+            raise UsageError(f'no edition "{wanted}" in this store '
+                             f"(it holds: {', '.join(editions) or 'none'})")
+        return wanted
+    if not editions:
+        raise UsageError("this store holds no edition yet")
+    if len(editions) > 1:
+        raise UsageError(f"this store holds several editions; name one with --edition: "
+                         f"{', '.join(editions)}")
+    return editions[0]
+
+
+def _parse_at(text: str) -> tuple[int | None, dt.datetime | None]:
+    if text.isdigit():
+        return int(text), None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f'--at "{text}" is neither a version number nor an ISO time') from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return None, moment
+
+
+def _load(service: EditionService, args: argparse.Namespace) -> EditionState:
+    edition = _pick_edition(service, args.edition)
+    if args.at is None:
+        return service.load(edition)
+    version, moment = _parse_at(args.at)
+    return service.load(edition, at_version=version, at_time=moment)
+
+
+# -- commands ----------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    document = load_edition(args.file)  # before the store: a bad file must not create one
+    service = build(open_store(args.store, create=True))
+    recorded = service.execute(
+        ImportEdition(snapshot=document.snapshot, source=document.source, sha256=document.sha256),
+        actor=args.actor,
+    )
+    if recorded:
+        print(f'imported "{document.snapshot.id}": {len(recorded)} events, '
+              f"now at version {recorded[-1].version}", file=out)
+    else:
+        print(f'"{document.snapshot.id}" is already as {document.source} says: nothing recorded',
+              file=out)
+    return EXIT_OK
+
+
+def cmd_log(args: argparse.Namespace, out: TextIO) -> int:
+    service = build(open_store(args.store))
+    edition = args.edition if args.edition is None else _pick_edition(service, args.edition)
+    t = TEXT[args.lang]
+    entries = list(service.history(edition, entity=args.entity))
+    if not entries:
+        print(t["no_events"], file=out)
+        return EXIT_OK
+    print(t["log_header"], file=out)
+    for e in entries:
+        r = e.record
+        when = r.metadata.recorded_at[:19].replace("T", " ")
+        print(f"{r.position:>8}  {when}  {r.metadata.actor[:14]:<14}  {r.type:<24}  {e.entity}",
+              file=out)
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
+    service = build(open_store(args.store))
+    state = _load(service, args)
+    print(render_edition(state, args.lang), file=out, end="")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.store)
+    broken = store.verify()
+    if broken is not None:
+        print(f"BROKEN: {broken}", file=out)
+        return EXIT_FAILED
+    streams = store.streams()
+    count = sum(store.stream_version(s) for s in streams)
+    print(f"OK: {count} events in {len(streams)} streams, every hash chain intact", file=out)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    service = build(open_store(args.store))
+    state = _load(service, args)
+    data = document_bytes(state.snapshot())
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        out.write(data.decode())
+    return EXIT_OK
+
+
+# -- rendering ---------------------------------------------------------------------
+
+
+def render_edition(state: EditionState, lang: str) -> str:
+    t = TEXT[lang]
+    snap = state.snapshot()
+    lines = [f"{t['edition']} : {snap.name or snap.id} ({snap.id}) — {t['version']} {state.version}"
+             if lang == "fr" else
+             f"{t['edition']}: {snap.name or snap.id} ({snap.id}) — {t['version']} {state.version}"]
+    colon = " :" if lang == "fr" else ":"
+    lines.append(f"{t['timezone']}{colon} {snap.timezone} · "
+                 f"{t['granularity'].format(n=snap.granularity)}")
+    lines.append(f"{t['days']}{colon}")
+    for d in snap.days:
+        breaks = ", ".join(f"{b.start}–{b.end} {b.label}".rstrip() for b in d.breaks)
+        lines.append(f"  {long_date(d.day, lang)} : {d.open}–{d.close}"
+                     + (f" ; {t['breaks']} : {breaks}" if breaks else ""))
+    if snap.venues:
+        lines.append(f"{t['venues']}{colon} " + ", ".join(v.name or v.id for v in snap.venues))
+    if snap.travel:
+        lines.append(f"{t['travel']}{colon} "
+                     + ", ".join(f"{x.from_} ↔ {x.to} {x.minutes} min" for x in snap.travel))
+    lines.append(f"{t['rooms']} ({len(snap.rooms)}){colon}")
+    for r in snap.rooms:
+        bits = [t["seats"].format(n=r.capacity)]
+        if r.reserve:
+            bits.append(t["reserve"].format(n=r.reserve))
+        if r.concurrent > 1:
+            bits.append(t["concurrent"].format(n=r.concurrent))
+        if r.features:
+            bits.append(", ".join(r.features))
+        lines.append(f"  {r.id:<24} {r.name} — " + " · ".join(bits))
+    counts = {g: 0 for g in ("woman", "man", "nonbinary", "undisclosed")}
+    for p in snap.people:
+        counts[p.gender] += 1
+    lines.append(f"{t['people']} ({len(snap.people)}){colon} {t['gender_counts'].format(**counts)}")
+    for p in snap.people:
+        extra = f" · {t['can_moderate']}" if p.can_moderate else ""
+        org = f", {p.organisation}" if p.organisation else ""
+        lines.append(f"  {p.id:<24} {p.name}{org}{extra}")
+    lines.append(f"{t['sessions']} ({len(snap.sessions)}){colon}")
+    for s in snap.sessions:
+        bits = [s.format, t["minutes"].format(n=s.duration)]
+        if s.occurrences > 1:
+            bits.append(t["occurrences"].format(n=s.occurrences))
+        if s.rotation:
+            bits.append(t["rotation"].format(places=s.rotation.places, every=s.rotation.every))
+        elif s.capacity:
+            bits.append(t["capacity"].format(n=s.capacity))
+        if s.optional:
+            bits.append(t["optional"])
+        if s.fixed:
+            where = " ".join(x for x in (
+                s.fixed.day.isoformat() if s.fixed.day else None, s.fixed.start, s.fixed.room
+            ) if x)
+            bits.append(f"{t['fixed']} {where}")
+        if s.after:
+            bits.append(f"{t['after']} " + ", ".join(a.session for a in s.after))
+        lines.append(f"  {s.id:<24} {s.title} — " + " · ".join(bits))
+    lines.append(f"{t['registrations']}{colon} {len(snap.registrations)}")
+    pol = snap.policies
+    panels = t["forbidden"] if pol.parity.no_all_male_panels else t["allowed"]
+    lines.append(f"{t['policies']}{colon} "
+                 + t["parity"].format(share=pol.parity.women_min_share, panels=panels))
+    return "\n".join(lines) + "\n"
+
+
+# -- parsing -----------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="creneau",
+        description="Créneau: event-sourced programme scheduling for Numérique en Commun[s].",
+    )
+    parser.add_argument("--log-json", action="store_true", help="write logs as JSON lines")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log every command run")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--store", required=True, metavar="PATH",
+                       help="the event store: a SQLite file")
+        return p
+
+    def selection(p: argparse.ArgumentParser, *, at: bool = True) -> None:
+        p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+        if at:
+            p.add_argument("--at", metavar="VERSION|ISO-TIME",
+                           help="as it was after that version, or at that time (UTC unless "
+                                "the time names its offset)")
+
+    p = add("import", "import an edition document (JSON or TOML), creating the store if needed")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--actor", default=None, help="who does this (default: the OS user)")
+    p.set_defaults(run=cmd_import)
+
+    p = add("log", "the audit trail: every event, who recorded it, when, and what it touched")
+    selection(p, at=False)
+    p.add_argument("--entity", metavar="ID", help="only the events that touched this id")
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.set_defaults(run=cmd_log)
+
+    p = add("show", "the edition as it is, or as it was")
+    selection(p)
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.set_defaults(run=cmd_show)
+
+    p = add("verify", "check every stream's hash chain")
+    p.set_defaults(run=cmd_verify)
+
+    p = add("export", "write the edition back as a document")
+    selection(p)
+    p.add_argument("--format", choices=("edition",), default="edition")
+    p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
+    p.set_defaults(run=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = _parser().parse_args(argv)
+    _configure_logging(args.log_json, args.verbose)
+    if getattr(args, "actor", "x") is None:
+        args.actor = default_actor()
+    log = structlog.get_logger()
+    try:
+        code: int = args.run(args, out)
+        return code
+    except InvalidCommand as exc:
+        where = f"{args.file}: " if getattr(args, "file", None) else ""
+        print(f"error: {where}refused, nothing was recorded:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        log.info("command_refused", problems=[str(p) for p in exc.problems])
+        return EXIT_INVALID
+    except (UsageError, StoreNotFound) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except CreneauError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

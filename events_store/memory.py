@@ -1,0 +1,89 @@
+"""An in-memory event store: for tests, and for embedding when nothing must outlive the process."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+
+from events_store._common import catch_up, first_break, is_retry, refuse_repeated_ids, seal
+from scheduler._envelope import GENESIS_HASH, ChainBreak, NewEvent, RecordedEvent
+from scheduler._errors import ConcurrencyError, DuplicateEventError
+
+__all__ = ["MemoryEventStore"]
+
+
+class MemoryEventStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._all: list[RecordedEvent] = []
+        self._streams: dict[str, list[RecordedEvent]] = {}
+        self._ids: dict[uuid.UUID, RecordedEvent] = {}
+
+    def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int
+    ) -> list[RecordedEvent]:
+        refuse_repeated_ids(events)
+        with self._lock:
+            stream = self._streams.get(stream_id, [])
+            stored = [self._ids[e.event_id] for e in events if e.event_id in self._ids]
+            if stored:
+                if is_retry(stream_id, events, stored):
+                    return stored
+                raise DuplicateEventError(str(stored[0].event_id))
+            if len(stream) != expected_version:
+                raise ConcurrencyError(stream_id, expected_version, len(stream))
+            if not events:
+                return []
+            prev = stream[-1].hash if stream else GENESIS_HASH
+            sealed = seal(stream_id, events, expected_version, prev, len(self._all) + 1)
+            self._streams.setdefault(stream_id, []).extend(sealed)
+            self._all.extend(sealed)
+            self._ids.update((e.event_id, e) for e in sealed)
+            return sealed
+
+    def stream_version(self, stream_id: str) -> int:
+        with self._lock:
+            return len(self._streams.get(stream_id, ()))
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]:
+        with self._lock:
+            chunk = self._streams.get(stream_id, [])[max(from_version, 1) - 1 :]
+        return iter(chunk)
+
+    def read_all(self, after_position: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
+        with self._lock:
+            end = None if limit is None else after_position + limit
+            chunk = self._all[after_position:end]
+        return iter(chunk)
+
+    def streams(self) -> list[str]:
+        with self._lock:
+            return list(self._streams)
+
+    def subscribe(
+        self,
+        after_position: int = 0,
+        *,
+        stop: threading.Event | None = None,
+        poll_interval: float = 0.05,
+        idle_timeout: float | None = None,
+    ) -> Iterator[RecordedEvent]:
+        return catch_up(self.read_all, after_position, stop, poll_interval, idle_timeout)
+
+    def verify(self) -> ChainBreak | None:
+        return first_break(self.streams(), self.read_stream)
+
+    def close(self) -> None:
+        pass
+
+    def _tamper(self, position: int, payload: bytes) -> None:
+        """Overwrite a stored payload, as an attacker would: for tests of verification."""
+        import msgspec
+
+        with self._lock:
+            old = self._all[position - 1]
+            new = msgspec.structs.replace(old, payload=payload)
+            self._all[position - 1] = new
+            stream = self._streams[old.stream_id]
+            stream[old.version - 1] = new

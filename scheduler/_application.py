@@ -1,0 +1,179 @@
+"""The application service: load an edition from its stream, run a command, append.
+
+A request flows one way: command → ``decide`` on the folded stream → events appended
+with the expected version. A concurrent writer makes the append fail with
+``ConcurrencyError``; the service then reloads and decides again, since a command
+states an intent, not a diff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import uuid
+from collections.abc import Callable, Iterator
+
+import attrs
+import structlog
+
+from scheduler._commands import Command, DefineEdition, ImportEdition, decide
+from scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time
+from scheduler._errors import ConcurrencyError, UnknownEdition
+from scheduler._events import CURRENT_SCHEMA, Event, decode_event, encode_event, entity_of, event_type
+from scheduler._state import EditionState, replay
+from scheduler.ports import EventStore
+
+__all__ = ["STREAM_PREFIX", "AuditEntry", "EditionService", "default_actor", "stream_id_of"]
+
+STREAM_PREFIX = "edition-"
+log = structlog.get_logger()
+
+
+def stream_id_of(edition_id: str) -> str:
+    return STREAM_PREFIX + edition_id
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@attrs.frozen
+class AuditEntry:
+    """One line of the audit trail."""
+
+    record: RecordedEvent
+    event: Event
+    entity: str
+
+    @property
+    def edition_id(self) -> str:
+        return self.record.stream_id.removeprefix(STREAM_PREFIX)
+
+
+class EditionService:
+    """Runs commands on the editions of one event store."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        clock: Callable[[], dt.datetime] = _utc_now,
+        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    ) -> None:
+        self.store = store
+        self._clock = clock
+        self._new_id = new_id
+        self._cache: dict[str, EditionState] = {}
+
+    # -- reading -------------------------------------------------------------------
+
+    def editions(self) -> list[str]:
+        return [
+            s.removeprefix(STREAM_PREFIX)
+            for s in self.store.streams()
+            if s.startswith(STREAM_PREFIX)
+        ]
+
+    def load(
+        self,
+        edition_id: str,
+        *,
+        at_version: int | None = None,
+        at_time: dt.datetime | None = None,
+    ) -> EditionState:
+        """The edition now, or as it was after ``at_version`` or at ``at_time`` (UTC)."""
+        stream = stream_id_of(edition_id)
+        if at_version is not None or at_time is not None:
+            until = format_time(at_time) if at_time is not None else None
+            records = self.store.read_stream(stream)
+            chosen = (
+                r for r in records
+                if (at_version is None or r.version <= at_version)
+                and (until is None or r.metadata.recorded_at <= until)
+            )
+            return replay(decode_event(r.type, r.schema_version, r.payload) for r in chosen)
+        cached = self._cache.get(edition_id, EditionState())
+        newer = self.store.read_stream(stream, cached.version + 1)
+        state = replay((decode_event(r.type, r.schema_version, r.payload) for r in newer), cached)
+        self._cache[edition_id] = state
+        return state
+
+    def history(
+        self, edition_id: str | None = None, *, entity: str | None = None
+    ) -> Iterator[AuditEntry]:
+        """The audit trail in global order, for one edition or all, optionally for the
+        entity whose id (``s-12``) or ``kind:id`` (``session:s-12``) is given."""
+        records = (
+            self.store.read_stream(stream_id_of(edition_id))
+            if edition_id is not None
+            else self.store.read_all()
+        )
+        for r in records:
+            if not r.stream_id.startswith(STREAM_PREFIX):
+                continue
+            event = decode_event(r.type, r.schema_version, r.payload)
+            touched = entity_of(event)
+            if entity is not None and entity not in (touched, touched.partition(":")[2]):
+                continue
+            yield AuditEntry(record=r, event=event, entity=touched)
+
+    # -- writing -------------------------------------------------------------------
+
+    def execute(
+        self,
+        command: Command,
+        *,
+        edition_id: str | None = None,
+        actor: str | None = None,
+        causation_id: str | None = None,
+        attempts: int = 3,
+    ) -> list[RecordedEvent]:
+        """Decide and append; returns the recorded events (none when nothing changes)."""
+        if edition_id is None:
+            if isinstance(command, ImportEdition):
+                edition_id = command.snapshot.id
+            elif isinstance(command, DefineEdition):
+                edition_id = command.info.id
+            else:
+                raise TypeError("edition_id is required for this command")
+        correlation = str(self._new_id())
+        who = actor or default_actor()
+        for attempt in range(1, attempts + 1):
+            state = self.load(edition_id)
+            if not state.exists and not isinstance(command, ImportEdition | DefineEdition):
+                raise UnknownEdition(edition_id)
+            events = decide(state, command)
+            if not events:
+                return []
+            now = format_time(self._clock())
+            meta = Metadata(
+                actor=who, recorded_at=now, correlation_id=correlation, causation_id=causation_id
+            )
+            batch = [
+                NewEvent(
+                    event_id=self._new_id(), type=event_type(e),
+                    schema_version=CURRENT_SCHEMA[event_type(e)], payload=encode_event(e),
+                    metadata=meta,
+                )
+                for e in events
+            ]
+            try:
+                recorded = self.store.append(stream_id_of(edition_id), batch, state.version)
+            except ConcurrencyError:
+                if attempt == attempts:
+                    raise
+                log.info("append_conflict_retrying", edition=edition_id, attempt=attempt)
+                continue
+            log.info(
+                "command_executed", edition=edition_id, command=type(command).__name__,
+                events=len(recorded), version=recorded[-1].version, actor=who,
+            )
+            return recorded
+        raise AssertionError("unreachable")

@@ -1,0 +1,333 @@
+"""Commands a committee sends, and ``decide``: a command against the state gives events.
+
+``decide`` never writes: it returns the events that carry the change out, after
+checking that the edition they lead to keeps every rule (``validate_snapshot``), so
+a refused command leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+import msgspec
+
+from scheduler._errors import InvalidCommand, Problem
+from scheduler._events import (
+    DocumentImported,
+    EditionDefined,
+    Event,
+    PersonAdded,
+    PersonAvailabilitySet,
+    PersonRemoved,
+    PersonUpdated,
+    PoliciesChanged,
+    RegistrationRecorded,
+    RegistrationRemoved,
+    RoomAdded,
+    RoomRemoved,
+    RoomUpdated,
+    SessionAdded,
+    SessionPinned,
+    SessionRemoved,
+    SessionUnpinned,
+    SessionUpdated,
+)
+from scheduler._state import EditionState, replay
+from scheduler._validation import validate_snapshot
+from scheduler._values import (
+    EditionInfo,
+    EditionSnapshot,
+    Fixed,
+    Person,
+    Policies,
+    Registration,
+    Room,
+    Session,
+    Window,
+)
+
+__all__ = [
+    "AddPerson",
+    "AddRoom",
+    "AddSession",
+    "ChangePolicies",
+    "Command",
+    "DefineEdition",
+    "ImportEdition",
+    "PinSession",
+    "RecordRegistration",
+    "RemovePerson",
+    "RemoveRegistration",
+    "RemoveRoom",
+    "RemoveSession",
+    "SetAvailability",
+    "UnpinSession",
+    "UpdatePerson",
+    "UpdateRoom",
+    "UpdateSession",
+    "decide",
+]
+
+
+class _Command(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="command"
+):
+    pass
+
+
+class DefineEdition(_Command, kw_only=True, tag="define_edition"):
+    info: EditionInfo
+
+
+class AddRoom(_Command, kw_only=True, tag="add_room"):
+    room: Room
+
+
+class UpdateRoom(_Command, kw_only=True, tag="update_room"):
+    room: Room
+
+
+class RemoveRoom(_Command, kw_only=True, tag="remove_room"):
+    room_id: str
+
+
+class AddPerson(_Command, kw_only=True, tag="add_person"):
+    person: Person
+
+
+class UpdatePerson(_Command, kw_only=True, tag="update_person"):
+    person: Person
+
+
+class RemovePerson(_Command, kw_only=True, tag="remove_person"):
+    person_id: str
+
+
+class SetAvailability(_Command, kw_only=True, tag="set_availability"):
+    person_id: str
+    available: tuple[Window, ...] | None = None
+    unavailable: tuple[Window, ...] = ()
+    preferred: tuple[Window, ...] = ()
+
+
+class AddSession(_Command, kw_only=True, tag="add_session"):
+    session: Session
+
+
+class UpdateSession(_Command, kw_only=True, tag="update_session"):
+    session: Session
+
+
+class RemoveSession(_Command, kw_only=True, tag="remove_session"):
+    session_id: str
+
+
+class PinSession(_Command, kw_only=True, tag="pin_session"):
+    session_id: str
+    fixed: Fixed
+
+
+class UnpinSession(_Command, kw_only=True, tag="unpin_session"):
+    session_id: str
+
+
+class ChangePolicies(_Command, kw_only=True, tag="change_policies"):
+    policies: Policies
+
+
+class RecordRegistration(_Command, kw_only=True, tag="record_registration"):
+    registration: Registration
+
+
+class RemoveRegistration(_Command, kw_only=True, tag="remove_registration"):
+    attendee: str
+
+
+class ImportEdition(_Command, kw_only=True, tag="import_edition"):
+    """Make the edition what a whole document says: only the differences become events."""
+
+    snapshot: EditionSnapshot
+    source: str = ""
+    sha256: str = ""
+
+
+Command = (
+    DefineEdition | AddRoom | UpdateRoom | RemoveRoom | AddPerson | UpdatePerson | RemovePerson
+    | SetAvailability | AddSession | UpdateSession | RemoveSession | PinSession | UnpinSession
+    | ChangePolicies | RecordRegistration | RemoveRegistration | ImportEdition
+)
+
+
+def _refuse(path: str, message: str) -> InvalidCommand:
+    return InvalidCommand([Problem(path, message)])
+
+
+T = TypeVar("T")
+
+
+def _require(entities: Mapping[str, T], ident: str, kind: str, path: str) -> T:
+    if ident not in entities:
+        raise _refuse(path, f'unknown {kind} "{ident}"')
+    return entities[ident]
+
+
+def _absent(entities: Mapping[str, object], ident: str, kind: str, path: str) -> None:
+    if ident in entities:
+        raise _refuse(path, f'{kind} "{ident}" exists already')
+
+
+def _session_change(old: Session, new: Session) -> list[Event]:
+    if old == new:
+        return []
+    if msgspec.structs.replace(old, fixed=new.fixed) == new:
+        if new.fixed is None:
+            return [SessionUnpinned(session_id=new.id)]
+        return [SessionPinned(session_id=new.id, fixed=new.fixed)]
+    return [SessionUpdated(session=new)]
+
+
+def _person_change(old: Person, new: Person) -> list[Event]:
+    if old == new:
+        return []
+    same_but_times = msgspec.structs.replace(
+        old, available=new.available, unavailable=new.unavailable, preferred=new.preferred
+    )
+    if same_but_times == new:
+        return [PersonAvailabilitySet(
+            person_id=new.id, available=new.available, unavailable=new.unavailable,
+            preferred=new.preferred,
+        )]
+    return [PersonUpdated(person=new)]
+
+
+E = TypeVar("E")
+
+
+def _sync(
+    current: Mapping[str, E],
+    wanted: Sequence[E],
+    key: Callable[[E], str],
+    added: Callable[[E], Event],
+    changed: Callable[[E, E], list[Event]],
+    removed: Callable[[str], Event],
+) -> tuple[list[Event], list[Event]]:
+    """(removals, additions and changes) that turn ``current`` into ``wanted``."""
+    wanted_ids = {key(w) for w in wanted}
+    removals = [removed(k) for k in current if k not in wanted_ids]
+    rest: list[Event] = []
+    for w in wanted:
+        old = current.get(key(w))
+        rest += [added(w)] if old is None else changed(old, w)
+    return removals, rest
+
+
+def _import(state: EditionState, cmd: ImportEdition) -> list[Event]:
+    snap = cmd.snapshot
+    snap = msgspec.structs.replace(
+        snap, sessions=tuple(s.resolved(snap.audiences) for s in snap.sessions)
+    )
+    problems = validate_snapshot(snap)
+    if problems:
+        raise InvalidCommand(problems)
+    events: list[Event] = []
+    if state.info != snap.info:
+        events.append(EditionDefined(info=snap.info))
+    s_rm, s_rest = _sync(
+        state.sessions, snap.sessions, lambda s: s.id, lambda s: SessionAdded(session=s),
+        _session_change, lambda k: SessionRemoved(session_id=k),
+    )
+    p_rm, p_rest = _sync(
+        state.people, snap.people, lambda p: p.id, lambda p: PersonAdded(person=p),
+        _person_change, lambda k: PersonRemoved(person_id=k),
+    )
+    r_rm, r_rest = _sync(
+        state.rooms, snap.rooms, lambda r: r.id, lambda r: RoomAdded(room=r),
+        lambda o, n: [] if o == n else [RoomUpdated(room=n)], lambda k: RoomRemoved(room_id=k),
+    )
+    g_rm, g_rest = _sync(
+        state.registrations, snap.registrations, lambda g: g.attendee,
+        lambda g: RegistrationRecorded(registration=g),
+        lambda o, n: [] if o == n else [RegistrationRecorded(registration=n)],
+        lambda k: RegistrationRemoved(attendee=k),
+    )
+    # Removals first, dependents before what they depend on; then additions the other way.
+    events += g_rm + s_rm + p_rm + r_rm + r_rest + p_rest + s_rest + g_rest
+    if state.policies != snap.policies:
+        events.append(PoliciesChanged(policies=snap.policies))
+    if events or not state.exists:
+        events.append(DocumentImported(source=cmd.source, sha256=cmd.sha256, changes=len(events)))
+    return events
+
+
+def _events_for(state: EditionState, cmd: Command) -> list[Event]:
+    audiences = state.info.audiences if state.info else ()
+    match cmd:
+        case DefineEdition(info=info):
+            if state.info is not None and state.info.id != info.id:
+                raise _refuse("info.id", f'this stream holds edition "{state.info.id}"')
+            return [] if info == state.info else [EditionDefined(info=info)]
+        case AddRoom(room=r):
+            _absent(state.rooms, r.id, "room", "room.id")
+            return [RoomAdded(room=r)]
+        case UpdateRoom(room=r):
+            old_room = _require(state.rooms, r.id, "room", "room.id")
+            return [] if old_room == r else [RoomUpdated(room=r)]
+        case RemoveRoom(room_id=rid):
+            _require(state.rooms, rid, "room", "room_id")
+            return [RoomRemoved(room_id=rid)]
+        case AddPerson(person=p):
+            _absent(state.people, p.id, "person", "person.id")
+            return [PersonAdded(person=p)]
+        case UpdatePerson(person=p):
+            return _person_change(_require(state.people, p.id, "person", "person.id"), p)
+        case RemovePerson(person_id=pid):
+            _require(state.people, pid, "person", "person_id")
+            return [PersonRemoved(person_id=pid)]
+        case SetAvailability(person_id=pid):
+            old_person = _require(state.people, pid, "person", "person_id")
+            new_person = msgspec.structs.replace(
+                old_person, available=cmd.available, unavailable=cmd.unavailable,
+                preferred=cmd.preferred,
+            )
+            return _person_change(old_person, new_person)
+        case AddSession(session=s):
+            _absent(state.sessions, s.id, "session", "session.id")
+            return [SessionAdded(session=s.resolved(audiences))]
+        case UpdateSession(session=s):
+            old_session = _require(state.sessions, s.id, "session", "session.id")
+            return _session_change(old_session, s.resolved(audiences))
+        case RemoveSession(session_id=sid):
+            _require(state.sessions, sid, "session", "session_id")
+            return [SessionRemoved(session_id=sid)]
+        case PinSession(session_id=sid, fixed=fixed):
+            old_session = _require(state.sessions, sid, "session", "session_id")
+            return _session_change(old_session, msgspec.structs.replace(old_session, fixed=fixed))
+        case UnpinSession(session_id=sid):
+            old_session = _require(state.sessions, sid, "session", "session_id")
+            return _session_change(old_session, msgspec.structs.replace(old_session, fixed=None))
+        case ChangePolicies(policies=pol):
+            return [] if pol == state.policies else [PoliciesChanged(policies=pol)]
+        case RecordRegistration(registration=reg):
+            if state.registrations.get(reg.attendee) == reg:
+                return []
+            return [RegistrationRecorded(registration=reg)]
+        case RemoveRegistration(attendee=a):
+            _require(state.registrations, a, "attendee", "attendee")
+            return [RegistrationRemoved(attendee=a)]
+        case ImportEdition():
+            return _import(state, cmd)
+    raise AssertionError(f"unhandled command {cmd!r}")
+
+
+def decide(state: EditionState, cmd: Command) -> list[Event]:
+    """The events that carry ``cmd`` out on ``state``; raises ``InvalidCommand`` instead
+    when the command, or the edition it would lead to, breaks a rule."""
+    if state.info is None and not isinstance(cmd, DefineEdition | ImportEdition):
+        raise _refuse("", "the edition does not exist yet: import a document or define it first")
+    events = _events_for(state, cmd)
+    if events and not isinstance(cmd, ImportEdition):
+        problems = validate_snapshot(replay(events, state).snapshot())
+        if problems:
+            raise InvalidCommand(problems)
+    return events

@@ -1,0 +1,132 @@
+"""The storage-neutral envelope of an event, its hash chain, and chain verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterable
+
+import msgspec
+
+__all__ = [
+    "GENESIS_HASH",
+    "ChainBreak",
+    "Metadata",
+    "NewEvent",
+    "RecordedEvent",
+    "chain_hash",
+    "format_time",
+    "verify_chain",
+]
+
+GENESIS_HASH = "0" * 64
+_header = msgspec.json.Encoder()
+
+
+def format_time(moment: dt.datetime) -> str:
+    """The one textual form of a UTC instant that goes into hashes and storage."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Metadata(msgspec.Struct, frozen=True, kw_only=True):
+    actor: str
+    recorded_at: str  # format_time() of a UTC instant: the hashed text, kept as written
+    correlation_id: str
+    causation_id: str | None = None
+
+    @property
+    def time(self) -> dt.datetime:
+        return dt.datetime.strptime(self.recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=dt.UTC
+        )
+
+
+class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An event about to be appended: the store gives it a version, a position and hashes."""
+
+    event_id: uuid.UUID
+    type: str
+    schema_version: int
+    payload: bytes
+    metadata: Metadata
+
+
+class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    event_id: uuid.UUID
+    stream_id: str
+    version: int
+    position: int
+    type: str
+    schema_version: int
+    payload: bytes
+    metadata: Metadata
+    prev_hash: str
+    hash: str
+
+
+def chain_hash(
+    prev_hash: str,
+    event_id: uuid.UUID,
+    stream_id: str,
+    version: int,
+    type: str,
+    schema_version: int,
+    payload: bytes,
+    metadata: Metadata,
+) -> str:
+    """SHA-256 over the canonical bytes of an event, chained to its predecessor's hash.
+
+    The global position is left out on purpose: it is the store's bookkeeping, not
+    part of what happened, and a server store may only learn it at commit.
+    """
+    header = _header.encode(
+        (
+            prev_hash, str(event_id), stream_id, version, type, schema_version,
+            metadata.actor, metadata.recorded_at, metadata.correlation_id,
+            metadata.causation_id,
+        )
+    )
+    return hashlib.sha256(header + b"\n" + payload).hexdigest()
+
+
+class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
+    """The first event of a stream whose chain does not hold, and why."""
+
+    stream_id: str
+    version: int
+    position: int
+    event_id: uuid.UUID
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f'stream "{self.stream_id}" version {self.version} (position {self.position}, '
+            f"event {self.event_id}): {self.reason}"
+        )
+
+
+def verify_chain(events: Iterable[RecordedEvent]) -> ChainBreak | None:
+    """Check one stream's events, in version order; return the first break, if any."""
+    expected_prev = GENESIS_HASH
+    expected_version = 1
+    for e in events:
+        def broken(reason: str, e: RecordedEvent = e) -> ChainBreak:
+            return ChainBreak(
+                stream_id=e.stream_id, version=e.version, position=e.position,
+                event_id=e.event_id, reason=reason,
+            )
+
+        if e.version != expected_version:
+            return broken(f"version {expected_version} was expected: the stream has a gap")
+        if e.prev_hash != expected_prev:
+            return broken("its previous-hash does not match the hash of the event before it")
+        actual = chain_hash(
+            e.prev_hash, e.event_id, e.stream_id, e.version, e.type, e.schema_version,
+            e.payload, e.metadata,
+        )
+        if actual != e.hash:
+            return broken("its content does not match its hash: it was altered after being recorded")
+        expected_prev = e.hash
+        expected_version += 1
+    return None

@@ -1,0 +1,64 @@
+"""The ports the core drives: what an event store must offer.
+
+Backends live in ``events_store/``; the core only knows this protocol.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Protocol, runtime_checkable
+
+from scheduler._envelope import ChainBreak, NewEvent, RecordedEvent
+
+__all__ = ["EventStore"]
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """An append-only log of events grouped in streams, each stream a hash chain."""
+
+    def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int
+    ) -> list[RecordedEvent]:
+        """Append ``events`` atomically after version ``expected_version`` of the stream.
+
+        Raises ``ConcurrencyError`` (and writes nothing) when the stream is no longer at
+        ``expected_version``. Appending again a batch already stored, same event ids in
+        the same places, returns the stored events and stores nothing twice.
+        """
+        ...
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's last version; 0 for a stream that has no event."""
+        ...
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]:
+        """The stream's events from ``from_version`` on, in version order."""
+        ...
+
+    def read_all(self, after_position: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
+        """Every stream's events with a global position above ``after_position``."""
+        ...
+
+    def streams(self) -> list[str]:
+        """The ids of the streams that have at least one event, in order of creation."""
+        ...
+
+    def subscribe(
+        self,
+        after_position: int = 0,
+        *,
+        stop: threading.Event | None = None,
+        poll_interval: float = 0.05,
+        idle_timeout: float | None = None,
+    ) -> Iterator[RecordedEvent]:
+        """A catch-up subscription: every stored event after ``after_position``, then new
+        ones as they are appended, until ``stop`` is set or nothing came for ``idle_timeout``."""
+        ...
+
+    def verify(self) -> ChainBreak | None:
+        """Check every stream's hash chain; the first break by global position, or None."""
+        ...
+
+    def close(self) -> None: ...
