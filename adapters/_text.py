@@ -20,7 +20,7 @@ TEXT: dict[str, dict[str, str]] = {
         "concurrent": "{n} sessions à la fois",
         "people": "Intervenantes et intervenants",
         "gender_counts": "{woman} femmes, {man} hommes, {nonbinary} non binaires, "
-                         "{undisclosed} non renseignés",
+        "{undisclosed} non renseignés",
         "can_moderate": "peut animer",
         "sessions": "Sessions",
         "minutes": "{n} min",
@@ -36,7 +36,7 @@ TEXT: dict[str, dict[str, str]] = {
         "forbidden": "interdits",
         "allowed": "autorisés",
         "none": "aucun",
-        "log_header": "position  date (UTC)            acteur          événement                 entité",
+        "log_columns": "position|date (UTC)|acteur|événement|entité",
         "no_events": "Aucun événement.",
     },
     "en": {
@@ -54,7 +54,7 @@ TEXT: dict[str, dict[str, str]] = {
         "concurrent": "{n} sessions at once",
         "people": "Speakers and facilitators",
         "gender_counts": "{woman} women, {man} men, {nonbinary} non-binary, "
-                         "{undisclosed} undisclosed",
+        "{undisclosed} undisclosed",
         "can_moderate": "can moderate",
         "sessions": "Sessions",
         "minutes": "{n} min",
@@ -70,7 +70,7 @@ TEXT: dict[str, dict[str, str]] = {
         "forbidden": "forbidden",
         "allowed": "allowed",
         "none": "none",
-        "log_header": "position  time (UTC)            actor           event                     entity",
+        "log_columns": "position|time (UTC)|actor|event|entity",
         "no_events": "No events.",
     },
 }
@@ -80,10 +80,34 @@ _WEEKDAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 _MONTHS = {
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 

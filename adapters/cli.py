@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -35,7 +37,8 @@ class UsageError(CreneauError):
 
 def _configure_logging(json_logs: bool, verbose: bool) -> None:
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json_logs
+        structlog.processors.JSONRenderer()
+        if json_logs
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     structlog.configure(
@@ -56,14 +59,16 @@ def _pick_edition(service: EditionService, wanted: str | None) -> str:
     editions = service.editions()
     if wanted is not None:
         if wanted not in editions:
-            raise UsageError(f'no edition "{wanted}" in this store '
-                             f"(it holds: {', '.join(editions) or 'none'})")
+            raise UsageError(
+                f'no edition "{wanted}" in this store (it holds: {", ".join(editions) or "none"})'
+            )
         return wanted
     if not editions:
         raise UsageError("this store holds no edition yet")
     if len(editions) > 1:
-        raise UsageError(f"this store holds several editions; name one with --edition: "
-                         f"{', '.join(editions)}")
+        raise UsageError(
+            f"this store holds several editions; name one with --edition: {', '.join(editions)}"
+        )
     return editions[0]
 
 
@@ -90,61 +95,81 @@ def _load(service: EditionService, args: argparse.Namespace) -> EditionState:
 # -- commands ----------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _service(args: argparse.Namespace, *, create: bool = False) -> Iterator[EditionService]:
+    store = open_store(args.store, create=create)
+    try:
+        yield build(store)
+    finally:
+        store.close()
+
+
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     document = load_edition(args.file)  # before the store: a bad file must not create one
-    service = build(open_store(args.store, create=True))
-    recorded = service.execute(
-        ImportEdition(snapshot=document.snapshot, source=document.source, sha256=document.sha256),
-        actor=args.actor,
+    command = ImportEdition(
+        snapshot=document.snapshot, source=document.source, sha256=document.sha256
     )
+    with _service(args, create=True) as service:
+        recorded = service.execute(command, actor=args.actor)
     if recorded:
-        print(f'imported "{document.snapshot.id}": {len(recorded)} events, '
-              f"now at version {recorded[-1].version}", file=out)
+        print(
+            f'imported "{document.snapshot.id}": {len(recorded)} events, '
+            f"now at version {recorded[-1].version}",
+            file=out,
+        )
     else:
-        print(f'"{document.snapshot.id}" is already as {document.source} says: nothing recorded',
-              file=out)
+        print(
+            f'"{document.snapshot.id}" is already as {document.source} says: nothing recorded',
+            file=out,
+        )
     return EXIT_OK
 
 
 def cmd_log(args: argparse.Namespace, out: TextIO) -> int:
-    service = build(open_store(args.store))
-    edition = args.edition if args.edition is None else _pick_edition(service, args.edition)
+    with _service(args) as service:
+        edition = args.edition if args.edition is None else _pick_edition(service, args.edition)
+        entries = list(service.history(edition, entity=args.entity))
     t = TEXT[args.lang]
-    entries = list(service.history(edition, entity=args.entity))
     if not entries:
         print(t["no_events"], file=out)
         return EXIT_OK
-    print(t["log_header"], file=out)
+    print(_log_line(*t["log_columns"].split("|")), file=out)
     for e in entries:
         r = e.record
         when = r.metadata.recorded_at[:19].replace("T", " ")
-        print(f"{r.position:>8}  {when}  {r.metadata.actor[:14]:<14}  {r.type:<24}  {e.entity}",
-              file=out)
+        print(_log_line(str(r.position), when, r.metadata.actor, r.type, e.entity), file=out)
     return EXIT_OK
 
 
+def _log_line(position: str, when: str, actor: str, kind: str, entity: str) -> str:
+    return f"{position:>8}  {when:<19}  {actor[:14]:<14}  {kind:<24}  {entity}"
+
+
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
-    service = build(open_store(args.store))
-    state = _load(service, args)
+    with _service(args) as service:
+        state = _load(service, args)
     print(render_edition(state, args.lang), file=out, end="")
     return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     store = open_store(args.store)
-    broken = store.verify()
+    try:
+        broken = store.verify()
+        streams = store.streams()
+        count = sum(store.stream_version(s) for s in streams)
+    finally:
+        store.close()
     if broken is not None:
         print(f"BROKEN: {broken}", file=out)
         return EXIT_FAILED
-    streams = store.streams()
-    count = sum(store.stream_version(s) for s in streams)
     print(f"OK: {count} events in {len(streams)} streams, every hash chain intact", file=out)
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
-    service = build(open_store(args.store))
-    state = _load(service, args)
+    with _service(args) as service:
+        state = _load(service, args)
     data = document_bytes(state.snapshot())
     if args.output:
         Path(args.output).write_bytes(data)
@@ -159,22 +184,29 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
 def render_edition(state: EditionState, lang: str) -> str:
     t = TEXT[lang]
     snap = state.snapshot()
-    lines = [f"{t['edition']} : {snap.name or snap.id} ({snap.id}) — {t['version']} {state.version}"
-             if lang == "fr" else
-             f"{t['edition']}: {snap.name or snap.id} ({snap.id}) — {t['version']} {state.version}"]
+    lines = [
+        f"{t['edition']} : {snap.name or snap.id} ({snap.id}) — {t['version']} {state.version}"
+        if lang == "fr"
+        else f"{t['edition']}: {snap.name or snap.id} ({snap.id}) — {t['version']} {state.version}"
+    ]
     colon = " :" if lang == "fr" else ":"
-    lines.append(f"{t['timezone']}{colon} {snap.timezone} · "
-                 f"{t['granularity'].format(n=snap.granularity)}")
+    lines.append(
+        f"{t['timezone']}{colon} {snap.timezone} · {t['granularity'].format(n=snap.granularity)}"
+    )
     lines.append(f"{t['days']}{colon}")
     for d in snap.days:
         breaks = ", ".join(f"{b.start}–{b.end} {b.label}".rstrip() for b in d.breaks)
-        lines.append(f"  {long_date(d.day, lang)} : {d.open}–{d.close}"
-                     + (f" ; {t['breaks']} : {breaks}" if breaks else ""))
+        lines.append(
+            f"  {long_date(d.day, lang)} : {d.open}–{d.close}"
+            + (f" ; {t['breaks']} : {breaks}" if breaks else "")
+        )
     if snap.venues:
         lines.append(f"{t['venues']}{colon} " + ", ".join(v.name or v.id for v in snap.venues))
     if snap.travel:
-        lines.append(f"{t['travel']}{colon} "
-                     + ", ".join(f"{x.from_} ↔ {x.to} {x.minutes} min" for x in snap.travel))
+        lines.append(
+            f"{t['travel']}{colon} "
+            + ", ".join(f"{x.from_} ↔ {x.to} {x.minutes} min" for x in snap.travel)
+        )
     lines.append(f"{t['rooms']} ({len(snap.rooms)}){colon}")
     for r in snap.rooms:
         bits = [t["seats"].format(n=r.capacity)]
@@ -205,9 +237,15 @@ def render_edition(state: EditionState, lang: str) -> str:
         if s.optional:
             bits.append(t["optional"])
         if s.fixed:
-            where = " ".join(x for x in (
-                s.fixed.day.isoformat() if s.fixed.day else None, s.fixed.start, s.fixed.room
-            ) if x)
+            where = " ".join(
+                x
+                for x in (
+                    s.fixed.day.isoformat() if s.fixed.day else None,
+                    s.fixed.start,
+                    s.fixed.room,
+                )
+                if x
+            )
             bits.append(f"{t['fixed']} {where}")
         if s.after:
             bits.append(f"{t['after']} " + ", ".join(a.session for a in s.after))
@@ -215,8 +253,10 @@ def render_edition(state: EditionState, lang: str) -> str:
     lines.append(f"{t['registrations']}{colon} {len(snap.registrations)}")
     pol = snap.policies
     panels = t["forbidden"] if pol.parity.no_all_male_panels else t["allowed"]
-    lines.append(f"{t['policies']}{colon} "
-                 + t["parity"].format(share=pol.parity.women_min_share, panels=panels))
+    lines.append(
+        f"{t['policies']}{colon} "
+        + t["parity"].format(share=pol.parity.women_min_share, panels=panels)
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -234,16 +274,20 @@ def _parser() -> argparse.ArgumentParser:
 
     def add(name: str, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("--store", required=True, metavar="PATH",
-                       help="the event store: a SQLite file")
+        p.add_argument(
+            "--store", required=True, metavar="PATH", help="the event store: a SQLite file"
+        )
         return p
 
     def selection(p: argparse.ArgumentParser, *, at: bool = True) -> None:
         p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
         if at:
-            p.add_argument("--at", metavar="VERSION|ISO-TIME",
-                           help="as it was after that version, or at that time (UTC unless "
-                                "the time names its offset)")
+            p.add_argument(
+                "--at",
+                metavar="VERSION|ISO-TIME",
+                help="as it was after that version, or at that time (UTC unless "
+                "the time names its offset)",
+            )
 
     p = add("import", "import an edition document (JSON or TOML), creating the store if needed")
     p.add_argument("file", metavar="FILE")
@@ -295,6 +339,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except CreneauError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader (`| head`) went away: stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ __all__ = [
 EDITION_FORMAT = "creneau/edition@1"
 
 
-class EditionDocument(EditionSnapshot, kw_only=True, forbid_unknown_fields=True):
+class EditionDocument(EditionSnapshot, frozen=True, kw_only=True, forbid_unknown_fields=True):
     format: str
 
 
@@ -47,8 +47,9 @@ def _problem_of(error: msgspec.ValidationError) -> Problem:
     assert m is not None
     message, path = m["msg"], (m["path"] or "").removeprefix(".")
     message = re.sub(r"Object contains unknown field `([^`]*)`", r'unknown field "\1"', message)
-    message = re.sub(r"Object missing required field `([^`]*)`", r'missing required field "\1"',
-                     message)
+    message = re.sub(
+        r"Object missing required field `([^`]*)`", r'missing required field "\1"', message
+    )
     message = message.replace("Invalid RFC3339 encoded date", "not a date written YYYY-MM-DD")
     message = re.sub(r"Expected `([^`]*)`, got `([^`]*)`", r"expected \1, got \2", message)
     return Problem(path, message)
@@ -75,8 +76,13 @@ def parse_edition(data: bytes, *, kind: str) -> EditionSnapshot:
         raise InvalidCommand([Problem("", f"not valid JSON: {exc}")]) from exc
     if doc.format != EDITION_FORMAT:
         raise InvalidCommand(
-            [Problem("format", f'"{doc.format}" is not a format this Créneau reads '
-                     f'(expected "{EDITION_FORMAT}")')]
+            [
+                Problem(
+                    "format",
+                    f'"{doc.format}" is not a format this Créneau reads '
+                    f'(expected "{EDITION_FORMAT}")',
+                )
+            ]
         )
     fields = {f: getattr(doc, f) for f in EditionSnapshot.__struct_fields__}
     return EditionSnapshot(**fields)
@@ -103,7 +109,7 @@ def load_edition(path: str | Path) -> LoadedDocument:
 def _drop_none(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_drop_none(v) for v in value]
     return value
 

@@ -31,14 +31,27 @@ def seal(
     for offset, e in enumerate(events):
         version = expected_version + 1 + offset
         digest = chain_hash(
-            prev_hash, e.event_id, stream_id, version, e.type, e.schema_version, e.payload,
+            prev_hash,
+            e.event_id,
+            stream_id,
+            version,
+            e.type,
+            e.schema_version,
+            e.payload,
             e.metadata,
         )
         sealed.append(
             RecordedEvent(
-                event_id=e.event_id, stream_id=stream_id, version=version,
-                position=first_position + offset, type=e.type, schema_version=e.schema_version,
-                payload=e.payload, metadata=e.metadata, prev_hash=prev_hash, hash=digest,
+                event_id=e.event_id,
+                stream_id=stream_id,
+                version=version,
+                position=first_position + offset,
+                type=e.type,
+                schema_version=e.schema_version,
+                payload=e.payload,
+                metadata=e.metadata,
+                prev_hash=prev_hash,
+                hash=digest,
             )
         )
         prev_hash = digest

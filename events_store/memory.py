@@ -51,7 +51,9 @@ class MemoryEventStore:
             chunk = self._streams.get(stream_id, [])[max(from_version, 1) - 1 :]
         return iter(chunk)
 
-    def read_all(self, after_position: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None
+    ) -> Iterator[RecordedEvent]:
         with self._lock:
             end = None if limit is None else after_position + limit
             chunk = self._all[after_position:end]

@@ -50,20 +50,36 @@ INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 def row_of(e: RecordedEvent) -> tuple[Any, ...]:
     m = e.metadata
     return (
-        e.position, str(e.event_id), e.stream_id, e.version, e.type, e.schema_version,
-        e.payload, m.actor, m.recorded_at, m.correlation_id, m.causation_id, e.prev_hash,
+        e.position,
+        str(e.event_id),
+        e.stream_id,
+        e.version,
+        e.type,
+        e.schema_version,
+        e.payload,
+        m.actor,
+        m.recorded_at,
+        m.correlation_id,
+        m.causation_id,
+        e.prev_hash,
         e.hash,
     )
 
 
 def _event_of(row: tuple[Any, ...]) -> RecordedEvent:
     return RecordedEvent(
-        position=row[0], event_id=uuid.UUID(row[1]), stream_id=row[2], version=row[3],
-        type=row[4], schema_version=row[5], payload=bytes(row[6]),
+        position=row[0],
+        event_id=uuid.UUID(row[1]),
+        stream_id=row[2],
+        version=row[3],
+        type=row[4],
+        schema_version=row[5],
+        payload=bytes(row[6]),
         metadata=Metadata(
             actor=row[7], recorded_at=row[8], correlation_id=row[9], causation_id=row[10]
         ),
-        prev_hash=row[11], hash=row[12],
+        prev_hash=row[11],
+        hash=row[12],
     )
 
 
@@ -175,7 +191,9 @@ class SQLiteEventStore:
                 return
             version = chunk[-1].version + 1
 
-    def read_all(self, after_position: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None
+    ) -> Iterator[RecordedEvent]:
         return iter(
             self._query(
                 f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
@@ -210,4 +228,6 @@ class SQLiteEventStore:
     def _tamper(self, position: int, payload: bytes) -> None:
         """Overwrite a stored payload, as an attacker would: for tests of verification."""
         with self._lock:
-            self._db.execute("UPDATE events SET payload = ? WHERE position = ?", (payload, position))
+            self._db.execute(
+                "UPDATE events SET payload = ? WHERE position = ?", (payload, position)
+            )

@@ -14,12 +14,20 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import attrs
+import msgspec
 import structlog
 
 from scheduler._commands import Command, DefineEdition, ImportEdition, decide
 from scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time
-from scheduler._errors import ConcurrencyError, UnknownEdition
-from scheduler._events import CURRENT_SCHEMA, Event, decode_event, encode_event, entity_of, event_type
+from scheduler._errors import ConcurrencyError, StoreError, UnknownEdition
+from scheduler._events import (
+    CURRENT_SCHEMA,
+    Event,
+    decode_event,
+    encode_event,
+    entity_of,
+    event_type,
+)
 from scheduler._state import EditionState, replay
 from scheduler.ports import EventStore
 
@@ -38,6 +46,16 @@ def default_actor() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _decode(record: RecordedEvent) -> Event:
+    try:
+        return decode_event(record.type, record.schema_version, record.payload)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+        raise StoreError(
+            f'event {record.event_id} (stream "{record.stream_id}", version {record.version}) '
+            f"cannot be read: {exc}. Run `creneau verify` to check the store."
+        ) from exc
 
 
 def _utc_now() -> dt.datetime:
@@ -94,14 +112,15 @@ class EditionService:
             until = format_time(at_time) if at_time is not None else None
             records = self.store.read_stream(stream)
             chosen = (
-                r for r in records
+                r
+                for r in records
                 if (at_version is None or r.version <= at_version)
                 and (until is None or r.metadata.recorded_at <= until)
             )
-            return replay(decode_event(r.type, r.schema_version, r.payload) for r in chosen)
+            return replay(_decode(r) for r in chosen)
         cached = self._cache.get(edition_id, EditionState())
         newer = self.store.read_stream(stream, cached.version + 1)
-        state = replay((decode_event(r.type, r.schema_version, r.payload) for r in newer), cached)
+        state = replay((_decode(r) for r in newer), cached)
         self._cache[edition_id] = state
         return state
 
@@ -118,7 +137,7 @@ class EditionService:
         for r in records:
             if not r.stream_id.startswith(STREAM_PREFIX):
                 continue
-            event = decode_event(r.type, r.schema_version, r.payload)
+            event = _decode(r)
             touched = entity_of(event)
             if entity is not None and entity not in (touched, touched.partition(":")[2]):
                 continue
@@ -158,8 +177,10 @@ class EditionService:
             )
             batch = [
                 NewEvent(
-                    event_id=self._new_id(), type=event_type(e),
-                    schema_version=CURRENT_SCHEMA[event_type(e)], payload=encode_event(e),
+                    event_id=self._new_id(),
+                    type=event_type(e),
+                    schema_version=CURRENT_SCHEMA[event_type(e)],
+                    payload=encode_event(e),
                     metadata=meta,
                 )
                 for e in events
@@ -172,8 +193,12 @@ class EditionService:
                 log.info("append_conflict_retrying", edition=edition_id, attempt=attempt)
                 continue
             log.info(
-                "command_executed", edition=edition_id, command=type(command).__name__,
-                events=len(recorded), version=recorded[-1].version, actor=who,
+                "command_executed",
+                edition=edition_id,
+                command=type(command).__name__,
+                events=len(recorded),
+                version=recorded[-1].version,
+                actor=who,
             )
             return recorded
         raise AssertionError("unreachable")

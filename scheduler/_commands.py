@@ -76,75 +76,75 @@ class _Command(
     pass
 
 
-class DefineEdition(_Command, kw_only=True, tag="define_edition"):
+class DefineEdition(_Command, frozen=True, kw_only=True, tag="define_edition"):
     info: EditionInfo
 
 
-class AddRoom(_Command, kw_only=True, tag="add_room"):
+class AddRoom(_Command, frozen=True, kw_only=True, tag="add_room"):
     room: Room
 
 
-class UpdateRoom(_Command, kw_only=True, tag="update_room"):
+class UpdateRoom(_Command, frozen=True, kw_only=True, tag="update_room"):
     room: Room
 
 
-class RemoveRoom(_Command, kw_only=True, tag="remove_room"):
+class RemoveRoom(_Command, frozen=True, kw_only=True, tag="remove_room"):
     room_id: str
 
 
-class AddPerson(_Command, kw_only=True, tag="add_person"):
+class AddPerson(_Command, frozen=True, kw_only=True, tag="add_person"):
     person: Person
 
 
-class UpdatePerson(_Command, kw_only=True, tag="update_person"):
+class UpdatePerson(_Command, frozen=True, kw_only=True, tag="update_person"):
     person: Person
 
 
-class RemovePerson(_Command, kw_only=True, tag="remove_person"):
+class RemovePerson(_Command, frozen=True, kw_only=True, tag="remove_person"):
     person_id: str
 
 
-class SetAvailability(_Command, kw_only=True, tag="set_availability"):
+class SetAvailability(_Command, frozen=True, kw_only=True, tag="set_availability"):
     person_id: str
     available: tuple[Window, ...] | None = None
     unavailable: tuple[Window, ...] = ()
     preferred: tuple[Window, ...] = ()
 
 
-class AddSession(_Command, kw_only=True, tag="add_session"):
+class AddSession(_Command, frozen=True, kw_only=True, tag="add_session"):
     session: Session
 
 
-class UpdateSession(_Command, kw_only=True, tag="update_session"):
+class UpdateSession(_Command, frozen=True, kw_only=True, tag="update_session"):
     session: Session
 
 
-class RemoveSession(_Command, kw_only=True, tag="remove_session"):
+class RemoveSession(_Command, frozen=True, kw_only=True, tag="remove_session"):
     session_id: str
 
 
-class PinSession(_Command, kw_only=True, tag="pin_session"):
+class PinSession(_Command, frozen=True, kw_only=True, tag="pin_session"):
     session_id: str
     fixed: Fixed
 
 
-class UnpinSession(_Command, kw_only=True, tag="unpin_session"):
+class UnpinSession(_Command, frozen=True, kw_only=True, tag="unpin_session"):
     session_id: str
 
 
-class ChangePolicies(_Command, kw_only=True, tag="change_policies"):
+class ChangePolicies(_Command, frozen=True, kw_only=True, tag="change_policies"):
     policies: Policies
 
 
-class RecordRegistration(_Command, kw_only=True, tag="record_registration"):
+class RecordRegistration(_Command, frozen=True, kw_only=True, tag="record_registration"):
     registration: Registration
 
 
-class RemoveRegistration(_Command, kw_only=True, tag="remove_registration"):
+class RemoveRegistration(_Command, frozen=True, kw_only=True, tag="remove_registration"):
     attendee: str
 
 
-class ImportEdition(_Command, kw_only=True, tag="import_edition"):
+class ImportEdition(_Command, frozen=True, kw_only=True, tag="import_edition"):
     """Make the edition what a whole document says: only the differences become events."""
 
     snapshot: EditionSnapshot
@@ -153,9 +153,23 @@ class ImportEdition(_Command, kw_only=True, tag="import_edition"):
 
 
 Command = (
-    DefineEdition | AddRoom | UpdateRoom | RemoveRoom | AddPerson | UpdatePerson | RemovePerson
-    | SetAvailability | AddSession | UpdateSession | RemoveSession | PinSession | UnpinSession
-    | ChangePolicies | RecordRegistration | RemoveRegistration | ImportEdition
+    DefineEdition
+    | AddRoom
+    | UpdateRoom
+    | RemoveRoom
+    | AddPerson
+    | UpdatePerson
+    | RemovePerson
+    | SetAvailability
+    | AddSession
+    | UpdateSession
+    | RemoveSession
+    | PinSession
+    | UnpinSession
+    | ChangePolicies
+    | RecordRegistration
+    | RemoveRegistration
+    | ImportEdition
 )
 
 
@@ -194,10 +208,14 @@ def _person_change(old: Person, new: Person) -> list[Event]:
         old, available=new.available, unavailable=new.unavailable, preferred=new.preferred
     )
     if same_but_times == new:
-        return [PersonAvailabilitySet(
-            person_id=new.id, available=new.available, unavailable=new.unavailable,
-            preferred=new.preferred,
-        )]
+        return [
+            PersonAvailabilitySet(
+                person_id=new.id,
+                available=new.available,
+                unavailable=new.unavailable,
+                preferred=new.preferred,
+            )
+        ]
     return [PersonUpdated(person=new)]
 
 
@@ -234,19 +252,33 @@ def _import(state: EditionState, cmd: ImportEdition) -> list[Event]:
     if state.info != snap.info:
         events.append(EditionDefined(info=snap.info))
     s_rm, s_rest = _sync(
-        state.sessions, snap.sessions, lambda s: s.id, lambda s: SessionAdded(session=s),
-        _session_change, lambda k: SessionRemoved(session_id=k),
+        state.sessions,
+        snap.sessions,
+        lambda s: s.id,
+        lambda s: SessionAdded(session=s),
+        _session_change,
+        lambda k: SessionRemoved(session_id=k),
     )
     p_rm, p_rest = _sync(
-        state.people, snap.people, lambda p: p.id, lambda p: PersonAdded(person=p),
-        _person_change, lambda k: PersonRemoved(person_id=k),
+        state.people,
+        snap.people,
+        lambda p: p.id,
+        lambda p: PersonAdded(person=p),
+        _person_change,
+        lambda k: PersonRemoved(person_id=k),
     )
     r_rm, r_rest = _sync(
-        state.rooms, snap.rooms, lambda r: r.id, lambda r: RoomAdded(room=r),
-        lambda o, n: [] if o == n else [RoomUpdated(room=n)], lambda k: RoomRemoved(room_id=k),
+        state.rooms,
+        snap.rooms,
+        lambda r: r.id,
+        lambda r: RoomAdded(room=r),
+        lambda o, n: [] if o == n else [RoomUpdated(room=n)],
+        lambda k: RoomRemoved(room_id=k),
     )
     g_rm, g_rest = _sync(
-        state.registrations, snap.registrations, lambda g: g.attendee,
+        state.registrations,
+        snap.registrations,
+        lambda g: g.attendee,
         lambda g: RegistrationRecorded(registration=g),
         lambda o, n: [] if o == n else [RegistrationRecorded(registration=n)],
         lambda k: RegistrationRemoved(attendee=k),
@@ -287,7 +319,9 @@ def _events_for(state: EditionState, cmd: Command) -> list[Event]:
         case SetAvailability(person_id=pid):
             old_person = _require(state.people, pid, "person", "person_id")
             new_person = msgspec.structs.replace(
-                old_person, available=cmd.available, unavailable=cmd.unavailable,
+                old_person,
+                available=cmd.available,
+                unavailable=cmd.unavailable,
                 preferred=cmd.preferred,
             )
             return _person_change(old_person, new_person)

@@ -82,8 +82,15 @@ def chain_hash(
     """
     header = _header.encode(
         (
-            prev_hash, str(event_id), stream_id, version, type, schema_version,
-            metadata.actor, metadata.recorded_at, metadata.correlation_id,
+            prev_hash,
+            str(event_id),
+            stream_id,
+            version,
+            type,
+            schema_version,
+            metadata.actor,
+            metadata.recorded_at,
+            metadata.correlation_id,
             metadata.causation_id,
         )
     )
@@ -111,10 +118,14 @@ def verify_chain(events: Iterable[RecordedEvent]) -> ChainBreak | None:
     expected_prev = GENESIS_HASH
     expected_version = 1
     for e in events:
+
         def broken(reason: str, e: RecordedEvent = e) -> ChainBreak:
             return ChainBreak(
-                stream_id=e.stream_id, version=e.version, position=e.position,
-                event_id=e.event_id, reason=reason,
+                stream_id=e.stream_id,
+                version=e.version,
+                position=e.position,
+                event_id=e.event_id,
+                reason=reason,
             )
 
         if e.version != expected_version:
@@ -122,11 +133,19 @@ def verify_chain(events: Iterable[RecordedEvent]) -> ChainBreak | None:
         if e.prev_hash != expected_prev:
             return broken("its previous-hash does not match the hash of the event before it")
         actual = chain_hash(
-            e.prev_hash, e.event_id, e.stream_id, e.version, e.type, e.schema_version,
-            e.payload, e.metadata,
+            e.prev_hash,
+            e.event_id,
+            e.stream_id,
+            e.version,
+            e.type,
+            e.schema_version,
+            e.payload,
+            e.metadata,
         )
         if actual != e.hash:
-            return broken("its content does not match its hash: it was altered after being recorded")
+            return broken(
+                "its content does not match its hash: it was altered after being recorded"
+            )
         expected_prev = e.hash
         expected_version += 1
     return None

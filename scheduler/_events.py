@@ -13,7 +13,16 @@ from typing import Any
 
 import msgspec
 
-from scheduler._values import EditionInfo, Fixed, Person, Policies, Registration, Room, Session, Window
+from scheduler._values import (
+    EditionInfo,
+    Fixed,
+    Person,
+    Policies,
+    Registration,
+    Room,
+    Session,
+    Window,
+)
 
 __all__ = [
     "CURRENT_SCHEMA",
@@ -47,77 +56,77 @@ class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     pass
 
 
-class EditionDefined(_Event, kw_only=True, tag="edition.defined"):
+class EditionDefined(_Event, frozen=True, kw_only=True, tag="edition.defined"):
     """The edition's calendar, vocabulary and venues, set at creation or changed since."""
 
     info: EditionInfo
 
 
-class RoomAdded(_Event, kw_only=True, tag="room.added"):
+class RoomAdded(_Event, frozen=True, kw_only=True, tag="room.added"):
     room: Room
 
 
-class RoomUpdated(_Event, kw_only=True, tag="room.updated"):
+class RoomUpdated(_Event, frozen=True, kw_only=True, tag="room.updated"):
     room: Room
 
 
-class RoomRemoved(_Event, kw_only=True, tag="room.removed"):
+class RoomRemoved(_Event, frozen=True, kw_only=True, tag="room.removed"):
     room_id: str
 
 
-class PersonAdded(_Event, kw_only=True, tag="person.added"):
+class PersonAdded(_Event, frozen=True, kw_only=True, tag="person.added"):
     person: Person
 
 
-class PersonUpdated(_Event, kw_only=True, tag="person.updated"):
+class PersonUpdated(_Event, frozen=True, kw_only=True, tag="person.updated"):
     person: Person
 
 
-class PersonRemoved(_Event, kw_only=True, tag="person.removed"):
+class PersonRemoved(_Event, frozen=True, kw_only=True, tag="person.removed"):
     person_id: str
 
 
-class PersonAvailabilitySet(_Event, kw_only=True, tag="person.availability_set"):
+class PersonAvailabilitySet(_Event, frozen=True, kw_only=True, tag="person.availability_set"):
     person_id: str
     available: tuple[Window, ...] | None = None
     unavailable: tuple[Window, ...] = ()
     preferred: tuple[Window, ...] = ()
 
 
-class SessionAdded(_Event, kw_only=True, tag="session.added"):
+class SessionAdded(_Event, frozen=True, kw_only=True, tag="session.added"):
     session: Session
 
 
-class SessionUpdated(_Event, kw_only=True, tag="session.updated"):
+class SessionUpdated(_Event, frozen=True, kw_only=True, tag="session.updated"):
     session: Session
 
 
-class SessionRemoved(_Event, kw_only=True, tag="session.removed"):
+class SessionRemoved(_Event, frozen=True, kw_only=True, tag="session.removed"):
     session_id: str
 
 
-class SessionPinned(_Event, kw_only=True, tag="session.pinned"):
+class SessionPinned(_Event, frozen=True, kw_only=True, tag="session.pinned"):
     session_id: str
     fixed: Fixed
 
 
-class SessionUnpinned(_Event, kw_only=True, tag="session.unpinned"):
+class SessionUnpinned(_Event, frozen=True, kw_only=True, tag="session.unpinned"):
     session_id: str
 
 
-class RegistrationRecorded(_Event, kw_only=True, tag="registration.recorded"):
+class RegistrationRecorded(_Event, frozen=True, kw_only=True, tag="registration.recorded"):
     registration: Registration
 
 
-class RegistrationRemoved(_Event, kw_only=True, tag="registration.removed"):
+class RegistrationRemoved(_Event, frozen=True, kw_only=True, tag="registration.removed"):
     attendee: str
 
 
-class PoliciesChanged(_Event, kw_only=True, tag="policies.changed"):
+class PoliciesChanged(_Event, frozen=True, kw_only=True, tag="policies.changed"):
     policies: Policies
 
 
-class DocumentImported(_Event, kw_only=True, tag="document.imported"):
+class DocumentImported(_Event, frozen=True, kw_only=True, tag="document.imported"):
     """Closes the batch of an import: which document, by its digest, brought the changes."""
 
     source: str
@@ -126,23 +135,33 @@ class DocumentImported(_Event, kw_only=True, tag="document.imported"):
 
 
 Event = (
-    EditionDefined | RoomAdded | RoomUpdated | RoomRemoved | PersonAdded | PersonUpdated
-    | PersonRemoved | PersonAvailabilitySet | SessionAdded | SessionUpdated | SessionRemoved
-    | SessionPinned | SessionUnpinned | RegistrationRecorded | RegistrationRemoved
-    | PoliciesChanged | DocumentImported
+    EditionDefined
+    | RoomAdded
+    | RoomUpdated
+    | RoomRemoved
+    | PersonAdded
+    | PersonUpdated
+    | PersonRemoved
+    | PersonAvailabilitySet
+    | SessionAdded
+    | SessionUpdated
+    | SessionRemoved
+    | SessionPinned
+    | SessionUnpinned
+    | RegistrationRecorded
+    | RegistrationRemoved
+    | PoliciesChanged
+    | DocumentImported
 )
 
 # Every event type is at schema version 1 so far.
-CURRENT_SCHEMA: dict[str, int] = {
-    cls.__struct_config__.tag: 1  # type: ignore[misc]
-    for cls in Event.__args__  # type: ignore[attr-defined]
-}
+CURRENT_SCHEMA: dict[str, int] = {cls.__struct_config__.tag: 1 for cls in Event.__args__}
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
 _encoder = msgspec.json.Encoder(order="deterministic")
-_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)  # type: ignore[arg-type]
+_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 
 
 def event_type(event: Event) -> str:
@@ -179,7 +198,7 @@ def decode_event(
             raise ValueError(f'no upcaster for "{type}" from schema version {version}')
         data = step(data)
     data["type"] = type
-    return msgspec.convert(data, Event)  # type: ignore[arg-type, no-any-return]
+    return msgspec.convert(data, Event)  # type: ignore[no-any-return]
 
 
 def entity_of(event: Event) -> str:

@@ -62,7 +62,7 @@ class EditionState:
     people: Mapping[str, Person] = attrs.field(factory=dict, converter=_frozen_map)
     sessions: Mapping[str, Session] = attrs.field(factory=dict, converter=_frozen_map)
     registrations: Mapping[str, Registration] = attrs.field(factory=dict, converter=_frozen_map)
-    policies: Policies = Policies()
+    policies: Policies = attrs.field(factory=Policies)
 
     @property
     def exists(self) -> bool:
@@ -113,8 +113,13 @@ class _Working:
 
     def freeze(self) -> EditionState:
         return EditionState(
-            version=self.version, info=self.info, rooms=self.rooms, people=self.people,
-            sessions=self.sessions, registrations=self.registrations, policies=self.policies,
+            version=self.version,
+            info=self.info,
+            rooms=self.rooms,
+            people=self.people,
+            sessions=self.sessions,
+            registrations=self.registrations,
+            policies=self.policies,
         )
 
 
@@ -132,7 +137,9 @@ def _apply(w: _Working, event: Event) -> None:
             del w.people[pid]
         case PersonAvailabilitySet(person_id=pid):
             w.people[pid] = msgspec.structs.replace(
-                w.people[pid], available=event.available, unavailable=event.unavailable,
+                w.people[pid],
+                available=event.available,
+                unavailable=event.unavailable,
                 preferred=event.preferred,
             )
         case SessionAdded(session=s) | SessionUpdated(session=s):

@@ -8,6 +8,7 @@ committee fixes a file in one pass.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
@@ -77,7 +78,7 @@ class _Checker:
 
     def no_overlap(self, path: str, spans: Sequence[tuple[int, dt.date | None, str, str]]) -> None:
         ordered = sorted(spans, key=lambda s: (s[1] or dt.date.min, minutes(s[2])))
-        for (_, d1, s1, e1), (j, d2, s2, e2) in zip(ordered, ordered[1:], strict=False):
+        for (_, d1, s1, e1), (j, d2, s2, e2) in itertools.pairwise(ordered):
             if d1 == d2 and minutes(s2) < minutes(e1):
                 self.bad(f"{path}[{j}]", f"{s2}–{e2} overlaps {s1}–{e1} on the same day")
 
@@ -134,7 +135,9 @@ class _Checker:
                 if not self.span(bp, b.start, b.end):
                     continue
                 if minutes(b.start) < minutes(d.open) or minutes(b.end) > minutes(d.close):
-                    self.bad(bp, f"break {b.start}–{b.end} is outside open hours {d.open}–{d.close}")
+                    self.bad(
+                        bp, f"break {b.start}–{b.end} is outside open hours {d.open}–{d.close}"
+                    )
                 good.append((j, None, b.start, b.end))
             self.no_overlap(f"{p}.breaks", good)
         if not s.audiences:
@@ -217,8 +220,11 @@ class _Checker:
             self.at_least(f"{p}.rotation.every", x.rotation.every, 1)
             self.at_least(f"{p}.rotation.places", x.rotation.places, 1)
             if x.rotation.every > x.duration:
-                self.bad(f"{p}.rotation.every", f"a rotation of {x.rotation.every} minutes does "
-                         f"not fit in a session of {x.duration} minutes")
+                self.bad(
+                    f"{p}.rotation.every",
+                    f"a rotation of {x.rotation.every} minutes does "
+                    f"not fit in a session of {x.duration} minutes",
+                )
         self.at_least(f"{p}.occurrences", x.occurrences, 1)
         if x.rooms is not None:
             self.members(f"{p}.rooms", x.rooms, rooms, "room")
@@ -267,7 +273,7 @@ class _Checker:
                 if nxt not in graph:
                     continue
                 if state.get(nxt) == 1:
-                    return [*path[path.index(nxt):], nxt] if nxt in path else [node, nxt]
+                    return [*path[path.index(nxt) :], nxt] if nxt in path else [node, nxt]
                 if nxt not in state and (cycle := visit(nxt, [*path, nxt])):
                     return cycle
             state[node] = 2
@@ -275,8 +281,10 @@ class _Checker:
 
         for x in self.snap.sessions:
             if x.id not in state and (cycle := visit(x.id, [x.id])):
-                self.bad(f"sessions[{index[cycle[0]]}].after",
-                         "precedence cycle: " + " after ".join(f'"{c}"' for c in cycle))
+                self.bad(
+                    f"sessions[{index[cycle[0]]}].after",
+                    "precedence cycle: " + " after ".join(f'"{c}"' for c in cycle),
+                )
                 return
 
     def registrations(self) -> None:
@@ -308,8 +316,10 @@ class _Checker:
             self.windows(f"{p}.windows", t.windows)
             self.at_least(f"{p}.min_parallel", t.min_parallel, 0)
             if t.max_parallel is not None and t.max_parallel < max(t.min_parallel, 1):
-                self.bad(f"{p}.max_parallel", f"{t.max_parallel} is below min_parallel "
-                         f"({t.min_parallel}) or below 1")
+                self.bad(
+                    f"{p}.max_parallel",
+                    f"{t.max_parallel} is below min_parallel ({t.min_parallel}) or below 1",
+                )
         for name, value in pol.weights.items():
             if name not in WEIGHT_DEFAULTS:
                 known = ", ".join(sorted(WEIGHT_DEFAULTS))

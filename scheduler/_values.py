@@ -46,8 +46,20 @@ GENDERS: tuple[str, ...] = ("woman", "man", "nonbinary", "undisclosed")
 DEFAULT_AUDIENCES: tuple[str, ...] = ("professionals", "general_public")
 # The formats the spec names; any other word is accepted too.
 FORMATS: tuple[str, ...] = (
-    "plenary", "keynote", "panel", "crossed_views", "masterclass", "workshop", "retex",
-    "pitch", "discovery", "visit", "testimony", "demo", "welcome", "social",
+    "plenary",
+    "keynote",
+    "panel",
+    "crossed_views",
+    "masterclass",
+    "workshop",
+    "retex",
+    "pitch",
+    "discovery",
+    "visit",
+    "testimony",
+    "demo",
+    "welcome",
+    "social",
 )
 
 
@@ -60,37 +72,37 @@ class _Value(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     pass
 
 
-class Window(_Value, kw_only=True):
+class Window(_Value, frozen=True, kw_only=True):
     day: dt.date
     start: str
     end: str
 
 
-class Break(_Value, kw_only=True):
+class Break(_Value, frozen=True, kw_only=True):
     start: str
     end: str
     label: str = ""
 
 
-class Day(_Value, kw_only=True):
+class Day(_Value, frozen=True, kw_only=True):
     day: dt.date
     open: str
     close: str
     breaks: tuple[Break, ...] = ()
 
 
-class Venue(_Value, kw_only=True):
+class Venue(_Value, frozen=True, kw_only=True):
     id: str
     name: str = ""
 
 
-class Travel(_Value, kw_only=True):
+class Travel(_Value, frozen=True, kw_only=True):
     from_: str = msgspec.field(name="from")
     to: str
     minutes: int
 
 
-class Room(_Value, kw_only=True):
+class Room(_Value, frozen=True, kw_only=True):
     id: str
     name: str = ""
     venue: str | None = None
@@ -102,7 +114,7 @@ class Room(_Value, kw_only=True):
     changeover: int | None = None
 
 
-class Person(_Value, kw_only=True):
+class Person(_Value, frozen=True, kw_only=True):
     id: str
     name: str = ""
     organisation: str = ""
@@ -114,24 +126,24 @@ class Person(_Value, kw_only=True):
     can_moderate: bool = False
 
 
-class Rotation(_Value, kw_only=True):
+class Rotation(_Value, frozen=True, kw_only=True):
     every: int
     places: int
 
 
-class Fixed(_Value, kw_only=True):
+class Fixed(_Value, frozen=True, kw_only=True):
     day: dt.date | None = None
     start: str | None = None
     room: str | None = None
 
 
-class After(_Value, kw_only=True):
+class After(_Value, frozen=True, kw_only=True):
     session: str
     min_gap: int = 0
     same_day: bool = False
 
 
-class Session(_Value, kw_only=True):
+class Session(_Value, frozen=True, kw_only=True):
     id: str
     title: str = ""
     description: str = ""
@@ -168,26 +180,26 @@ class Session(_Value, kw_only=True):
         )
 
 
-class Registration(_Value, kw_only=True):
+class Registration(_Value, frozen=True, kw_only=True):
     attendee: str
     profile: str
     sessions: tuple[str, ...] = ()
 
 
-class Parity(_Value, kw_only=True):
+class Parity(_Value, frozen=True, kw_only=True):
     women_min_share: float = 0.0
     no_all_male_panels: bool = True
     hard: bool = True
 
 
-class Track(_Value, kw_only=True):
+class Track(_Value, frozen=True, kw_only=True):
     audience: str
     windows: tuple[Window, ...]
     min_parallel: int = 0
     max_parallel: int | None = None
 
 
-class Policies(_Value, kw_only=True):
+class Policies(_Value, frozen=True, kw_only=True):
     changeover: int = 0
     speaker_gap: int = 0
     parity: Parity = Parity()
@@ -195,7 +207,7 @@ class Policies(_Value, kw_only=True):
     weights: dict[str, int] = {}
 
 
-class EditionInfo(_Value, kw_only=True):
+class EditionInfo(_Value, frozen=True, kw_only=True):
     """Everything about an edition that is not a list of entities."""
 
     id: str
@@ -209,7 +221,7 @@ class EditionInfo(_Value, kw_only=True):
     travel: tuple[Travel, ...] = ()
 
 
-class EditionSnapshot(EditionInfo, kw_only=True):
+class EditionSnapshot(EditionInfo, frozen=True, kw_only=True):
     """A whole edition in one value: what an edition document carries, less its header."""
 
     rooms: tuple[Room, ...] = ()

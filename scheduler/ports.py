@@ -37,7 +37,9 @@ class EventStore(Protocol):
         """The stream's events from ``from_version`` on, in version order."""
         ...
 
-    def read_all(self, after_position: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None
+    ) -> Iterator[RecordedEvent]:
         """Every stream's events with a global position above ``after_position``."""
         ...
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ class EventStoreContract:
         assert events == first + more
         assert [e.position for e in events] == sorted({e.position for e in events})
         assert events[0].prev_hash == GENESIS_HASH
-        assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
         assert verify_chain(events) is None
         assert store.stream_version("s") == 5
 
@@ -84,7 +85,11 @@ class EventStoreContract:
         store.append("a", batch(1, 2), 2)
         everything = list(store.read_all())
         assert [(e.stream_id, e.version) for e in everything] == [
-            ("a", 1), ("a", 2), ("b", 1), ("b", 2), ("a", 3)
+            ("a", 1),
+            ("a", 2),
+            ("b", 1),
+            ("b", 2),
+            ("a", 3),
         ]
         after = list(store.read_all(everything[1].position, limit=2))
         assert after == everything[2:4]
@@ -168,8 +173,9 @@ class EventStoreContract:
             except ConcurrencyError:
                 outcomes.append("conflict")
 
-        threads = [threading.Thread(target=write, args=(h, n))
-                   for h, n in ((store, 10), (other, 20))]
+        threads = [
+            threading.Thread(target=write, args=(h, n)) for h, n in ((store, 10), (other, 20))
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -182,11 +188,19 @@ class EventStoreContract:
         if other is not store:
             other.close()
 
-    @settings(max_examples=30, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.differing_executors])
-    @given(ops=st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 3), st.integers(-1, 1)),
-                        max_size=25))
+    @settings(
+        max_examples=30,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(
+        ops=st.lists(
+            st.tuples(st.sampled_from("abc"), st.integers(0, 3), st.integers(-1, 1)), max_size=25
+        )
+    )
     def test_behaves_like_a_list_per_stream(self, tmp_path_factory: Any, ops: Any) -> None:
         store = self.make_store(tmp_path_factory.mktemp("prop"))
         model: dict[str, list[bytes]] = {}

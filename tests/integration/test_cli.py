@@ -1,0 +1,203 @@
+"""The command line end to end, on a SQLite store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from adapters.cli import main
+from adapters.edition_document import load_edition, to_document
+from events_store import SQLiteEventStore
+from scheduler import EditionService
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+METZ = EXAMPLES / "nec-metz-2023.toml"
+SUD_OUEST = EXAMPLES / "nec-sud-ouest-2023.toml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("example", [METZ, SUD_OUEST], ids=lambda p: p.stem)
+def test_examples_import_export_and_reimport_to_the_same_state(
+    example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    assert run(capsys, "import", str(example), "--store", str(first))[0] == 0
+    exported = tmp_path / "exported.json"
+    assert run(capsys, "export", "--store", str(first), "--output", str(exported))[0] == 0
+    assert run(capsys, "import", str(exported), "--store", str(second))[0] == 0
+    a, b = SQLiteEventStore(first), SQLiteEventStore(second)
+    edition = load_edition(example).snapshot.id
+    state_a, state_b = EditionService(a).load(edition), EditionService(b).load(edition)
+    assert state_a.snapshot() == state_b.snapshot()
+    # The export is the document with its defaults filled in, and a fixed point.
+    written = json.loads(exported.read_bytes())
+    assert written == to_document(state_a.snapshot())
+    original = json.loads(json.dumps(tomllib.loads(example.read_text()), default=str))
+    assert_contained(original, written)
+    again = tmp_path / "again.json"
+    assert run(capsys, "export", "--store", str(second), "--output", str(again))[0] == 0
+    assert again.read_bytes() == exported.read_bytes()
+    # Importing the same document twice records nothing the second time.
+    code, out, _ = run(capsys, "import", str(example), "--store", str(first))
+    assert code == 0 and "nothing recorded" in out
+    a.close()
+    b.close()
+
+
+def assert_contained(original: object, exported: object, path: str = "") -> None:
+    """Everything the original document says, the export says too (it may add defaults)."""
+    if isinstance(original, dict):
+        assert isinstance(exported, dict), path
+        for key, value in original.items():
+            assert key in exported, f"{path}.{key} missing from the export"
+            assert_contained(value, exported[key], f"{path}.{key}")
+    elif isinstance(original, list):
+        assert isinstance(exported, list) and len(exported) == len(original), path
+        for i, (a, b) in enumerate(zip(original, exported, strict=True)):
+            assert_contained(a, b, f"{path}[{i}]")
+    else:
+        assert original == exported, f"{path}: {original!r} became {exported!r}"
+
+
+def test_metz_example_holds_the_real_programme(tmp_path: Path) -> None:
+    snap = load_edition(METZ).snapshot
+    hall = next(r for r in snap.rooms if r.id == "wolking-ghost-hall")
+    assert (hall.capacity, hall.reserve) == (200, 100)
+    sessions = {s.id: s for s in snap.sessions}
+    assert sessions["esport"].rotation is not None
+    assert (sessions["esport"].rotation.every, sessions["esport"].rotation.places) == (15, 6)
+    assert (sessions["visite-bliiida"].occurrences, sessions["visite-bliiida"].capacity) == (3, 20)
+    genders = {p.id: p.gender for p in snap.people}
+    assert genders["jacqueline-schneider"] == "woman"  # "Adjointe au Maire"
+    assert genders["julia-herriot"] == "undisclosed"  # no title makes it plain
+
+
+def test_log_records_actor_and_filters_by_entity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "s.db")
+    run(capsys, "import", str(METZ), "--store", db, "--actor", "comite-metz")
+    code, out, _ = run(capsys, "log", "--store", db, "--entity", "wolking-ghost-hall")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 2  # header and the one event that touched the hall
+    assert "comite-metz" in lines[1] and "room.added" in lines[1]
+    assert "room:wolking-ghost-hall" in lines[1]
+    code, out, _ = run(capsys, "log", "--store", db, "--lang", "en")
+    assert out.count("\n") == 1 + SQLiteEventStore(db).stream_version("edition-nec-metz-2023")
+
+
+def test_show_at_a_version_and_at_a_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "s.db")
+    run(capsys, "import", str(METZ), "--store", db)
+    moment = dt.datetime.now(dt.UTC)
+    changed = tmp_path / "changed.json"
+    doc = to_document(load_edition(METZ).snapshot)
+    doc["rooms"][0]["capacity"] = 250
+    changed.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "import", str(changed), "--store", db, "--actor", "someone-else")
+    assert code == 0 and "2 events" in out  # the room update and the import record
+    now = run(capsys, "show", "--store", db)[1]
+    assert "250 places" in now
+    version = SQLiteEventStore(db).stream_version("edition-nec-metz-2023") - 2
+    before = run(capsys, "show", "--store", db, "--at", str(version))[1]
+    assert "200 places" in before and "250 places" not in before
+    then = run(capsys, "show", "--store", db, "--at", moment.isoformat())[1]
+    assert then == before
+    english = run(capsys, "show", "--store", db, "--lang", "en")[1]
+    assert "Rooms (7):" in english and "250 seats" in english
+
+
+def test_verify_names_the_event_changed_with_plain_sqlite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.db"
+    run(capsys, "import", str(METZ), "--store", str(db))
+    code, out, _ = run(capsys, "verify", "--store", str(db))
+    assert code == 0 and out.startswith("OK")
+    victim = next(e for e in SQLiteEventStore(db).read_all() if b"Wolking Ghost Hall" in e.payload)
+    sql = (
+        "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), "
+        f"'\"capacity\":200', '\"capacity\":201') AS BLOB) WHERE position = {victim.position};"
+    )
+    if shutil.which("sqlite3"):
+        subprocess.run(["sqlite3", str(db), sql], check=True)
+    else:  # the same statement through Python's own SQLite library
+        with sqlite3.connect(db) as raw:
+            raw.execute(sql)
+    assert (
+        b'"capacity":201'
+        in SQLiteEventStore(db).read_all(victim.position - 1, 1).__next__().payload
+    )
+    code, out, _ = run(capsys, "verify", "--store", str(db))
+    assert code == 1
+    assert f"position {victim.position}" in out and str(victim.event_id) in out
+    assert "altered" in out
+
+
+def test_commands_on_a_missing_store_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "show", "--store", str(tmp_path / "nope.db"))
+    assert code == 2 and "no store at" in err
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_several_editions_need_a_choice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "s.db")
+    run(capsys, "import", str(METZ), "--store", db)
+    run(capsys, "import", str(SUD_OUEST), "--store", db)
+    code, _, err = run(capsys, "show", "--store", db)
+    assert code == 2 and "nec-metz-2023" in err and "--edition" in err
+    code, out, _ = run(capsys, "show", "--store", db, "--edition", "nec-sud-ouest-2023")
+    assert code == 0 and "Grande scène" in out
+
+
+def test_json_logs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "--log-json",
+            "import",
+            str(METZ),
+            "--store",
+            str(tmp_path / "s.db"),
+            "--actor",
+            "ci",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    record = json.loads(result.stderr.strip().splitlines()[-1])
+    assert record["event"] == "command_executed" and record["actor"] == "ci"
+
+
+def test_unreadable_event_gives_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.db"
+    run(capsys, "import", str(METZ), "--store", str(db))
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE events SET payload = CAST('{broken' AS BLOB) WHERE position = 3")
+    code, _, err = run(capsys, "show", "--store", str(db))
+    assert code == 1 and "cannot be read" in err and "creneau verify" in err
+    assert run(capsys, "verify", "--store", str(db))[0] == 1
