@@ -51,6 +51,12 @@ class MemoryEventStore:
             chunk = self._streams.get(stream_id, [])[max(from_version, 1) - 1 :]
         return iter(chunk)
 
+    def read_payloads(
+        self, stream_id: str, from_version: int = 1
+    ) -> Iterator[tuple[int, str, int, bytes]]:
+        for e in self.read_stream(stream_id, from_version):
+            yield e.version, e.type, e.schema_version, e.payload
+
     def read_all(
         self, after_position: int = 0, limit: int | None = None
     ) -> Iterator[RecordedEvent]:

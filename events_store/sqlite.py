@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from events_store._common import catch_up, first_break, is_retry, refuse_repeated_ids, seal
+from events_store._common import catch_up, first_break, is_retry, seal
 from scheduler._envelope import GENESIS_HASH, ChainBreak, Metadata, NewEvent, RecordedEvent
 from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
 
@@ -24,7 +24,7 @@ __all__ = ["SCHEMA", "SQLiteEventStore"]
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     position       INTEGER PRIMARY KEY,
-    event_id       TEXT    NOT NULL UNIQUE,
+    event_id       BLOB    NOT NULL UNIQUE,  -- the UUID's 16 bytes
     stream_id      TEXT    NOT NULL,
     version        INTEGER NOT NULL CHECK (version >= 1),
     type           TEXT    NOT NULL,
@@ -34,8 +34,8 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at    TEXT    NOT NULL,
     correlation_id TEXT    NOT NULL,
     causation_id   TEXT,
-    prev_hash      TEXT    NOT NULL,
-    hash           TEXT    NOT NULL,
+    prev_hash      BLOB    NOT NULL,         -- SHA-256, 32 bytes
+    hash           BLOB    NOT NULL,
     UNIQUE (stream_id, version)
 );
 """
@@ -51,7 +51,7 @@ def row_of(e: RecordedEvent) -> tuple[Any, ...]:
     m = e.metadata
     return (
         e.position,
-        str(e.event_id),
+        e.event_id.bytes,
         e.stream_id,
         e.version,
         e.type,
@@ -61,15 +61,15 @@ def row_of(e: RecordedEvent) -> tuple[Any, ...]:
         m.recorded_at,
         m.correlation_id,
         m.causation_id,
-        e.prev_hash,
-        e.hash,
+        bytes.fromhex(e.prev_hash),
+        bytes.fromhex(e.hash),
     )
 
 
 def _event_of(row: tuple[Any, ...]) -> RecordedEvent:
     return RecordedEvent(
         position=row[0],
-        event_id=uuid.UUID(row[1]),
+        event_id=uuid.UUID(bytes=row[1]),
         stream_id=row[2],
         version=row[3],
         type=row[4],
@@ -78,8 +78,8 @@ def _event_of(row: tuple[Any, ...]) -> RecordedEvent:
         metadata=Metadata(
             actor=row[7], recorded_at=row[8], correlation_id=row[9], causation_id=row[10]
         ),
-        prev_hash=row[11],
-        hash=row[12],
+        prev_hash=row[11].hex(),
+        hash=row[12].hex(),
     )
 
 
@@ -104,7 +104,7 @@ class SQLiteEventStore:
     def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int
     ) -> list[RecordedEvent]:
-        refuse_repeated_ids(events)
+        # An id repeated inside the batch trips the UNIQUE constraint: no check needed here.
         with self._lock:
             db = self._db
             try:
@@ -127,7 +127,7 @@ class SQLiteEventStore:
             "SELECT version, hash FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1",
             (stream_id,),
         ).fetchone()
-        version, prev = head if head else (0, GENESIS_HASH)
+        version, prev = (head[0], head[1].hex()) if head else (0, GENESIS_HASH)
         if version != expected_version:
             stored = self._stored(events)
             if stored and is_retry(stream_id, events, stored):
@@ -149,7 +149,7 @@ class SQLiteEventStore:
         return sealed
 
     def _stored(self, events: Sequence[NewEvent]) -> list[RecordedEvent]:
-        ids = [str(e.event_id) for e in events]
+        ids = [e.event_id.bytes for e in events]
         found: list[RecordedEvent] = []
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -190,6 +190,23 @@ class SQLiteEventStore:
             if len(chunk) < batch:
                 return
             version = chunk[-1].version + 1
+
+    def read_payloads(
+        self, stream_id: str, from_version: int = 1
+    ) -> Iterator[tuple[int, str, int, bytes]]:
+        batch = 20000
+        version = from_version
+        while True:
+            with self._lock:
+                chunk: list[tuple[int, str, int, bytes]] = self._db.execute(
+                    "SELECT version, type, schema_version, payload FROM events "
+                    "WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?",
+                    (stream_id, version, batch),
+                ).fetchall()
+            yield from chunk
+            if len(chunk) < batch:
+                return
+            version = chunk[-1][0] + 1
 
     def read_all(
         self, after_position: int = 0, limit: int | None = None

@@ -22,7 +22,14 @@ from scheduler._commands import (
     UpdateSession,
     decide,
 )
-from scheduler._envelope import ChainBreak, Metadata, NewEvent, RecordedEvent, verify_chain
+from scheduler._envelope import (
+    ChainBreak,
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+    new_event_id,
+    verify_chain,
+)
 from scheduler._errors import (
     ConcurrencyError,
     CreneauError,
@@ -120,6 +127,7 @@ __all__ = [
     "event_type",
     "evolve",
     "minutes",
+    "new_event_id",
     "replay",
     "stream_id_of",
     "validate_snapshot",

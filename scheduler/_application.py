@@ -18,7 +18,7 @@ import msgspec
 import structlog
 
 from scheduler._commands import Command, DefineEdition, ImportEdition, decide
-from scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time
+from scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time, new_event_id
 from scheduler._errors import ConcurrencyError, StoreError, UnknownEdition
 from scheduler._events import (
     CURRENT_SCHEMA,
@@ -48,14 +48,18 @@ def default_actor() -> str:
         return "unknown"
 
 
-def _decode(record: RecordedEvent) -> Event:
+def _decode(stream_id: str, version: int, type: str, schema_version: int, payload: bytes) -> Event:
     try:
-        return decode_event(record.type, record.schema_version, record.payload)
+        return decode_event(type, schema_version, payload)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
         raise StoreError(
-            f'event {record.event_id} (stream "{record.stream_id}", version {record.version}) '
-            f"cannot be read: {exc}. Run `creneau verify` to check the store."
+            f'the event at version {version} of stream "{stream_id}" cannot be read: {exc}. '
+            "Run `creneau verify` to check the store."
         ) from exc
+
+
+def _decode_record(r: RecordedEvent) -> Event:
+    return _decode(r.stream_id, r.version, r.type, r.schema_version, r.payload)
 
 
 def _utc_now() -> dt.datetime:
@@ -83,7 +87,7 @@ class EditionService:
         store: EventStore,
         *,
         clock: Callable[[], dt.datetime] = _utc_now,
-        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        new_id: Callable[[], uuid.UUID] = new_event_id,
     ) -> None:
         self.store = store
         self._clock = clock
@@ -117,10 +121,10 @@ class EditionService:
                 if (at_version is None or r.version <= at_version)
                 and (until is None or r.metadata.recorded_at <= until)
             )
-            return replay(_decode(r) for r in chosen)
+            return replay(_decode_record(r) for r in chosen)
         cached = self._cache.get(edition_id, EditionState())
-        newer = self.store.read_stream(stream, cached.version + 1)
-        state = replay((_decode(r) for r in newer), cached)
+        newer = self.store.read_payloads(stream, cached.version + 1)
+        state = replay((_decode(stream, *r) for r in newer), cached)
         self._cache[edition_id] = state
         return state
 
@@ -137,7 +141,7 @@ class EditionService:
         for r in records:
             if not r.stream_id.startswith(STREAM_PREFIX):
                 continue
-            event = _decode(r)
+            event = _decode_record(r)
             touched = entity_of(event)
             if entity is not None and entity not in (touched, touched.partition(":")[2]):
                 continue

@@ -34,7 +34,7 @@ from scheduler._events import (
     SessionUpdated,
 )
 from scheduler._state import EditionState, replay
-from scheduler._validation import validate_snapshot
+from scheduler._validation import validate_change, validate_snapshot
 from scheduler._values import (
     EditionInfo,
     EditionSnapshot,
@@ -361,7 +361,7 @@ def decide(state: EditionState, cmd: Command) -> list[Event]:
         raise _refuse("", "the edition does not exist yet: import a document or define it first")
     events = _events_for(state, cmd)
     if events and not isinstance(cmd, ImportEdition):
-        problems = validate_snapshot(replay(events, state).snapshot())
+        problems = validate_change(replay(events, state).snapshot(), events)
         if problems:
             raise InvalidCommand(problems)
     return events

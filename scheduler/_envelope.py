@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import random
+import threading
+import time
 import uuid
 from collections.abc import Iterable
 
@@ -17,11 +20,36 @@ __all__ = [
     "RecordedEvent",
     "chain_hash",
     "format_time",
+    "new_event_id",
     "verify_chain",
 ]
 
 GENESIS_HASH = "0" * 64
 _header = msgspec.json.Encoder()
+
+
+_id_lock = threading.Lock()
+_last_id = 0
+
+
+def new_event_id() -> uuid.UUID:
+    """A time-ordered UUID (version 7 layout, RFC 9562), strictly increasing in a process.
+
+    Ids that grow with time land at the end of the store's unique index instead of at
+    random places in it, which keeps appends fast as the store grows. The random bits
+    come from ``random``, which reseeds itself in a forked child: ids need to be unique,
+    not secret.
+    """
+    global _last_id
+    with _id_lock:
+        # 48 bits of Unix milliseconds, then 74 random bits; one more than the last id
+        # when the clock has not moved on (or went back).
+        key = (time.time_ns() // 1_000_000) << 74 | random.getrandbits(74)
+        key = max(key, _last_id + 1)
+        _last_id = key
+    millis, rand_a, rand_b = key >> 74, (key >> 62) & 0xFFF, key & ((1 << 62) - 1)
+    value = millis << 80 | 0x7 << 76 | rand_a << 64 | 0x2 << 62 | rand_b
+    return uuid.UUID(int=value)
 
 
 def format_time(moment: dt.datetime) -> str:
@@ -83,7 +111,7 @@ def chain_hash(
     header = _header.encode(
         (
             prev_hash,
-            str(event_id),
+            event_id.hex,
             stream_id,
             version,
             type,

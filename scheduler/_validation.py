@@ -8,15 +8,47 @@ committee fixes a file in one pass.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from scheduler._errors import Problem
-from scheduler._values import EditionSnapshot, Session, Window, minutes
+from scheduler._events import (
+    DocumentImported,
+    EditionDefined,
+    Event,
+    PersonAdded,
+    PersonAvailabilitySet,
+    PersonRemoved,
+    PersonUpdated,
+    PoliciesChanged,
+    RegistrationRecorded,
+    RegistrationRemoved,
+    RoomAdded,
+    RoomRemoved,
+    RoomUpdated,
+    SessionAdded,
+    SessionPinned,
+    SessionRemoved,
+    SessionUnpinned,
+    SessionUpdated,
+)
+from scheduler._values import (
+    EditionSnapshot,
+    Person,
+    Registration,
+    Room,
+    Session,
+    Window,
+    minutes,
+)
 
-__all__ = ["WEIGHT_DEFAULTS", "is_clock", "validate_snapshot"]
+T = TypeVar("T")
+
+__all__ = ["WEIGHT_DEFAULTS", "is_clock", "validate_change", "validate_snapshot"]
 
 _CLOCK = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
 
@@ -160,46 +192,63 @@ class _Checker:
                 self.bad(p, f'travel between "{t.from_}" and "{t.to}" is given twice')
             pairs.add(pair)
 
+    @functools.cached_property
+    def venue_ids(self) -> set[str]:
+        return {v.id for v in self.snap.venues}
+
+    @functools.cached_property
+    def room_ids(self) -> set[str]:
+        return {r.id for r in self.snap.rooms}
+
+    @functools.cached_property
+    def person_ids(self) -> set[str]:
+        return {x.id for x in self.snap.people}
+
+    @functools.cached_property
+    def session_ids(self) -> set[str]:
+        return {x.id for x in self.snap.sessions}
+
     def rooms(self) -> None:
-        s = self.snap
-        self.unique_ids("rooms", (r.id for r in s.rooms), "room")
-        venue_ids = {v.id for v in s.venues}
-        for i, r in enumerate(s.rooms):
-            p = f"rooms[{i}]"
-            if r.venue is not None and r.venue not in venue_ids:
-                self.bad(f"{p}.venue", f'unknown venue "{r.venue}"')
-            self.at_least(f"{p}.capacity", r.capacity, 0)
-            self.at_least(f"{p}.reserve", r.reserve, 0)
-            self.at_least(f"{p}.concurrent", r.concurrent, 1)
-            if r.changeover is not None:
-                self.at_least(f"{p}.changeover", r.changeover, 0)
-            if r.availability is not None:
-                self.windows(f"{p}.availability", r.availability)
+        self.unique_ids("rooms", (r.id for r in self.snap.rooms), "room")
+        for i, r in enumerate(self.snap.rooms):
+            self.room(i, r)
+
+    def room(self, i: int, r: Room) -> None:
+        p = f"rooms[{i}]"
+        if r.venue is not None and r.venue not in self.venue_ids:
+            self.bad(f"{p}.venue", f'unknown venue "{r.venue}"')
+        self.at_least(f"{p}.capacity", r.capacity, 0)
+        self.at_least(f"{p}.reserve", r.reserve, 0)
+        self.at_least(f"{p}.concurrent", r.concurrent, 1)
+        if r.changeover is not None:
+            self.at_least(f"{p}.changeover", r.changeover, 0)
+        if r.availability is not None:
+            self.windows(f"{p}.availability", r.availability)
 
     def people(self) -> None:
-        s = self.snap
-        self.unique_ids("people", (x.id for x in s.people), "person")
-        for i, x in enumerate(s.people):
-            p = f"people[{i}]"
-            if x.available is not None:
-                self.windows(f"{p}.available", x.available)
-            self.windows(f"{p}.unavailable", x.unavailable)
-            self.windows(f"{p}.preferred", x.preferred)
-            if x.max_per_day is not None:
-                self.at_least(f"{p}.max_per_day", x.max_per_day, 1)
+        self.unique_ids("people", (x.id for x in self.snap.people), "person")
+        for i, x in enumerate(self.snap.people):
+            self.person(i, x)
+
+    def person(self, i: int, x: Person) -> None:
+        p = f"people[{i}]"
+        if x.available is not None:
+            self.windows(f"{p}.available", x.available)
+        self.windows(f"{p}.unavailable", x.unavailable)
+        self.windows(f"{p}.preferred", x.preferred)
+        if x.max_per_day is not None:
+            self.at_least(f"{p}.max_per_day", x.max_per_day, 1)
 
     def sessions(self) -> None:
-        s = self.snap
-        self.unique_ids("sessions", (x.id for x in s.sessions), "session")
-        people = {x.id for x in s.people}
-        rooms = {r.id for r in s.rooms}
-        ids = {x.id for x in s.sessions}
-        for i, x in enumerate(s.sessions):
-            self.session(f"sessions[{i}]", x, people, rooms, ids)
+        self.unique_ids("sessions", (x.id for x in self.snap.sessions), "session")
+        for i, x in enumerate(self.snap.sessions):
+            self.session(i, x)
         self.after_cycles()
 
-    def session(self, p: str, x: Session, people: set[str], rooms: set[str], ids: set[str]) -> None:
+    def session(self, i: int, x: Session) -> None:
         s = self.snap
+        p = f"sessions[{i}]"
+        people, rooms, ids = self.person_ids, self.room_ids, self.session_ids
         if not x.format:
             self.bad(f"{p}.format", "the format is empty")
         self.at_least(f"{p}.duration", x.duration, 1)
@@ -288,19 +337,22 @@ class _Checker:
                 return
 
     def registrations(self) -> None:
-        s = self.snap
-        ids = {x.id for x in s.sessions}
         seen: set[str] = set()
-        for i, r in enumerate(s.registrations):
-            p = f"registrations[{i}]"
-            if not r.attendee:
-                self.bad(f"{p}.attendee", "the attendee id is empty")
-            elif r.attendee in seen:
-                self.bad(f"{p}.attendee", f'attendee "{r.attendee}" is registered twice')
+        for i, r in enumerate(self.snap.registrations):
+            if r.attendee and r.attendee in seen:
+                self.bad(
+                    f"registrations[{i}].attendee", f'attendee "{r.attendee}" is registered twice'
+                )
             seen.add(r.attendee)
-            if r.profile not in s.audiences:
-                self.bad(f"{p}.profile", f'unknown audience "{r.profile}"')
-            self.members(f"{p}.sessions", r.sessions, ids, "session")
+            self.registration(i, r)
+
+    def registration(self, i: int, r: Registration) -> None:
+        p = f"registrations[{i}]"
+        if not r.attendee:
+            self.bad(f"{p}.attendee", "the attendee id is empty")
+        if r.profile not in self.snap.audiences:
+            self.bad(f"{p}.profile", f'unknown audience "{r.profile}"')
+        self.members(f"{p}.sessions", r.sessions, self.session_ids, "session")
 
     def policies(self) -> None:
         pol = self.snap.policies
@@ -326,6 +378,74 @@ class _Checker:
                 self.bad(f"policies.weights.{name}", f'unknown weight "{name}" (known: {known})')
             else:
                 self.at_least(f"policies.weights.{name}", value, 0)
+
+
+def _where(items: Sequence[T], wanted: Callable[[T], bool]) -> list[tuple[int, T]]:
+    return [(i, x) for i, x in enumerate(items) if wanted(x)]
+
+
+def validate_change(snap: EditionSnapshot, events: Sequence[Event]) -> list[Problem]:
+    """The problems ``events`` brought into ``snap`` (the edition after them).
+
+    Checks what the events touched and what refers to it, instead of the whole
+    edition: a committee's single change costs the same on a national edition as on
+    a local one. ``snap`` must have been valid before the events.
+    """
+    c = _Checker(snap)
+    index = {
+        "rooms": {x.id: i for i, x in enumerate(snap.rooms)},
+        "people": {x.id: i for i, x in enumerate(snap.people)},
+        "sessions": {x.id: i for i, x in enumerate(snap.sessions)},
+        "registrations": {x.attendee: i for i, x in enumerate(snap.registrations)},
+    }
+    cycles = False
+    for event in events:
+        match event:
+            case EditionDefined():
+                return validate_snapshot(snap)
+            case RoomAdded(room=r) | RoomUpdated(room=r):
+                c.room(index["rooms"][r.id], r)
+            case PersonAdded(person=x) | PersonUpdated(person=x):
+                c.person(index["people"][x.id], x)
+            case PersonAvailabilitySet(person_id=pid):
+                i = index["people"][pid]
+                c.person(i, snap.people[i])
+            case SessionAdded(session=x) | SessionUpdated(session=x):
+                c.session(index["sessions"][x.id], x)
+                cycles = True
+            case SessionPinned(session_id=sid) | SessionUnpinned(session_id=sid):
+                i = index["sessions"][sid]
+                c.session(i, snap.sessions[i])
+            case RoomRemoved(room_id=rid):
+                for i, x in _where(
+                    snap.sessions,
+                    lambda x: (
+                        rid in (x.rooms or ()) or (x.fixed is not None and x.fixed.room == rid)
+                    ),
+                ):
+                    c.session(i, x)
+            case PersonRemoved(person_id=pid):
+                for i, x in _where(
+                    snap.sessions, lambda x: pid in x.speakers or pid in x.moderators
+                ):
+                    c.session(i, x)
+            case SessionRemoved(session_id=sid):
+                for i, x in _where(
+                    snap.sessions,
+                    lambda x: sid in x.not_parallel or any(a.session == sid for a in x.after),
+                ):
+                    c.session(i, x)
+                for i, g in _where(snap.registrations, lambda g: sid in g.sessions):
+                    c.registration(i, g)
+            case RegistrationRecorded(registration=g):
+                c.registration(index["registrations"][g.attendee], g)
+            case PoliciesChanged():
+                c.policies()
+            case RegistrationRemoved() | DocumentImported():
+                pass
+    if cycles:
+        c.after_cycles()
+    return c.problems
 
 
 def validate_snapshot(snap: EditionSnapshot) -> list[Problem]:

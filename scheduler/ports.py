@@ -37,6 +37,13 @@ class EventStore(Protocol):
         """The stream's events from ``from_version`` on, in version order."""
         ...
 
+    def read_payloads(
+        self, stream_id: str, from_version: int = 1
+    ) -> Iterator[tuple[int, str, int, bytes]]:
+        """``(version, type, schema_version, payload)`` of the stream's events from
+        ``from_version`` on: all that folding a stream into a state needs, read fast."""
+        ...
+
     def read_all(
         self, after_position: int = 0, limit: int | None = None
     ) -> Iterator[RecordedEvent]:

@@ -7,14 +7,14 @@ import uuid
 
 from hypothesis import strategies as st
 
-from scheduler import Metadata, NewEvent
+from scheduler import Metadata, NewEvent, new_event_id
 
 DAY = dt.date(2023, 10, 12)
 
 
 def new_event(n: int = 0, *, type: str = "test.happened", payload: bytes | None = None) -> NewEvent:
     return NewEvent(
-        event_id=uuid.uuid4(),
+        event_id=new_event_id(),
         type=type,
         schema_version=1,
         payload=payload if payload is not None else b'{"n":%d}' % n,

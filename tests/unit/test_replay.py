@@ -18,7 +18,10 @@ from scheduler import (
     decide,
     decode_event,
     evolve,
+    replay,
+    validate_snapshot,
 )
+from scheduler._commands import _events_for
 from tests.strategies import commands, setup
 
 
@@ -64,3 +67,27 @@ def test_replay_rebuilds_the_live_state(
         if version % 7 == 0 or version == len(history) - 1:
             assert EditionService(store).load("ed", at_version=version) == state
     store.close()
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=st.lists(commands, min_size=5, max_size=40))
+def test_incremental_validation_agrees_with_the_full_check(steps: list[Command]) -> None:
+    """decide() checks only what a command touched; it must refuse exactly what a check
+    of the whole resulting edition refuses."""
+    live = EditionState()
+    for command in [*setup, *steps]:
+        try:
+            candidate = _events_for(live, command)
+        except InvalidCommand:
+            candidate = None
+        whole = validate_snapshot(replay(candidate, live).snapshot()) if candidate else []
+        should_refuse = candidate is None or bool(whole)
+        try:
+            events = decide(live, command)
+        except InvalidCommand as refused:
+            assert should_refuse
+            if candidate:
+                assert set(refused.problems) <= set(whole)
+            continue
+        assert not should_refuse, whole
+        live = replay(events, live)
