@@ -75,6 +75,35 @@ def is_retry(
     return versions == list(range(versions[0], versions[0] + len(versions)))
 
 
+class StoreReadMixin:
+    """What every backend derives from its own ``read_all``, ``read_stream`` and
+    ``streams``: catch-up subscriptions and chain verification."""
+
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None
+    ) -> Iterator[RecordedEvent]:
+        raise NotImplementedError
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]:
+        raise NotImplementedError
+
+    def streams(self) -> list[str]:
+        raise NotImplementedError
+
+    def subscribe(
+        self,
+        after_position: int = 0,
+        *,
+        stop: threading.Event | None = None,
+        poll_interval: float = 0.05,
+        idle_timeout: float | None = None,
+    ) -> Iterator[RecordedEvent]:
+        return catch_up(self.read_all, after_position, stop, poll_interval, idle_timeout)
+
+    def verify(self) -> ChainBreak | None:
+        return first_break(self.streams(), self.read_stream)
+
+
 def catch_up(
     read_all: Callable[[int, int | None], Iterator[RecordedEvent]],
     after_position: int,

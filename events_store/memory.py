@@ -6,14 +6,14 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 
-from events_store._common import catch_up, first_break, is_retry, refuse_repeated_ids, seal
-from scheduler._envelope import GENESIS_HASH, ChainBreak, NewEvent, RecordedEvent
+from events_store._common import StoreReadMixin, is_retry, refuse_repeated_ids, seal
+from scheduler._envelope import GENESIS_HASH, NewEvent, RecordedEvent
 from scheduler._errors import ConcurrencyError, DuplicateEventError
 
 __all__ = ["MemoryEventStore"]
 
 
-class MemoryEventStore:
+class MemoryEventStore(StoreReadMixin):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._all: list[RecordedEvent] = []
@@ -68,19 +68,6 @@ class MemoryEventStore:
     def streams(self) -> list[str]:
         with self._lock:
             return list(self._streams)
-
-    def subscribe(
-        self,
-        after_position: int = 0,
-        *,
-        stop: threading.Event | None = None,
-        poll_interval: float = 0.05,
-        idle_timeout: float | None = None,
-    ) -> Iterator[RecordedEvent]:
-        return catch_up(self.read_all, after_position, stop, poll_interval, idle_timeout)
-
-    def verify(self) -> ChainBreak | None:
-        return first_break(self.streams(), self.read_stream)
 
     def close(self) -> None:
         pass

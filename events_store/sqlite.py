@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from events_store._common import catch_up, first_break, is_retry, seal
-from scheduler._envelope import GENESIS_HASH, ChainBreak, Metadata, NewEvent, RecordedEvent
+from events_store._common import StoreReadMixin, is_retry, seal
+from scheduler._envelope import GENESIS_HASH, Metadata, NewEvent, RecordedEvent
 from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
 
 __all__ = ["SCHEMA", "SQLiteEventStore"]
@@ -83,7 +83,7 @@ def _event_of(row: tuple[Any, ...]) -> RecordedEvent:
     )
 
 
-class SQLiteEventStore:
+class SQLiteEventStore(StoreReadMixin):
     def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
         self.path = str(path)
         try:
@@ -224,19 +224,6 @@ class SQLiteEventStore:
                 "SELECT stream_id FROM events WHERE version = 1 ORDER BY position"
             ).fetchall()
         return [r[0] for r in rows]
-
-    def subscribe(
-        self,
-        after_position: int = 0,
-        *,
-        stop: threading.Event | None = None,
-        poll_interval: float = 0.05,
-        idle_timeout: float | None = None,
-    ) -> Iterator[RecordedEvent]:
-        return catch_up(self.read_all, after_position, stop, poll_interval, idle_timeout)
-
-    def verify(self) -> ChainBreak | None:
-        return first_break(self.streams(), self.read_stream)
 
     def close(self) -> None:
         with self._lock:
