@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from scheduler._envelope import ChainBreak, NewEvent, RecordedEvent, chain_hash, verify_chain
+from scheduler._envelope import (
+    CANONICAL_ENCODER,
+    CanonicalRecord,
+    ChainBreak,
+    NewEvent,
+    RecordedEvent,
+    verify_chain,
+)
 from scheduler._errors import DuplicateEventError
 
 
@@ -19,43 +27,50 @@ def refuse_repeated_ids(events: Sequence[NewEvent]) -> None:
         seen.add(e.event_id)
 
 
+_canonical = CANONICAL_ENCODER.encode
+
+
 def seal(
     stream_id: str,
     events: Sequence[NewEvent],
     expected_version: int,
     prev_hash: str,
     first_position: int,
-) -> list[RecordedEvent]:
-    """Give each new event its version, position and chained hash."""
+) -> tuple[list[RecordedEvent], list[tuple[bytes, bytes]]]:
+    """Give each new event its version, position and chained hash.
+
+    Returns the recorded events, and beside each its id's 16 bytes and its raw digest,
+    for a store that keeps those rather than their text forms.
+    """
     sealed: list[RecordedEvent] = []
-    for offset, e in enumerate(events):
-        version = expected_version + 1 + offset
-        digest = chain_hash(
-            prev_hash,
+    raw: list[tuple[bytes, bytes]] = []
+    # Local names and one pass: this loop is the hot path of every append.
+    sha256, encode, record_of, recorded = hashlib.sha256, _canonical, CanonicalRecord, RecordedEvent
+    keep, keep_raw = sealed.append, raw.append
+    version, position = expected_version, first_position - 1
+    for e in events:
+        version += 1
+        position += 1
+        m, event_id, type_, schema, payload = (
+            e.metadata,
             e.event_id,
-            stream_id,
-            version,
             e.type,
             e.schema_version,
             e.payload,
-            e.metadata,
         )
-        sealed.append(
-            RecordedEvent(
-                event_id=e.event_id,
-                stream_id=stream_id,
-                version=version,
-                position=first_position + offset,
-                type=e.type,
-                schema_version=e.schema_version,
-                payload=e.payload,
-                metadata=e.metadata,
-                prev_hash=prev_hash,
-                hash=digest,
-            )
-        )
-        prev_hash = digest
-    return sealed
+        digest = sha256(encode(record_of(
+            prev_hash, event_id, stream_id, version, type_, schema, m.actor, m.recorded_at,
+            m.correlation_id, m.causation_id, payload,
+        ))).digest()  # fmt: skip
+        hex_digest = digest.hex()
+        keep(recorded(
+            event_id=event_id, stream_id=stream_id, version=version, position=position,
+            type=type_, schema_version=schema, payload=payload, metadata=m, prev_hash=prev_hash,
+            hash=hex_digest,
+        ))  # fmt: skip
+        keep_raw((event_id.bytes, digest))
+        prev_hash = hex_digest
+    return sealed, raw
 
 
 def is_retry(

@@ -36,7 +36,7 @@ class MemoryEventStore(StoreReadMixin):
             if not events:
                 return []
             prev = stream[-1].hash if stream else GENESIS_HASH
-            sealed = seal(stream_id, events, expected_version, prev, len(self._all) + 1)
+            sealed, _ = seal(stream_id, events, expected_version, prev, len(self._all) + 1)
             self._streams.setdefault(stream_id, []).extend(sealed)
             self._all.extend(sealed)
             self._ids.update((e.event_id, e) for e in sealed)

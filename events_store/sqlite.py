@@ -1,86 +1,124 @@
 """The embedded event store: one SQLite file, WAL journal, every commit durable.
 
-Writers take the write lock up front (``BEGIN IMMEDIATE``) and wait for it up to a
-busy timeout, so two processes appending to one file queue instead of failing; the
-expected-version check and the insert happen under that lock, and the schema's own
-UNIQUE constraints on ``(stream_id, version)`` and ``event_id`` back it up.
+Storage is commit-oriented, as in NEventStore: an appended batch is one row of
+``commits`` holding its events as one MessagePack blob, plus one row per event in
+``event_ids`` (a 16-byte key) that makes an event id impossible to store twice. A
+batch of a thousand events thus costs one wide row and a thousand narrow ones instead
+of a thousand wide rows with three indexes each.
+
+The schema itself keeps a stream's versions unique: a commit names its first and last
+version, both UNIQUE within the stream, and a trigger refuses a commit whose versions
+overlap one already stored. Writers take the write lock up front (``BEGIN
+IMMEDIATE``) and wait for it up to a busy timeout, so two processes appending to one
+file queue instead of failing; the expected-version check and the inserts happen under
+that lock.
 """
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from events_store._common import StoreReadMixin, is_retry, seal
-from scheduler._envelope import GENESIS_HASH, Metadata, NewEvent, RecordedEvent
+from scheduler._envelope import (
+    GENESIS_HASH,
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+)
 from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
 
-__all__ = ["SCHEMA", "SQLiteEventStore"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "SQLiteEventStore"]
 
+SCHEMA_VERSION = 1
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    position       INTEGER PRIMARY KEY,
-    event_id       BLOB    NOT NULL UNIQUE,  -- the UUID's 16 bytes
-    stream_id      TEXT    NOT NULL,
-    version        INTEGER NOT NULL CHECK (version >= 1),
-    type           TEXT    NOT NULL,
-    schema_version INTEGER NOT NULL,
-    payload        BLOB    NOT NULL,
-    actor          TEXT    NOT NULL,
-    recorded_at    TEXT    NOT NULL,
-    correlation_id TEXT    NOT NULL,
-    causation_id   TEXT,
-    prev_hash      BLOB    NOT NULL,         -- SHA-256, 32 bytes
-    hash           BLOB    NOT NULL,
-    UNIQUE (stream_id, version)
+CREATE TABLE IF NOT EXISTS streams (
+    stream_no      INTEGER PRIMARY KEY,
+    stream_id      TEXT    NOT NULL UNIQUE
 );
+CREATE TABLE IF NOT EXISTS commits (
+    first_position INTEGER PRIMARY KEY,            -- global position of its first event
+    last_position  INTEGER NOT NULL,
+    stream_no      INTEGER NOT NULL REFERENCES streams (stream_no),
+    first_version  INTEGER NOT NULL CHECK (first_version >= 1),
+    last_version   INTEGER NOT NULL,
+    last_hash      BLOB    NOT NULL,               -- hash of its last event: the chain head
+    events         BLOB    NOT NULL,               -- MessagePack array of stored events
+    -- With the trigger below, this also keeps first versions unique.
+    UNIQUE (stream_no, last_version),
+    CHECK (last_version - first_version = last_position - first_position),
+    CHECK (last_version >= first_version)
+);
+CREATE TRIGGER IF NOT EXISTS commits_versions_do_not_overlap
+BEFORE INSERT ON commits
+WHEN EXISTS (SELECT 1 FROM commits
+             WHERE stream_no = NEW.stream_no AND last_version >= NEW.first_version)
+BEGIN
+    SELECT RAISE(ABORT, 'versions overlap a stored commit of this stream');
+END;
+CREATE TABLE IF NOT EXISTS event_ids (
+    event_id       BLOB    PRIMARY KEY,            -- the UUID's 16 bytes
+    position       INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
-_COLUMNS = (
-    "position, event_id, stream_id, version, type, schema_version, payload, actor, "
-    "recorded_at, correlation_id, causation_id, prev_hash, hash"
-)
-INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+class _Event(msgspec.Struct, array_like=True, gc=False):
+    event_id: uuid.UUID  # kept as its 16 bytes
+    type: str
+    schema_version: int
+    meta: int  # index in the commit's metadata list
+    payload: bytes
+    hash: bytes  # SHA-256 digest, 32 bytes
 
 
-def row_of(e: RecordedEvent) -> tuple[Any, ...]:
-    m = e.metadata
-    return (
-        e.position,
-        e.event_id.bytes,
-        e.stream_id,
-        e.version,
-        e.type,
-        e.schema_version,
-        e.payload,
-        m.actor,
-        m.recorded_at,
-        m.correlation_id,
-        m.causation_id,
-        bytes.fromhex(e.prev_hash),
-        bytes.fromhex(e.hash),
-    )
+class _Commit(msgspec.Struct, array_like=True):
+    """A commit's blob. Its events' stream, versions and positions are the commit row's,
+    counted from the first; each event's previous hash is the one before it, starting
+    from ``prev_hash``. Metadata, usually the same for a whole batch, is kept once."""
+
+    prev_hash: bytes
+    metadata: list[Metadata]
+    events: list[_Event]
 
 
-def _event_of(row: tuple[Any, ...]) -> RecordedEvent:
-    return RecordedEvent(
-        position=row[0],
-        event_id=uuid.UUID(bytes=row[1]),
-        stream_id=row[2],
-        version=row[3],
-        type=row[4],
-        schema_version=row[5],
-        payload=bytes(row[6]),
-        metadata=Metadata(
-            actor=row[7], recorded_at=row[8], correlation_id=row[9], causation_id=row[10]
-        ),
-        prev_hash=row[11].hex(),
-        hash=row[12].hex(),
-    )
+_encode = msgspec.msgpack.Encoder(uuid_format="bytes").encode
+_decode = msgspec.msgpack.Decoder(_Commit).decode
+
+
+def _pack(
+    prev_hash: str, sealed: Sequence[RecordedEvent], raw: Sequence[tuple[bytes, bytes]]
+) -> bytes:
+    metas: dict[Metadata, int] = {}
+    events = [
+        _Event(e.event_id, e.type, e.schema_version, metas.setdefault(e.metadata, len(metas)),
+               e.payload, digest)
+        for e, (_, digest) in zip(sealed, raw, strict=True)
+    ]  # fmt: skip
+    return _encode(_Commit(bytes.fromhex(prev_hash), list(metas), events))
+
+
+def _unpack(
+    stream_id: str, first_position: int, first_version: int, blob: bytes
+) -> Iterator[RecordedEvent]:
+    commit = _decode(blob)
+    prev = commit.prev_hash.hex()
+    for offset, s in enumerate(commit.events):
+        digest = s.hash.hex()
+        yield RecordedEvent(
+            event_id=s.event_id, stream_id=stream_id,
+            version=first_version + offset, position=first_position + offset, type=s.type,
+            schema_version=s.schema_version, payload=s.payload, metadata=commit.metadata[s.meta],
+            prev_hash=prev, hash=digest,
+        )  # fmt: skip
+        prev = digest
 
 
 class SQLiteEventStore(StoreReadMixin):
@@ -94,17 +132,26 @@ class SQLiteEventStore(StoreReadMixin):
             # FULL: a commit is on disk before append() returns, WAL or not.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-            self._db.executescript(SCHEMA)
+            (found,) = self._db.execute("PRAGMA user_version").fetchone()
+            if found not in (0, SCHEMA_VERSION):
+                raise StoreUnavailable(
+                    f"{self.path} holds a store of schema version {found}; this Créneau "
+                    f"reads version {SCHEMA_VERSION}"
+                )
+            if found == 0:
+                self._db.executescript(
+                    f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                )
         except sqlite3.DatabaseError as exc:
             raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
+        self._stream_nos: dict[str, int] = {}
 
     # -- writing -------------------------------------------------------------------
 
     def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int
     ) -> list[RecordedEvent]:
-        # An id repeated inside the batch trips the UNIQUE constraint: no check needed here.
         with self._lock:
             db = self._db
             try:
@@ -117,16 +164,21 @@ class SQLiteEventStore(StoreReadMixin):
                 return sealed
             except BaseException:
                 db.execute("ROLLBACK")
+                self._stream_nos.clear()  # a stream created in the rolled-back transaction
                 raise
 
     def _append_locked(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int
     ) -> list[RecordedEvent]:
         db = self._db
-        head = db.execute(
-            "SELECT version, hash FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1",
-            (stream_id,),
-        ).fetchone()
+        stream_no = self._stream_no(stream_id)
+        head = None
+        if stream_no is not None:
+            head = db.execute(
+                "SELECT last_version, last_hash FROM commits WHERE stream_no = ? "
+                "ORDER BY last_version DESC LIMIT 1",
+                (stream_no,),
+            ).fetchone()
         version, prev = (head[0], head[1].hex()) if head else (0, GENESIS_HASH)
         if version != expected_version:
             stored = self._stored(events)
@@ -137,92 +189,130 @@ class SQLiteEventStore(StoreReadMixin):
             raise ConcurrencyError(stream_id, expected_version, version)
         if not events:
             return []
-        (last,) = db.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
-        sealed = seal(stream_id, events, expected_version, prev, last + 1)
+        if stream_no is None:
+            stream_no = db.execute(
+                "INSERT INTO streams (stream_id) VALUES (?) RETURNING stream_no", (stream_id,)
+            ).fetchone()[0]
+            self._stream_nos[stream_id] = stream_no
+        tail = db.execute(
+            "SELECT last_position FROM commits ORDER BY first_position DESC LIMIT 1"
+        ).fetchone()
+        last = tail[0] if tail else 0
+        sealed, raw = seal(stream_id, events, expected_version, prev, last + 1)
         try:
-            db.executemany(INSERT, [row_of(e) for e in sealed])
+            db.executemany(
+                "INSERT INTO event_ids (event_id, position) VALUES (?, ?)",
+                [(event_id, e.position) for e, (event_id, _) in zip(sealed, raw, strict=True)],
+            )
         except sqlite3.IntegrityError as exc:
             stored = self._stored(events)
-            if stored:
-                raise DuplicateEventError(str(stored[0].event_id)) from exc
-            raise
+            raise DuplicateEventError(str(stored[0].event_id if stored else "?")) from exc
+        db.execute(
+            "INSERT INTO commits (first_position, last_position, stream_no, first_version, "
+            "last_version, last_hash, events) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                sealed[0].position, sealed[-1].position, stream_no, sealed[0].version,
+                sealed[-1].version, raw[-1][1], _pack(prev, sealed, raw),
+            ),
+        )  # fmt: skip
         return sealed
 
+    def _stream_no(self, stream_id: str) -> int | None:
+        known = self._stream_nos.get(stream_id)
+        if known is not None:
+            return known
+        row = self._db.execute(
+            "SELECT stream_no FROM streams WHERE stream_id = ?", (stream_id,)
+        ).fetchone()
+        if row is not None:
+            self._stream_nos[stream_id] = row[0]
+        return None if row is None else int(row[0])
+
     def _stored(self, events: Sequence[NewEvent]) -> list[RecordedEvent]:
+        """The stored events that bear the ids of ``events``, in position order."""
         ids = [e.event_id.bytes for e in events]
-        found: list[RecordedEvent] = []
+        positions: list[int] = []
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            found += [
-                _event_of(r)
-                for r in self._db.execute(
-                    f"SELECT {_COLUMNS} FROM events WHERE event_id IN ({marks}) ORDER BY position",
-                    chunk,
+            positions += [
+                p for (p,) in self._db.execute(
+                    f"SELECT position FROM event_ids WHERE event_id IN ({marks})", chunk
                 )
-            ]
-        return found
+            ]  # fmt: skip
+        wanted = set(positions)
+        if not wanted:
+            return []
+        rows = self._db.execute(
+            f"SELECT {_COMMIT_COLUMNS} FROM commits JOIN streams USING (stream_no) "
+            f"WHERE first_position >= ({_COMMIT_HOLDING}) AND first_position <= ? "
+            "ORDER BY first_position",
+            (min(wanted), max(wanted)),
+        ).fetchall()
+        return [e for e in _events_of(rows) if e.position in wanted]
 
     # -- reading -------------------------------------------------------------------
-
-    def _query(self, sql: str, args: tuple[Any, ...]) -> list[RecordedEvent]:
-        with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
-        return [_event_of(r) for r in rows]
 
     def stream_version(self, stream_id: str) -> int:
         with self._lock:
             (v,) = self._db.execute(
-                "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?", (stream_id,)
+                "SELECT coalesce(max(last_version), 0) FROM commits JOIN streams "
+                "USING (stream_no) WHERE stream_id = ?",
+                (stream_id,),
             ).fetchone()
         return int(v)
 
-    def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]:
-        batch = 5000
+    def _stream_commits(
+        self, stream_id: str, from_version: int
+    ) -> Iterator[tuple[int, int, bytes]]:
+        """``(first_position, first_version, blob)`` of the commits that hold versions
+        from ``from_version`` on, fetched a bounded number at a time."""
         version = from_version
         while True:
-            chunk = self._query(
-                f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? "
-                "ORDER BY version LIMIT ?",
-                (stream_id, version, batch),
-            )
-            yield from chunk
-            if len(chunk) < batch:
+            with self._lock:
+                chunk = self._db.execute(
+                    "SELECT first_position, first_version, last_version, events FROM commits "
+                    "JOIN streams USING (stream_no) WHERE stream_id = ? AND last_version >= ? "
+                    "ORDER BY first_version LIMIT 200",
+                    (stream_id, version),
+                ).fetchall()
+            for first_position, first_version, _, blob in chunk:
+                yield first_position, first_version, blob
+            if len(chunk) < 200:
                 return
-            version = chunk[-1].version + 1
+            version = chunk[-1][2] + 1
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]:
+        for first_position, first_version, blob in self._stream_commits(stream_id, from_version):
+            for e in _unpack(stream_id, first_position, first_version, blob):
+                if e.version >= from_version:
+                    yield e
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
     ) -> Iterator[tuple[int, str, int, bytes]]:
-        batch = 20000
-        version = from_version
-        while True:
-            with self._lock:
-                chunk: list[tuple[int, str, int, bytes]] = self._db.execute(
-                    "SELECT version, type, schema_version, payload FROM events "
-                    "WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?",
-                    (stream_id, version, batch),
-                ).fetchall()
-            yield from chunk
-            if len(chunk) < batch:
-                return
-            version = chunk[-1][0] + 1
+        for _, first_version, blob in self._stream_commits(stream_id, from_version):
+            for offset, s in enumerate(_decode(blob).events):
+                if first_version + offset >= from_version:
+                    yield first_version + offset, s.type, s.schema_version, s.payload
 
     def read_all(
         self, after_position: int = 0, limit: int | None = None
     ) -> Iterator[RecordedEvent]:
-        return iter(
-            self._query(
-                f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                (after_position, -1 if limit is None else limit),
-            )
-        )
+        with self._lock:
+            # Every commit holds at least one event: `limit` commits are enough.
+            rows = self._db.execute(
+                f"SELECT {_COMMIT_COLUMNS} FROM commits JOIN streams USING (stream_no) "
+                f"WHERE first_position >= ({_COMMIT_HOLDING}) ORDER BY first_position LIMIT ?",
+                (after_position + 1, -1 if limit is None else limit),
+            ).fetchall()
+        events = (e for e in _events_of(rows) if e.position > after_position)
+        out = list(events) if limit is None else list(itertools.islice(events, limit))
+        return iter(out)
 
     def streams(self) -> list[str]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT stream_id FROM events WHERE version = 1 ORDER BY position"
-            ).fetchall()
+            rows = self._db.execute("SELECT stream_id FROM streams ORDER BY stream_no").fetchall()
         return [r[0] for r in rows]
 
     def close(self) -> None:
@@ -232,6 +322,23 @@ class SQLiteEventStore(StoreReadMixin):
     def _tamper(self, position: int, payload: bytes) -> None:
         """Overwrite a stored payload, as an attacker would: for tests of verification."""
         with self._lock:
+            first, blob = self._db.execute(
+                "SELECT first_position, events FROM commits WHERE first_position <= ? "
+                "ORDER BY first_position DESC LIMIT 1",
+                (position,),
+            ).fetchone()
+            commit = _decode(blob)
+            commit.events[position - first].payload = payload
             self._db.execute(
-                "UPDATE events SET payload = ? WHERE position = ?", (payload, position)
+                "UPDATE commits SET events = ? WHERE first_position = ?", (_encode(commit), first)
             )
+
+
+_COMMIT_COLUMNS = "stream_id, first_position, first_version, events"
+# The first position of the commit that holds the position given as parameter.
+_COMMIT_HOLDING = "SELECT coalesce(max(first_position), 0) FROM commits WHERE first_position <= ?"
+
+
+def _events_of(rows: Iterable[tuple[Any, ...]]) -> Iterator[RecordedEvent]:
+    for stream_id, first_position, first_version, blob in rows:
+        yield from _unpack(stream_id, first_position, first_version, blob)

@@ -132,9 +132,13 @@ def test_verify_names_the_event_changed_with_plain_sqlite(
     code, out, _ = run(capsys, "verify", "--store", str(db))
     assert code == 0 and out.startswith("OK")
     victim = next(e for e in SQLiteEventStore(db).read_all() if b"Wolking Ghost Hall" in e.payload)
+    # Plain SQL on the file: find the bytes in the commit that holds the event, and turn
+    # the hall's 200 seats into 201, one byte, leaving everything else as it was.
+    needle = "CAST('\"capacity\":200' AS BLOB)"
     sql = (
-        "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), "
-        f"'\"capacity\":200', '\"capacity\":201') AS BLOB) WHERE position = {victim.position};"
+        f"UPDATE commits SET events = CAST(substr(events, 1, instr(events, {needle}) + 12) "
+        f"|| '1' || substr(events, instr(events, {needle}) + 14) AS BLOB) "
+        f"WHERE first_position <= {victim.position} AND last_position >= {victim.position};"
     )
     if shutil.which("sqlite3"):
         subprocess.run(["sqlite3", str(db), sql], check=True)
@@ -196,8 +200,9 @@ def test_unreadable_event_gives_a_clear_error(
 ) -> None:
     db = tmp_path / "s.db"
     run(capsys, "import", str(METZ), "--store", str(db))
-    with sqlite3.connect(db) as raw:
-        raw.execute("UPDATE events SET payload = CAST('{broken' AS BLOB) WHERE position = 3")
+    store = SQLiteEventStore(db)
+    store._tamper(3, b"{broken")
+    store.close()
     code, _, err = run(capsys, "show", "--store", str(db))
     assert code == 1 and "cannot be read" in err and "creneau verify" in err
     assert run(capsys, "verify", "--store", str(db))[0] == 1
