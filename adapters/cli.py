@@ -12,8 +12,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+import msgspec
 import structlog
 
+from adapters import _solving
 from adapters._text import TEXT, long_date
 from adapters.bootstrap import StoreNotFound, build, open_store
 from adapters.edition_document import document_bytes, load_edition
@@ -28,7 +30,7 @@ from scheduler import (
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2  # solving adds 3 (infeasible), 4 (no schedule)
 
 
 class UsageError(CreneauError):
@@ -170,7 +172,17 @@ def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     with _service(args) as service:
         state = _load(service, args)
-    data = document_bytes(state.snapshot())
+    if args.format == "json":
+        if state.accepted is None:
+            raise UsageError("no programme is published yet: solve, then accept a schedule")
+        published = msgspec.structs.replace(
+            state.schedules[state.accepted],
+            assignments=state.programme,
+            stream_version=state.version,
+        )
+        data = msgspec.json.format(msgspec.json.encode(published), indent=2) + b"\n"
+    else:
+        data = document_bytes(state.snapshot())
     if args.output:
         Path(args.output).write_bytes(data)
     else:
@@ -272,12 +284,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", "-v", action="store_true", help="log every command run")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, help: str) -> argparse.ArgumentParser:
+    def add(name: str, help: str, *, store: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument(
-            "--store", required=True, metavar="PATH", help="the event store: a SQLite file"
-        )
+        if store:
+            p.add_argument(
+                "--store", required=True, metavar="PATH", help="the event store: a SQLite file"
+            )
         return p
+
+    def actor(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--actor", default=None, help="who does this (default: the OS user)")
 
     def selection(p: argparse.ArgumentParser, *, at: bool = True) -> None:
         p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
@@ -291,7 +307,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("import", "import an edition document (JSON or TOML), creating the store if needed")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--actor", default=None, help="who does this (default: the OS user)")
+    actor(p)
     p.set_defaults(run=cmd_import)
 
     p = add("log", "the audit trail: every event, who recorded it, when, and what it touched")
@@ -308,9 +324,81 @@ def _parser() -> argparse.ArgumentParser:
     p = add("verify", "check every stream's hash chain")
     p.set_defaults(run=cmd_verify)
 
-    p = add("export", "write the edition back as a document")
+    p = add(
+        "solve",
+        "solve a programme: from an edition document to a schedule document "
+        "(exit 0 found, 2 invalid document, 3 infeasible, 4 none found in time), or on a "
+        "store, recording the schedule as proposed",
+        store=False,
+    )
+    p.add_argument("edition_file", nargs="?", metavar="EDITION", help="an edition document")
+    p.add_argument("--store", metavar="PATH", help="solve the edition of this store instead")
+    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    p.add_argument("--output", metavar="FILE", help="where to write the schedule document")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds the solver may take (default 30)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="search workers (default 2); with --seed, the same inputs give the same schedule",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (default 0)")
+    p.add_argument(
+        "--previous",
+        metavar="SCHEDULE",
+        help="a schedule document of the same edition to start the search from",
+    )
+    actor(p)
+    p.set_defaults(run=_solving.cmd_solve)
+
+    p = add("accept", "publish a proposed schedule as the programme (the latest by default)")
+    p.add_argument("schedule_id", nargs="?", metavar="SCHEDULE_ID")
+    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    actor(p)
+    p.set_defaults(run=_solving.cmd_accept)
+
+    p = add(
+        "move",
+        "move one session of the published programme by hand; refused, naming "
+        "the rule, when it would break one",
+    )
+    p.add_argument("session", metavar="SESSION_ID")
+    p.add_argument("--occurrence", type=int, default=1, metavar="N")
+    p.add_argument("--day", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--start", metavar="HH:MM")
+    p.add_argument("--room", metavar="ROOM_ID")
+    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    actor(p)
+    p.set_defaults(run=_solving.cmd_move)
+
+    p = add("programme", "print the published programme, day by day and room by room")
     selection(p)
-    p.add_argument("--format", choices=("edition",), default="edition")
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.set_defaults(run=_solving.cmd_programme)
+
+    p = add(
+        "check",
+        "check a schedule document against every hard rule of an edition (exit 0 valid, 1 broken)",
+        store=False,
+    )
+    p.add_argument("edition_file", metavar="EDITION")
+    p.add_argument("schedule", metavar="SCHEDULE")
+    p.set_defaults(run=_solving.cmd_check)
+
+    p = add(
+        "export",
+        "write the edition back as a document (edition), or the published "
+        "programme as a schedule document (json)",
+    )
+    selection(p)
+    p.add_argument("--format", choices=("edition", "json"), default="edition")
     p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
     p.set_defaults(run=cmd_export)
     return parser

@@ -1,7 +1,9 @@
 """Créneau's core: the edition domain, its commands and events, and the ports it drives."""
 
 from scheduler._application import AuditEntry, EditionService, default_actor, stream_id_of
+from scheduler._checker import Violation, check_schedule
 from scheduler._commands import (
+    AcceptSchedule,
     AddPerson,
     AddRoom,
     AddSession,
@@ -9,8 +11,10 @@ from scheduler._commands import (
     Command,
     DefineEdition,
     ImportEdition,
+    MoveSession,
     PinSession,
     RecordRegistration,
+    RecordSchedule,
     RemovePerson,
     RemoveRegistration,
     RemoveRoom,
@@ -41,6 +45,17 @@ from scheduler._errors import (
     UnknownEdition,
 )
 from scheduler._events import Event, decode_event, encode_event, entity_of, event_type
+from scheduler._problem import (
+    Assignment,
+    Conflict,
+    SchedulingProblem,
+    SolveParameters,
+    SolveResult,
+    derive_problem,
+    schedule_document,
+    with_previous,
+)
+from scheduler._schedule import SCHEDULE_FORMAT, Placement, ScheduleDocument, Unscheduled
 from scheduler._state import EditionState, evolve, replay
 from scheduler._validation import WEIGHT_DEFAULTS, validate_snapshot
 from scheduler._values import (
@@ -63,20 +78,24 @@ from scheduler._values import (
     Window,
     minutes,
 )
-from scheduler.ports import EventStore
+from scheduler.ports import EventStore, Solver
 
 __all__ = [
+    "SCHEDULE_FORMAT",
     "WEIGHT_DEFAULTS",
+    "AcceptSchedule",
     "AddPerson",
     "AddRoom",
     "AddSession",
     "After",
+    "Assignment",
     "AuditEntry",
     "Break",
     "ChainBreak",
     "ChangePolicies",
     "Command",
     "ConcurrencyError",
+    "Conflict",
     "CreneauError",
     "Day",
     "DefineEdition",
@@ -91,13 +110,16 @@ __all__ = [
     "ImportEdition",
     "InvalidCommand",
     "Metadata",
+    "MoveSession",
     "NewEvent",
     "Parity",
     "Person",
     "PinSession",
+    "Placement",
     "Policies",
     "Problem",
     "RecordRegistration",
+    "RecordSchedule",
     "RecordedEvent",
     "Registration",
     "RemovePerson",
@@ -106,22 +128,31 @@ __all__ = [
     "RemoveSession",
     "Room",
     "Rotation",
+    "ScheduleDocument",
+    "SchedulingProblem",
     "Session",
     "SetAvailability",
+    "SolveParameters",
+    "SolveResult",
+    "Solver",
     "StoreError",
     "StoreUnavailable",
     "Track",
     "Travel",
     "UnknownEdition",
     "UnpinSession",
+    "Unscheduled",
     "UpdatePerson",
     "UpdateRoom",
     "UpdateSession",
     "Venue",
+    "Violation",
     "Window",
+    "check_schedule",
     "decide",
     "decode_event",
     "default_actor",
+    "derive_problem",
     "encode_event",
     "entity_of",
     "event_type",
@@ -129,7 +160,9 @@ __all__ = [
     "minutes",
     "new_event_id",
     "replay",
+    "schedule_document",
     "stream_id_of",
     "validate_snapshot",
     "verify_chain",
+    "with_previous",
 ]

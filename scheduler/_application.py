@@ -12,24 +12,28 @@ import datetime as dt
 import getpass
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import attrs
 import msgspec
 import structlog
 
-from scheduler._commands import Command, DefineEdition, ImportEdition, decide
+from scheduler._commands import Command, DefineEdition, ImportEdition, RecordSchedule, decide
 from scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time, new_event_id
 from scheduler._errors import ConcurrencyError, StoreError, UnknownEdition
 from scheduler._events import (
     CURRENT_SCHEMA,
     Event,
+    ScheduleProposed,
     decode_event,
     encode_event,
     entity_of,
     event_type,
 )
+from scheduler._problem import SolveParameters, derive_problem, schedule_document
+from scheduler._schedule import ScheduleDocument
 from scheduler._state import EditionState, replay
-from scheduler.ports import EventStore
+from scheduler.ports import EventStore, Solver
 
 __all__ = ["STREAM_PREFIX", "AuditEntry", "EditionService", "default_actor", "stream_id_of"]
 
@@ -146,6 +150,38 @@ class EditionService:
             if entity is not None and entity not in (touched, touched.partition(":")[2]):
                 continue
             yield AuditEntry(record=r, event=event, entity=touched)
+
+    # -- solving -------------------------------------------------------------------
+
+    def solve(
+        self,
+        edition_id: str,
+        solver: Solver,
+        params: SolveParameters | None = None,
+        *,
+        actor: str | None = None,
+        progress: Callable[[Any], None] | None = None,
+    ) -> tuple[ScheduleDocument, str | None]:
+        """Solve the edition as it is now and record the answer as a proposed schedule.
+
+        Returns the schedule document and the id it was recorded under (None when no
+        schedule was found: an infeasible or timed-out solve records nothing).
+        """
+        state = self.load(edition_id)
+        if not state.exists:
+            raise UnknownEdition(edition_id)
+        problem = derive_problem(state.snapshot())
+        params = params or SolveParameters()
+        result = solver.solve(problem, params, progress)
+        document = schedule_document(problem, result, params, stream_version=state.version)
+        if result.status not in ("optimal", "feasible"):
+            return document, None
+        recorded = self.execute(
+            RecordSchedule(schedule=document), edition_id=edition_id, actor=actor, attempts=1
+        )
+        proposed = decode_event(recorded[0].type, recorded[0].schema_version, recorded[0].payload)
+        assert isinstance(proposed, ScheduleProposed)
+        return document, proposed.schedule_id
 
     # -- writing -------------------------------------------------------------------
 

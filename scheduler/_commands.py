@@ -7,11 +7,13 @@ a refused command leaves the store as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 import msgspec
 
+from scheduler._checker import check_schedule
 from scheduler._errors import InvalidCommand, Problem
 from scheduler._events import (
     DocumentImported,
@@ -27,14 +29,18 @@ from scheduler._events import (
     RoomAdded,
     RoomRemoved,
     RoomUpdated,
+    ScheduleAccepted,
+    ScheduleProposed,
     SessionAdded,
+    SessionMoved,
     SessionPinned,
     SessionRemoved,
     SessionUnpinned,
     SessionUpdated,
 )
+from scheduler._schedule import ScheduleDocument
 from scheduler._state import EditionState, replay
-from scheduler._validation import validate_change, validate_snapshot
+from scheduler._validation import is_clock, validate_change, validate_snapshot
 from scheduler._values import (
     EditionInfo,
     EditionSnapshot,
@@ -45,9 +51,11 @@ from scheduler._values import (
     Room,
     Session,
     Window,
+    minutes,
 )
 
 __all__ = [
+    "AcceptSchedule",
     "AddPerson",
     "AddRoom",
     "AddSession",
@@ -55,8 +63,10 @@ __all__ = [
     "Command",
     "DefineEdition",
     "ImportEdition",
+    "MoveSession",
     "PinSession",
     "RecordRegistration",
+    "RecordSchedule",
     "RemovePerson",
     "RemoveRegistration",
     "RemoveRoom",
@@ -152,6 +162,29 @@ class ImportEdition(_Command, frozen=True, kw_only=True, tag="import_edition"):
     sha256: str = ""
 
 
+class RecordSchedule(_Command, frozen=True, kw_only=True, tag="record_schedule"):
+    """Record a solve's answer as a proposed schedule (the service solves, then sends this)."""
+
+    schedule: ScheduleDocument
+
+
+class AcceptSchedule(_Command, frozen=True, kw_only=True, tag="accept_schedule"):
+    """Publish a proposed schedule as the programme; the latest one when none is named."""
+
+    schedule_id: str | None = None
+
+
+class MoveSession(_Command, frozen=True, kw_only=True, tag="move_session"):
+    """Move one occurrence of the published programme by hand: refused, naming the rule,
+    when the programme would break a hard rule."""
+
+    session_id: str
+    occurrence: int = 1
+    day: dt.date | None = None
+    start: str | None = None
+    room: str | None = None
+
+
 Command = (
     DefineEdition
     | AddRoom
@@ -170,6 +203,9 @@ Command = (
     | RecordRegistration
     | RemoveRegistration
     | ImportEdition
+    | RecordSchedule
+    | AcceptSchedule
+    | MoveSession
 )
 
 
@@ -351,7 +387,67 @@ def _events_for(state: EditionState, cmd: Command) -> list[Event]:
             return [RegistrationRemoved(attendee=a)]
         case ImportEdition():
             return _import(state, cmd)
+        case RecordSchedule(schedule=schedule):
+            if schedule.stream_version != state.version:
+                raise _refuse(
+                    "schedule.stream_version",
+                    f"the schedule was computed on version "
+                    f"{schedule.stream_version}; the edition is at version "
+                    f"{state.version} now: solve again",
+                )
+            schedule_id = f"schedule-{len(state.schedules) + 1}"
+            return [ScheduleProposed(schedule_id=schedule_id, schedule=schedule)]
+        case AcceptSchedule():
+            return _accept(state, cmd)
+        case MoveSession():
+            return _move(state, cmd)
     raise AssertionError(f"unhandled command {cmd!r}")
+
+
+def _accept(state: EditionState, cmd: AcceptSchedule) -> list[Event]:
+    if not state.schedules:
+        raise _refuse("schedule_id", "no schedule has been proposed yet: solve first")
+    sid = cmd.schedule_id or list(state.schedules)[-1]
+    schedule = _require(state.schedules, sid, "schedule", "schedule_id")
+    if schedule.status not in ("optimal", "feasible"):
+        raise _refuse("schedule_id", f'"{sid}" is {schedule.status}: it has no programme')
+    broken = check_schedule(state.snapshot(), schedule.assignments)
+    if broken:
+        raise InvalidCommand(
+            [Problem("schedule_id", f'"{sid}" no longer fits the edition: {v}') for v in broken]
+        )
+    return [ScheduleAccepted(schedule_id=sid)]
+
+
+def _move(state: EditionState, cmd: MoveSession) -> list[Event]:
+    if not state.programme:
+        raise _refuse("", "no programme is published yet: accept a schedule first")
+    session = _require(state.sessions, cmd.session_id, "session", "session_id")
+    current = next(
+        (p for p in state.programme
+         if (p.session, p.occurrence) == (cmd.session_id, cmd.occurrence)), None,
+    )  # fmt: skip
+    if current is None:
+        raise _refuse(
+            "occurrence", f"{cmd.session_id} has no occurrence {cmd.occurrence} in the programme"
+        )
+    start = cmd.start or current.start
+    if not is_clock(start):
+        raise _refuse("start", f'"{start}" is not a time of day written "HH:MM"')
+    end = minutes(start) + session.duration
+    moved = msgspec.structs.replace(
+        current, day=cmd.day or current.day, start=start, room=cmd.room or current.room,
+        end=f"{end // 60:02d}:{end % 60:02d}",
+    )  # fmt: skip
+    if moved == current:
+        return []
+    snap = state.snapshot()
+    before = {str(v) for v in check_schedule(snap, state.programme)}
+    after = check_schedule(snap, [moved if p is current else p for p in state.programme])
+    new = [v for v in after if str(v) not in before]
+    if new:
+        raise InvalidCommand([Problem(v.rule, v.message) for v in new])
+    return [SessionMoved(placement=moved)]
 
 
 def decide(state: EditionState, cmd: Command) -> list[Event]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from scheduler._schedule import Placement, ScheduleDocument
 from scheduler._values import (
     EditionInfo,
     Fixed,
@@ -40,7 +41,10 @@ __all__ = [
     "RoomAdded",
     "RoomRemoved",
     "RoomUpdated",
+    "ScheduleAccepted",
+    "ScheduleProposed",
     "SessionAdded",
+    "SessionMoved",
     "SessionPinned",
     "SessionRemoved",
     "SessionUnpinned",
@@ -126,6 +130,25 @@ class PoliciesChanged(_Event, frozen=True, kw_only=True, tag="policies.changed")
     policies: Policies
 
 
+class ScheduleProposed(_Event, frozen=True, kw_only=True, tag="schedule.proposed"):
+    """A solve's answer, recorded with its status, objective, bound, time and parameters."""
+
+    schedule_id: str
+    schedule: ScheduleDocument
+
+
+class ScheduleAccepted(_Event, frozen=True, kw_only=True, tag="schedule.accepted"):
+    """The committee publishes a proposed schedule: it becomes the programme."""
+
+    schedule_id: str
+
+
+class SessionMoved(_Event, frozen=True, kw_only=True, tag="session.moved"):
+    """The committee moved one occurrence of the published programme by hand."""
+
+    placement: Placement
+
+
 class DocumentImported(_Event, frozen=True, kw_only=True, tag="document.imported"):
     """Closes the batch of an import: which document, by its digest, brought the changes."""
 
@@ -152,6 +175,9 @@ Event = (
     | RegistrationRemoved
     | PoliciesChanged
     | DocumentImported
+    | ScheduleProposed
+    | ScheduleAccepted
+    | SessionMoved
 )
 
 # Every event type is at schema version 1 so far.
@@ -228,4 +254,8 @@ def entity_of(event: Event) -> str:
             return "policies"
         case DocumentImported(source=src):
             return f"document:{src}"
+        case ScheduleProposed(schedule_id=sid) | ScheduleAccepted(schedule_id=sid):
+            return f"schedule:{sid}"
+        case SessionMoved(placement=p):
+            return f"session:{p.session}"
     raise AssertionError(f"unhandled event {event!r}")

@@ -29,12 +29,16 @@ from scheduler._events import (
     RoomAdded,
     RoomRemoved,
     RoomUpdated,
+    ScheduleAccepted,
+    ScheduleProposed,
     SessionAdded,
+    SessionMoved,
     SessionPinned,
     SessionRemoved,
     SessionUnpinned,
     SessionUpdated,
 )
+from scheduler._schedule import Placement, ScheduleDocument
 from scheduler._values import (
     EditionInfo,
     EditionSnapshot,
@@ -63,6 +67,9 @@ class EditionState:
     sessions: Mapping[str, Session] = attrs.field(factory=dict, converter=_frozen_map)
     registrations: Mapping[str, Registration] = attrs.field(factory=dict, converter=_frozen_map)
     policies: Policies = attrs.field(factory=Policies)
+    schedules: Mapping[str, ScheduleDocument] = attrs.field(factory=dict, converter=_frozen_map)
+    accepted: str | None = None  # the schedule the programme was published from
+    programme: tuple[Placement, ...] = ()  # the published programme, with the moves since
 
     @property
     def exists(self) -> bool:
@@ -94,6 +101,9 @@ class EditionState:
             and list(self.sessions.items()) == list(other.sessions.items())
             and list(self.registrations.items()) == list(other.registrations.items())
             and self.policies == other.policies
+            and list(self.schedules.items()) == list(other.schedules.items())
+            and self.accepted == other.accepted
+            and self.programme == other.programme
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -110,6 +120,9 @@ class _Working:
         self.sessions = dict(s.sessions)
         self.registrations = dict(s.registrations)
         self.policies = s.policies
+        self.schedules = dict(s.schedules)
+        self.accepted = s.accepted
+        self.programme = s.programme
 
     def freeze(self) -> EditionState:
         return EditionState(
@@ -120,6 +133,9 @@ class _Working:
             sessions=self.sessions,
             registrations=self.registrations,
             policies=self.policies,
+            schedules=self.schedules,
+            accepted=self.accepted,
+            programme=self.programme,
         )
 
 
@@ -158,6 +174,16 @@ def _apply(w: _Working, event: Event) -> None:
             w.policies = p
         case DocumentImported():
             pass
+        case ScheduleProposed(schedule_id=sid, schedule=schedule):
+            w.schedules[sid] = schedule
+        case ScheduleAccepted(schedule_id=sid):
+            w.accepted = sid
+            w.programme = w.schedules[sid].assignments
+        case SessionMoved(placement=moved):
+            w.programme = tuple(
+                moved if (p.session, p.occurrence) == (moved.session, moved.occurrence) else p
+                for p in w.programme
+            )
     w.version += 1
 
 

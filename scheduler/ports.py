@@ -6,12 +6,13 @@ Backends live in ``events_store/``; the core only knows this protocol.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from scheduler._envelope import ChainBreak, NewEvent, RecordedEvent
+from scheduler._problem import SchedulingProblem, SolveParameters, SolveResult
 
-__all__ = ["EventStore"]
+__all__ = ["EventStore", "Solver"]
 
 
 @runtime_checkable
@@ -71,3 +72,15 @@ class EventStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Solver(Protocol):
+    """Places the sessions of a problem; ``solver.CpSatSolver`` is the implementation."""
+
+    def solve(
+        self,
+        problem: SchedulingProblem,
+        params: SolveParameters = ...,
+        progress: Callable[[Any], None] | None = None,
+    ) -> SolveResult: ...

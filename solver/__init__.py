@@ -1,0 +1,17 @@
+"""The CP-SAT programme solver: from a solver-neutral ``Problem`` to a ``SolveResult``.
+
+It never reads files or the store; ``scheduler`` derives the problem from an edition.
+"""
+
+from solver._diagnostics import diagnose
+from solver._model import ProgrammeModel
+from solver._solve import CpSatSolver, Progress, describe, relaxed_is_feasible
+
+__all__ = [
+    "CpSatSolver",
+    "ProgrammeModel",
+    "Progress",
+    "describe",
+    "diagnose",
+    "relaxed_is_feasible",
+]

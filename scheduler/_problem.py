@@ -1,0 +1,304 @@
+"""The solver-neutral scheduling problem, derived from an edition.
+
+Times are integer minutes on one axis: ``day_index * 1440 + minute of the day``, so
+that one interval per session occurrence can be compared with any other across days.
+Every value here is already resolved (defaults applied, windows on the axis); a solver
+reads nothing else. The solver's answer comes back as a ``SolveResult``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import attrs
+
+from scheduler._schedule import Placement, ScheduleDocument, Unscheduled
+from scheduler._validation import WEIGHT_DEFAULTS
+from scheduler._values import EditionSnapshot, Window, minutes
+
+__all__ = [
+    "DAY_MINUTES",
+    "Assignment",
+    "Conflict",
+    "DaySpec",
+    "PersonSpec",
+    "RoomSpec",
+    "SchedulingProblem",
+    "SessionSpec",
+    "SolveParameters",
+    "SolveResult",
+    "Span",
+    "derive_problem",
+    "schedule_document",
+    "with_previous",
+]
+
+DAY_MINUTES = 1440
+Span = tuple[int, int]  # [start, end) on the axis
+
+
+@attrs.frozen
+class DaySpec:
+    index: int
+    day: dt.date
+    open: int  # on the axis
+    close: int
+    breaks: tuple[Span, ...]
+
+
+@attrs.frozen
+class RoomSpec:
+    id: str
+    name: str
+    venue: str
+    capacity: int
+    reserve: int
+    features: frozenset[str]
+    availability: tuple[Span, ...]  # on the axis; the open hours when the edition says none
+    concurrent: int
+    changeover: int
+
+
+@attrs.frozen
+class PersonSpec:
+    id: str
+    name: str
+    gender: str
+    available: tuple[Span, ...] | None  # None: always
+    unavailable: tuple[Span, ...]
+    preferred: tuple[Span, ...]
+    max_per_day: int | None
+    can_moderate: bool
+
+
+@attrs.frozen
+class SessionSpec:
+    id: str
+    title: str
+    format: str
+    duration: int
+    occurrences: int
+    audiences: frozenset[str]
+    themes: frozenset[str]
+    people: tuple[str, ...]  # speakers and fixed moderators: everyone on stage
+    requires: frozenset[str]
+    rooms: frozenset[str] | None
+    windows: tuple[Span, ...] | None
+    fixed_day: int | None
+    fixed_start: int | None  # minute of the day
+    fixed_room: str | None
+    exclusive: bool
+    optional: bool
+    priority: int
+    after: tuple[tuple[str, int, bool], ...]  # (session, min_gap, same_day)
+    not_parallel: tuple[str, ...]
+    preferred: tuple[Span, ...]
+    need: int  # seats it needs: max(attendance, capacity)
+
+
+@attrs.frozen
+class SchedulingProblem:
+    edition: str
+    granularity: int
+    days: tuple[DaySpec, ...]
+    rooms: tuple[RoomSpec, ...]
+    people: tuple[PersonSpec, ...]
+    sessions: tuple[SessionSpec, ...]
+    speaker_gap: int
+    travel: dict[tuple[str, str], int]  # both directions
+    weights: dict[str, int]
+    # A schedule to start from: (session, occurrence) -> (start on the axis, room).
+    previous: dict[tuple[str, int], tuple[int, str]] = attrs.field(factory=dict)
+
+    def session(self, session_id: str) -> SessionSpec:
+        return next(s for s in self.sessions if s.id == session_id)
+
+    def room(self, room_id: str) -> RoomSpec:
+        return next(r for r in self.rooms if r.id == room_id)
+
+    def person(self, person_id: str) -> PersonSpec:
+        return next(p for p in self.people if p.id == person_id)
+
+    def travel_minutes(self, a: str, b: str) -> int:
+        return 0 if a == b else self.travel.get((a, b), 0)
+
+    def day_of(self, moment: int) -> DaySpec:
+        return self.days[moment // DAY_MINUTES]
+
+
+@attrs.frozen
+class SolveParameters:
+    time_limit: float = 30.0
+    workers: int = 2
+    seed: int = 0
+    explain: bool = True  # look for the conflicting rules when no schedule exists
+
+
+@attrs.frozen
+class Assignment:
+    session: str
+    occurrence: int  # from 1
+    room: str
+    start: int  # on the axis
+    end: int
+    moderators: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Conflict:
+    """One rule found to take part in making the edition impossible."""
+
+    rule: str  # the rule's id, as the solver's functions are named
+    subject: str  # the session, room or person it bears on
+    message: str  # plain words for a committee
+
+
+@attrs.frozen
+class SolveResult:
+    status: str  # optimal, feasible, infeasible, unknown
+    assignments: tuple[Assignment, ...] = ()
+    unscheduled: tuple[tuple[str, str], ...] = ()  # (session, reason)
+    objective: float | None = None
+    bound: float | None = None
+    wall_time: float = 0.0
+    first_solution_time: float | None = None
+    conflicts: tuple[Conflict, ...] = ()
+
+
+# -- derivation ------------------------------------------------------------------------
+
+IMPLICIT_VENUE = ""
+
+
+def _axis(day_index: dict[dt.date, int], windows: Sequence[Window]) -> tuple[Span, ...]:
+    return tuple(
+        sorted(
+            (day_index[w.day] * DAY_MINUTES + minutes(w.start),
+             day_index[w.day] * DAY_MINUTES + minutes(w.end))
+            for w in windows
+        )
+    )  # fmt: skip
+
+
+def derive_problem(snap: EditionSnapshot) -> SchedulingProblem:
+    """The problem an edition poses, every default resolved."""
+    day_index = {d.day: i for i, d in enumerate(snap.days)}
+    days = tuple(
+        DaySpec(
+            index=i, day=d.day, open=i * DAY_MINUTES + minutes(d.open),
+            close=i * DAY_MINUTES + minutes(d.close),
+            breaks=tuple(sorted((i * DAY_MINUTES + minutes(b.start),
+                                 i * DAY_MINUTES + minutes(b.end)) for b in d.breaks)),
+        )
+        for i, d in enumerate(snap.days)
+    )  # fmt: skip
+    open_hours = tuple((d.open, d.close) for d in days)
+    pol = snap.policies
+    rooms = tuple(
+        RoomSpec(
+            id=r.id, name=r.name or r.id, venue=r.venue or IMPLICIT_VENUE, capacity=r.capacity,
+            reserve=r.reserve, features=frozenset(r.features),
+            availability=open_hours if r.availability is None
+            else _axis(day_index, r.availability),
+            concurrent=r.concurrent,
+            changeover=pol.changeover if r.changeover is None else r.changeover,
+        )
+        for r in snap.rooms
+    )  # fmt: skip
+    people = tuple(
+        PersonSpec(
+            id=p.id, name=p.name or p.id, gender=p.gender,
+            available=None if p.available is None else _axis(day_index, p.available),
+            unavailable=_axis(day_index, p.unavailable), preferred=_axis(day_index, p.preferred),
+            max_per_day=p.max_per_day, can_moderate=p.can_moderate,
+        )
+        for p in snap.people
+    )  # fmt: skip
+    sessions = []
+    for s in snap.sessions:
+        fixed = s.fixed
+        sessions.append(
+            SessionSpec(
+                id=s.id, title=s.title or s.id, format=s.format, duration=s.duration,
+                occurrences=s.occurrences, audiences=frozenset(s.audiences or snap.audiences),
+                themes=frozenset(s.themes),
+                people=tuple(dict.fromkeys((*s.speakers, *s.moderators))),
+                requires=frozenset(s.requires),
+                rooms=None if s.rooms is None else frozenset(s.rooms),
+                windows=None if s.windows is None else _axis(day_index, s.windows),
+                fixed_day=day_index[fixed.day] if fixed and fixed.day else None,
+                fixed_start=minutes(fixed.start) if fixed and fixed.start else None,
+                fixed_room=fixed.room if fixed else None,
+                exclusive=bool(s.exclusive), optional=s.optional, priority=s.priority,
+                after=tuple((a.session, a.min_gap, a.same_day) for a in s.after),
+                not_parallel=s.not_parallel, preferred=_axis(day_index, s.preferred),
+                need=max(s.attendance, s.capacity or 0),
+            )
+        )  # fmt: skip
+    travel: dict[tuple[str, str], int] = {}
+    for t in snap.travel:
+        travel[(t.from_, t.to)] = travel[(t.to, t.from_)] = t.minutes
+    return SchedulingProblem(
+        edition=snap.id, granularity=snap.granularity, days=days, rooms=rooms, people=people,
+        sessions=tuple(sessions), speaker_gap=pol.speaker_gap, travel=travel,
+        weights={**WEIGHT_DEFAULTS, **pol.weights},
+    )  # fmt: skip
+
+
+# -- the schedule document of a result ----------------------------------------------
+
+
+def _clock(moment: int) -> str:
+    m = moment % DAY_MINUTES
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _end_clock(start: int, end: int) -> str:
+    # A session that ends at midnight ends at "24:00" of its own day.
+    return (
+        "24:00"
+        if end // DAY_MINUTES > start // DAY_MINUTES and end % DAY_MINUTES == 0
+        else _clock(end)
+    )
+
+
+def schedule_document(
+    problem: SchedulingProblem,
+    result: SolveResult,
+    params: SolveParameters,
+    stream_version: int | None = None,
+) -> ScheduleDocument:
+    placements = tuple(
+        Placement(
+            session=a.session, occurrence=a.occurrence, room=a.room,
+            day=problem.days[a.start // DAY_MINUTES].day, start=_clock(a.start),
+            end=_end_clock(a.start, a.end), moderators=a.moderators,
+        )
+        for a in result.assignments
+    )  # fmt: skip
+    return ScheduleDocument(
+        edition=problem.edition,
+        stream_version=stream_version,
+        status=result.status,
+        objective=result.objective,
+        bound=result.bound,
+        solve_seconds=round(result.wall_time, 3),
+        assignments=placements,
+        unscheduled=tuple(Unscheduled(session=s, reason=r) for s, r in result.unscheduled),
+        conflicts=tuple(c.message for c in result.conflicts),
+        parameters={"seed": params.seed, "workers": params.workers,
+                    "time_limit": params.time_limit},
+    )  # fmt: skip
+
+
+def with_previous(problem: SchedulingProblem, placements: Sequence[Placement]) -> SchedulingProblem:
+    """The problem with a schedule to start from; placements on days the edition no
+    longer has are left out."""
+    day_index = {d.day: d.index for d in problem.days}
+    previous = {
+        (p.session, p.occurrence): (day_index[p.day] * DAY_MINUTES + minutes(p.start), p.room)
+        for p in placements
+        if p.day in day_index
+    }
+    return attrs.evolve(problem, previous=previous)

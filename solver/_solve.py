@@ -1,0 +1,278 @@
+"""Solving a programme with CP-SAT, and explaining why none exists."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+import structlog
+from ortools.sat.python import cp_model
+
+from scheduler._problem import (
+    DAY_MINUTES,
+    Assignment,
+    Conflict,
+    SchedulingProblem,
+    SolveParameters,
+    SolveResult,
+    Span,
+)
+from solver._diagnostics import diagnose
+from solver._model import ProgrammeModel
+
+__all__ = ["CpSatSolver", "Progress", "describe", "relaxed_is_feasible"]
+
+log = structlog.get_logger()
+DEFAULT_PARAMETERS = SolveParameters()
+
+
+@attrs.frozen
+class Progress:
+    elapsed: float
+    objective: float | None
+    bound: float | None
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
+
+
+class _Watch(cp_model.CpSolverSolutionCallback):
+    def __init__(self, started: float, report: Callable[[Progress], None] | None) -> None:
+        super().__init__()
+        self.started = started
+        self.report = report
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        if self.first is None:
+            self.first = elapsed
+        if self.report is not None:
+            self.report(Progress(elapsed, self.objective_value, self.best_objective_bound))
+
+
+def _configure(solver: cp_model.CpSolver, params: SolveParameters, time_limit: float) -> None:
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = params.workers
+    solver.parameters.random_seed = params.seed
+
+
+class CpSatSolver:
+    """The solver port's CP-SAT implementation."""
+
+    def solve(
+        self,
+        problem: SchedulingProblem,
+        params: SolveParameters = DEFAULT_PARAMETERS,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> SolveResult:
+        started = time.perf_counter()
+        conflicts = diagnose(problem)
+        if conflicts:
+            return SolveResult(
+                status="infeasible",
+                conflicts=tuple(conflicts),
+                wall_time=time.perf_counter() - started,
+            )
+        model = ProgrammeModel(problem)
+        model.objective()
+        solver = cp_model.CpSolver()
+        _configure(solver, params, params.time_limit)
+        watch = _Watch(started, progress)
+        status = solver.solve(model.m, watch)
+        wall = time.perf_counter() - started
+        log.info(
+            "solved",
+            edition=problem.edition,
+            status=solver.status_name(status),
+            seconds=round(wall, 3),
+            objective=solver.objective_value,
+        )
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            assignments = []
+            unscheduled = []
+            for o in model.occurrences:
+                if o.present is not True and not solver.boolean_value(o.present):
+                    if o.number == 1:
+                        unscheduled.append((o.session.id, "not selected"))
+                    continue
+                room = next(r for r, lit in o.rooms.items() if solver.boolean_value(lit))
+                start = solver.value(o.start)
+                assignments.append(
+                    Assignment(o.session.id, o.number, room, start, start + o.session.duration)
+                )
+            assignments.sort(key=lambda a: (a.start, a.room, a.session, a.occurrence))
+            return SolveResult(
+                status="optimal" if status == cp_model.OPTIMAL else "feasible",
+                assignments=tuple(assignments), unscheduled=tuple(unscheduled),
+                objective=solver.objective_value, bound=solver.best_objective_bound,
+                wall_time=wall, first_solution_time=watch.first,
+            )  # fmt: skip
+        if status == cp_model.INFEASIBLE:
+            remaining = max(1.0, params.time_limit - wall)
+            found = explain(problem, params, remaining) if params.explain else []
+            return SolveResult(
+                status="infeasible", conflicts=tuple(found), wall_time=time.perf_counter() - started
+            )
+        if status == cp_model.MODEL_INVALID:
+            raise RuntimeError(f"CP-SAT rejected the model: {model.m.validate()}")
+        return SolveResult(status="unknown", wall_time=wall)
+
+
+def _infeasible_with(
+    model: ProgrammeModel, keep: Iterable[Any], params: SolveParameters, time_limit: float
+) -> tuple[bool, list[int]]:
+    """Whether the model is infeasible with only ``keep`` guards on; and a core."""
+    model.m.clear_assumptions()
+    kept = list(keep)
+    model.m.add_assumptions(kept)
+    solver = cp_model.CpSolver()
+    _configure(solver, attrs.evolve(params, workers=1), time_limit)
+    status = solver.solve(model.m)
+    if status == cp_model.INFEASIBLE:
+        return True, list(solver.sufficient_assumptions_for_infeasibility())
+    return False, []
+
+
+def explain(
+    problem: SchedulingProblem, params: SolveParameters, time_limit: float
+) -> list[Conflict]:
+    """The small set of rules found to conflict, computed on a model without objective:
+    every rule group behind an assumption literal, the core shrunk one rule at a time."""
+    model = ProgrammeModel(problem, explain=True)
+    deadline = time.perf_counter() + time_limit
+    by_index = {lit.index: key for key, lit in model.guards.items()}
+    infeasible, core = _infeasible_with(model, model.guards.values(), params, time_limit)
+    if not infeasible:
+        return [
+            Conflict(
+                "unexplained",
+                "*",
+                "no schedule was found, and no rule group alone explains it within the time given",
+            )
+        ]
+    keys = [by_index[i] for i in core if i in by_index]
+    # Deletion: drop each rule in turn; if the rest still conflicts, it was not needed.
+    for key in list(keys):
+        if key not in keys:
+            continue
+        left = time.perf_counter() - deadline
+        if left > 0:
+            break
+        trial = [k for k in keys if k != key]
+        still, smaller = _infeasible_with(
+            model, [model.guards[k] for k in trial], params, max(0.5, -left)
+        )
+        if still:
+            keys = [by_index[i] for i in smaller if i in by_index] or trial
+    return [Conflict(rule, subject, describe(problem, rule, subject)) for rule, subject in keys]
+
+
+def relaxed_is_feasible(
+    problem: SchedulingProblem, relaxed: Iterable[tuple[str, str]], time_limit: float = 10.0
+) -> bool:
+    """Whether the edition becomes solvable once the named rules are lifted (for checks
+    of explanations). A subject of ``*`` lifts the rule everywhere."""
+    model = ProgrammeModel(problem, explain=True)
+    lifted = set(relaxed)
+
+    def lifted_key(rule: str, subject: str) -> bool:
+        return (
+            (rule, subject) in lifted
+            or (rule, "*") in lifted
+            or any(rule == r and subject.startswith(s + ">") for r, s in lifted)
+        )
+
+    keep = [lit for (rule, subject), lit in model.guards.items() if not lifted_key(rule, subject)]
+    infeasible, _ = _infeasible_with(model, keep, SolveParameters(), time_limit)
+    return not infeasible
+
+
+# -- plain words ---------------------------------------------------------------------
+
+
+def _clock(moment: int) -> str:
+    m = moment % DAY_MINUTES
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _spans(problem: SchedulingProblem, spans: Iterable[Span]) -> str:
+    parts = [
+        f"{problem.days[a // DAY_MINUTES].day.isoformat()} {_clock(a)}–{_clock(b)}"
+        for a, b in spans
+    ]
+    return ", ".join(parts) or "never"
+
+
+def describe(problem: SchedulingProblem, rule: str, subject: str) -> str:
+    """A committee's words for one rule about one subject."""
+    sessions = {s.id: s for s in problem.sessions}
+    rooms = {r.id: r for r in problem.rooms}
+    people = {p.id: p for p in problem.people}
+    s = sessions.get(subject)
+    if rule == "windows" and s:
+        return f"« {s.title} » must fit inside {_spans(problem, s.windows or ())}"
+    if rule == "fixed" and s:
+        bits = [
+            problem.days[s.fixed_day].day.isoformat() if s.fixed_day is not None else "",
+            _clock(s.fixed_start) if s.fixed_start is not None else "",
+            s.fixed_room or "",
+        ]
+        return f"« {s.title} » is pinned: {' '.join(b for b in bits if b)}"
+    if rule == "room_fit" and s:
+        fits = [
+            r.name
+            for r in problem.rooms
+            if s.requires <= r.features
+            and (s.rooms is None or r.id in s.rooms)
+            and r.capacity + r.reserve >= s.need
+        ]
+        needs = []
+        if s.requires:
+            needs.append(" and ".join(f"`{f}`" for f in sorted(s.requires)))
+        if s.need:
+            needs.append(f"{s.need} seats")
+        what = " and ".join(needs) or "a room"
+        return f"« {s.title} » needs {what}: only {', '.join(fits) or 'no room'} can host it"
+    if rule == "room_availability" and subject in rooms:
+        r = rooms[subject]
+        return f"{r.name} is open only {_spans(problem, r.availability)}"
+    if rule == "room_overlap" and subject in rooms:
+        r = rooms[subject]
+        at_once = "one session" if r.concurrent == 1 else f"{r.concurrent} sessions"
+        extra = f", with {r.changeover} min between two" if r.changeover else ""
+        return f"{r.name} holds {at_once} at a time{extra}"
+    if rule in ("person_availability", "person_overlap", "max_per_day") and subject in people:
+        p = people[subject]
+        if rule == "person_availability":
+            when = "always" if p.available is None else _spans(problem, p.available)
+            off = f", except {_spans(problem, p.unavailable)}" if p.unavailable else ""
+            return f"{p.name} is available {when}{off}"
+        if rule == "person_overlap":
+            theirs = ", ".join(f"« {x.title} »" for x in problem.sessions if subject in x.people)
+            pause = f", with {problem.speaker_gap} min between two" if problem.speaker_gap else ""
+            return f"{p.name} cannot be in two of {theirs} at once{pause}"
+        return f"{p.name} appears in {p.max_per_day} sessions a day at most"
+    if rule == "exclusive" and s:
+        return (
+            f"« {s.title} » runs with nothing else for {', '.join(sorted(s.audiences))} beside it"
+        )
+    if rule == "after":
+        later, _, earlier = subject.partition(">")
+        b, a = sessions.get(later), sessions.get(earlier)
+        if a and b:
+            gap = next((g for o, g, _ in b.after if o == earlier), 0)
+            same = any(on_day for o, _, on_day in b.after if o == earlier)
+            return f"« {b.title} » starts at least {gap} min after « {a.title} » ends" + (
+                ", the same day" if same else ""
+            )
+    if rule == "not_parallel":
+        one, _, two = subject.partition("|")
+        if one in sessions and two in sessions:
+            return f"« {sessions[one].title} » and « {sessions[two].title} » must not overlap"
+    return f"{rule} ({subject})"
