@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/creneau import examples/nec-metz-2023.toml --store $(DEMO)/metz.db --actor demo
-	$(BIN)/creneau show --store $(DEMO)/metz.db
+	$(BIN)/creneau solve --store $(DEMO)/metz.db --actor demo --workers 2 --seed 1
+	$(BIN)/creneau accept --store $(DEMO)/metz.db --actor demo
+	$(BIN)/creneau programme --store $(DEMO)/metz.db
 	$(BIN)/creneau verify --store $(DEMO)/metz.db
 
 test: $(STAMP)

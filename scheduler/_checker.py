@@ -93,6 +93,7 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
     # Each session: its occurrences, its length, the calendar, its windows, its pin.
     for s in edition.sessions:
         mine = sorted(by_session.get(s.id, []), key=lambda x: x.p.occurrence)
+        # A proposal is placed whole or not at all; the pinned start is the first run's.
         numbers = [x.p.occurrence for x in mine]
         if not mine and s.optional:
             continue
@@ -118,7 +119,7 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
                 f = s.fixed
                 if (
                     (f.day is not None and f.day != x.day)
-                    or (f.start is not None and _m(f.start) != x.start)
+                    or (f.start is not None and x.p.occurrence == 1 and _m(f.start) != x.start)
                     or (f.room is not None and f.room != x.p.room)
                 ):
                     bad("fixed", f"{x.label()}: not where the committee pinned it")

@@ -157,7 +157,9 @@ class ProgrammeModel:
                 )
                 o.end = o.start + s.duration
                 if s.optional:
-                    o.present = m.new_bool_var(f"present[{o.key}]")
+                    # A proposal is taken whole, every run of it, or left out.
+                    first = self.by_session.get(s.id)
+                    o.present = first[0].present if first else m.new_bool_var(f"present[{s.id}]")
                     o.interval = m.new_optional_fixed_size_interval_var(
                         o.start, s.duration, o.present, f"iv[{o.key}]"
                     )
@@ -167,7 +169,7 @@ class ProgrammeModel:
                 if not base:
                     # Nothing in the calendar can hold it: only its absence is possible.
                     if o.present is True:
-                        self.impossible()
+                        self.impossible(self.guard("open_hours", s.id))
                     else:
                         m.add(o.present == 0)
                 self.occurrences.append(o)
@@ -222,7 +224,7 @@ class ProgrammeModel:
             elif lits:
                 self.m.add_exactly_one(lits)
             else:
-                self.impossible()
+                self.impossible(self.guard("room_fit", o.session.id))
 
     def rule_windows(self, o: Occurrence) -> None:
         """``windows``: the session starts and ends inside one of its windows."""
@@ -233,11 +235,13 @@ class ProgrammeModel:
         self.restrict(o, _fits_in(spans, d), self.guard("windows", o.session.id))
 
     def rule_fixed(self, o: Occurrence) -> None:
-        """``fixed``: the day, start and room the committee pinned."""
+        """``fixed``: the day and room the committee pinned, for every run; the start,
+        for the first run (the others follow it)."""
         s = o.session
         guard = self.guard("fixed", s.id)
-        if s.fixed_day is not None or s.fixed_start is not None:
-            day, start = s.fixed_day, s.fixed_start
+        if s.fixed_day is not None or (s.fixed_start is not None and o.number == 1):
+            day = s.fixed_day
+            start = s.fixed_start if o.number == 1 else None
             self.restrict(
                 o,
                 lambda t: (
@@ -379,8 +383,9 @@ class ProgrammeModel:
     def rule_occurrences(self, s: SessionSpec) -> None:
         """``occurrences``: the runs of one session follow one another, in order."""
         occs = self.by_session[s.id]
+        guard = self.guard("occurrences", s.id) if len(occs) > 1 else []
         for a, b in itertools.pairwise(occs):
-            self.enforce(self.m.add(b.start >= a.end), self.both_present(a, b))
+            self.enforce(self.m.add(b.start >= a.end), [*guard, *self.both_present(a, b)])
             if a.present is not True:
                 self.m.add_implication(b.present, a.present)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -74,6 +74,8 @@ class CpSatSolver:
         started = time.perf_counter()
         conflicts = diagnose(problem)
         if conflicts:
+            if params.explain:
+                conflicts = explain(problem, params, params.time_limit, known=conflicts)
             return SolveResult(
                 status="infeasible",
                 conflicts=tuple(conflicts),
@@ -139,38 +141,69 @@ def _infeasible_with(
     return False, []
 
 
+def _lifted(rule: str, subject: str, relaxed: set[tuple[str, str]]) -> bool:
+    """Whether a guard is among the rules named: exactly, by ``*`` for every subject, or
+    (for ``after``) by the later session for each of its predecessors."""
+    return (
+        (rule, subject) in relaxed
+        or (rule, "*") in relaxed
+        or any(rule == r and subject.startswith(s + ">") for r, s in relaxed)
+    )
+
+
+def _keep(model: ProgrammeModel, relaxed: set[tuple[str, str]]) -> list[Any]:
+    return [lit for (rule, subject), lit in model.guards.items()
+            if not _lifted(rule, subject, relaxed)]  # fmt: skip
+
+
 def explain(
-    problem: SchedulingProblem, params: SolveParameters, time_limit: float
+    problem: SchedulingProblem,
+    params: SolveParameters,
+    time_limit: float,
+    known: Sequence[Conflict] = (),
 ) -> list[Conflict]:
-    """The small set of rules found to conflict, computed on a model without objective:
-    every rule group behind an assumption literal, the core shrunk one rule at a time."""
+    """The rules found to conflict, computed on a model without objective: every rule
+    group behind an assumption literal. Each core found is shrunk one rule at a time;
+    cores are gathered until lifting every rule named makes the edition solvable, so
+    that the explanation accounts for all that stands in the way. ``known`` are
+    conflicts already found (by the diagnostics)."""
     model = ProgrammeModel(problem, explain=True)
     deadline = time.perf_counter() + time_limit
     by_index = {lit.index: key for key, lit in model.guards.items()}
-    infeasible, core = _infeasible_with(model, model.guards.values(), params, time_limit)
-    if not infeasible:
-        return [
-            Conflict(
-                "unexplained",
-                "*",
-                "no schedule was found, and no rule group alone explains it within the time given",
-            )
-        ]
-    keys = [by_index[i] for i in core if i in by_index]
-    # Deletion: drop each rule in turn; if the rest still conflicts, it was not needed.
-    for key in list(keys):
-        if key not in keys:
-            continue
-        left = time.perf_counter() - deadline
-        if left > 0:
+    found = list(known)
+    for _ in range(20):
+        left = deadline - time.perf_counter()
+        if left <= 0:
             break
-        trial = [k for k in keys if k != key]
-        still, smaller = _infeasible_with(
-            model, [model.guards[k] for k in trial], params, max(0.5, -left)
-        )
-        if still:
-            keys = [by_index[i] for i in smaller if i in by_index] or trial
-    return [Conflict(rule, subject, describe(problem, rule, subject)) for rule, subject in keys]
+        relaxed = {(c.rule, c.subject) for c in found}
+        infeasible, core = _infeasible_with(model, _keep(model, relaxed), params, left)
+        if not infeasible:
+            return found
+        keys = [by_index[i] for i in core if i in by_index]
+        if not keys:
+            break
+        # Deletion: drop each rule in turn; if the rest still conflicts, it was not needed.
+        for key in list(keys):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            if key not in keys:
+                continue
+            trial = [k for k in keys if k != key]
+            still, smaller = _infeasible_with(model, [model.guards[k] for k in trial], params,
+                                              left)  # fmt: skip
+            if still:
+                keys = [by_index[i] for i in smaller if i in by_index] or trial
+        found += [Conflict(rule, subject, describe(problem, rule, subject))
+                  for rule, subject in keys]  # fmt: skip
+    return [
+        *found,
+        Conflict(
+            "unexplained",
+            "*",
+            "no schedule exists, and the search for every reason ran out of time",
+        ),
+    ]
 
 
 def relaxed_is_feasible(
@@ -179,17 +212,8 @@ def relaxed_is_feasible(
     """Whether the edition becomes solvable once the named rules are lifted (for checks
     of explanations). A subject of ``*`` lifts the rule everywhere."""
     model = ProgrammeModel(problem, explain=True)
-    lifted = set(relaxed)
-
-    def lifted_key(rule: str, subject: str) -> bool:
-        return (
-            (rule, subject) in lifted
-            or (rule, "*") in lifted
-            or any(rule == r and subject.startswith(s + ">") for r, s in lifted)
-        )
-
-    keep = [lit for (rule, subject), lit in model.guards.items() if not lifted_key(rule, subject)]
-    infeasible, _ = _infeasible_with(model, keep, SolveParameters(), time_limit)
+    infeasible, _ = _infeasible_with(model, _keep(model, set(relaxed)), SolveParameters(),
+                                     time_limit)  # fmt: skip
     return not infeasible
 
 
@@ -215,6 +239,15 @@ def describe(problem: SchedulingProblem, rule: str, subject: str) -> str:
     rooms = {r.id: r for r in problem.rooms}
     people = {p.id: p for p in problem.people}
     s = sessions.get(subject)
+    if rule == "open_hours" and s:
+        return (
+            f"« {s.title} » ({s.duration} min) fits nowhere in the days' open hours, "
+            "clear of breaks"
+        )
+    if rule == "occurrences" and s:
+        return (
+            f"« {s.title} » runs {s.occurrences} times, one after the other ({s.duration} min each)"
+        )
     if rule == "windows" and s:
         return f"« {s.title} » must fit inside {_spans(problem, s.windows or ())}"
     if rule == "fixed" and s:
@@ -254,7 +287,10 @@ def describe(problem: SchedulingProblem, rule: str, subject: str) -> str:
             off = f", except {_spans(problem, p.unavailable)}" if p.unavailable else ""
             return f"{p.name} is available {when}{off}"
         if rule == "person_overlap":
-            theirs = ", ".join(f"« {x.title} »" for x in problem.sessions if subject in x.people)
+            titles = [f"« {x.title} »" for x in problem.sessions if subject in x.people]
+            theirs = ", ".join(titles[:5]) + (
+                f" and {len(titles) - 5} more" if len(titles) > 5 else ""
+            )
             pause = f", with {problem.speaker_gap} min between two" if problem.speaker_gap else ""
             return f"{p.name} cannot be in two of {theirs} at once{pause}"
         return f"{p.name} appears in {p.max_per_day} sessions a day at most"

@@ -23,7 +23,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def test_tour_runs(tmp_path: Path) -> None:
-    (tour,) = [b for b in blocks("sh") if "creneau import" in b]
+    tour = "\n".join(b for b in blocks("sh") if "creneau import" in b or "creneau solve" in b)
     cwd = workspace(tmp_path)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     script = "set -euo pipefail\n" + tour.replace('export PATH="$PWD/.venv/bin:$PATH"', "")
@@ -46,4 +46,4 @@ def test_embedding_example_runs(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["8", "58"]
+    assert result.stdout.split() == ["8", "58", "optimal", "21", "schedule.accepted"]
