@@ -23,6 +23,7 @@ from scheduler import (
     Problem,
     ScheduleDocument,
     SolveParameters,
+    SolveProgramme,
     check_schedule,
     derive_problem,
     schedule_document,
@@ -159,8 +160,11 @@ def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
     with _service(args) as service:
         edition = _pick_edition(service, args.edition)
         with ProgressLine(sys.stderr) as line:
+            command = SolveProgramme(
+                time_limit=params.time_limit, workers=params.workers, seed=params.seed
+            )
             document, schedule_id = service.solve(
-                edition, CpSatSolver(), params, actor=args.actor, progress=line
+                edition, CpSatSolver(), command, actor=args.actor, progress=line
             )
     if args.output:
         _write_schedule(document, args.output)

@@ -18,7 +18,14 @@ import attrs
 import msgspec
 import structlog
 
-from scheduler._commands import Command, DefineEdition, ImportEdition, RecordSchedule, decide
+from scheduler._commands import (
+    Command,
+    DefineEdition,
+    ImportEdition,
+    RecordSchedule,
+    SolveProgramme,
+    decide,
+)
 from scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time, new_event_id
 from scheduler._errors import ConcurrencyError, StoreError, UnknownEdition
 from scheduler._events import (
@@ -157,21 +164,26 @@ class EditionService:
         self,
         edition_id: str,
         solver: Solver,
-        params: SolveParameters | None = None,
+        command: SolveProgramme | None = None,
         *,
         actor: str | None = None,
         progress: Callable[[Any], None] | None = None,
     ) -> tuple[ScheduleDocument, str | None]:
-        """Solve the edition as it is now and record the answer as a proposed schedule.
+        """Carry out ``SolveProgramme``: solve the edition as it is now and record the
+        answer as a proposed schedule, with its status, objective, bound, time and the
+        solver's parameters.
 
         Returns the schedule document and the id it was recorded under (None when no
         schedule was found: an infeasible or timed-out solve records nothing).
         """
+        command = command or SolveProgramme()
+        params = SolveParameters(
+            time_limit=command.time_limit, workers=command.workers, seed=command.seed
+        )
         state = self.load(edition_id)
         if not state.exists:
             raise UnknownEdition(edition_id)
         problem = derive_problem(state.snapshot())
-        params = params or SolveParameters()
         result = solver.solve(problem, params, progress)
         document = schedule_document(problem, result, params, stream_version=state.version)
         if result.status not in ("optimal", "feasible"):

@@ -72,6 +72,7 @@ __all__ = [
     "RemoveRoom",
     "RemoveSession",
     "SetAvailability",
+    "SolveProgramme",
     "UnpinSession",
     "UpdatePerson",
     "UpdateRoom",
@@ -160,6 +161,16 @@ class ImportEdition(_Command, frozen=True, kw_only=True, tag="import_edition"):
     snapshot: EditionSnapshot
     source: str = ""
     sha256: str = ""
+
+
+class SolveProgramme(_Command, frozen=True, kw_only=True, tag="solve_programme"):
+    """Solve the edition as it is and record the answer as a proposed schedule. Carried
+    out by ``EditionService.solve`` (solving is not a pure decision); what it records
+    goes through ``RecordSchedule``."""
+
+    time_limit: float = 30.0
+    workers: int = 2
+    seed: int = 0
 
 
 class RecordSchedule(_Command, frozen=True, kw_only=True, tag="record_schedule"):

@@ -9,6 +9,7 @@ reads nothing else. The solver's answer comes back as a ``SolveResult``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 import attrs
@@ -111,14 +112,22 @@ class SchedulingProblem:
     # A schedule to start from: (session, occurrence) -> (start on the axis, room).
     previous: dict[tuple[str, int], tuple[int, str]] = attrs.field(factory=dict)
 
+    @functools.cached_property
+    def _index(self) -> tuple[dict[str, SessionSpec], dict[str, RoomSpec], dict[str, PersonSpec]]:
+        return (
+            {s.id: s for s in self.sessions},
+            {r.id: r for r in self.rooms},
+            {p.id: p for p in self.people},
+        )
+
     def session(self, session_id: str) -> SessionSpec:
-        return next(s for s in self.sessions if s.id == session_id)
+        return self._index[0][session_id]
 
     def room(self, room_id: str) -> RoomSpec:
-        return next(r for r in self.rooms if r.id == room_id)
+        return self._index[1][room_id]
 
     def person(self, person_id: str) -> PersonSpec:
-        return next(p for p in self.people if p.id == person_id)
+        return self._index[2][person_id]
 
     def travel_minutes(self, a: str, b: str) -> int:
         return 0 if a == b else self.travel.get((a, b), 0)

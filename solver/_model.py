@@ -62,9 +62,16 @@ class Occurrence:
 
 
 class ProgrammeModel:
-    def __init__(self, problem: SchedulingProblem, *, explain: bool = False) -> None:
+    def __init__(
+        self,
+        problem: SchedulingProblem,
+        *,
+        explain: bool = False,
+        hint: dict[tuple[str, int], tuple[int, str]] | None = None,
+    ) -> None:
         self.p = problem
         self.explain = explain
+        self.hint = problem.previous if hint is None else hint
         self.m = cp_model.CpModel()
         self.guards: dict[Guard, Any] = {}
         self.occurrences: list[Occurrence] = []
@@ -438,9 +445,9 @@ class ProgrammeModel:
                 self.penalties.append((~o.present, w["proposal_priority"] * s.priority))
 
     def hints(self) -> None:
-        """Start the search from a previous schedule, where there is one."""
+        """Start the search from a schedule: a previous one, or a first-fit construction."""
         for o in self.occurrences:
-            previous = self.p.previous.get((o.session.id, o.number))
+            previous = self.hint.get((o.session.id, o.number))
             if previous is None:
                 continue
             start, room = previous

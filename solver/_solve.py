@@ -19,6 +19,7 @@ from scheduler._problem import (
     SolveResult,
     Span,
 )
+from solver._construct import first_fit
 from solver._diagnostics import diagnose
 from solver._model import ProgrammeModel
 
@@ -81,7 +82,8 @@ class CpSatSolver:
                 conflicts=tuple(conflicts),
                 wall_time=time.perf_counter() - started,
             )
-        model = ProgrammeModel(problem)
+        hint = problem.previous or first_fit(problem)
+        model = ProgrammeModel(problem, hint=hint)
         model.objective()
         solver = cp_model.CpSolver()
         _configure(solver, params, params.time_limit)

@@ -1,0 +1,252 @@
+"""Solve benchmark on generated national editions (``benchmarks/national.py``), with the
+PyCon UK ``conference-scheduler`` (PuLP and CBC) side by side on the rules it can
+express: fixed slots with a capacity, speaker clashes, speaker availability.
+
+    .venv/bin/python benchmarks/solve_bench.py [--scales 1 5] [--time-limit 60]
+                                               [--cs-time-limit 600] [--write]
+
+Prints, per scale: sessions, rooms, people, time to the first schedule, time to the
+best one, objective, bound and gap for Créneau on every rule of the edition; then the
+time each tool takes on the reduced instance (the same sessions, rooms and people, the
+rules conference-scheduler has), and their ratio. ``--write`` keeps the table in
+benchmarks/README.md. Every schedule Créneau returns is checked with check_schedule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import structlog  # noqa: E402
+
+from benchmarks.national import generate  # noqa: E402
+from scheduler import (  # noqa: E402
+    EditionSnapshot,
+    SolveParameters,
+    check_schedule,
+    derive_problem,
+    schedule_document,
+)
+from scheduler._problem import DAY_MINUTES, SchedulingProblem  # noqa: E402
+from solver import CpSatSolver, Progress  # noqa: E402
+
+# conference-scheduler works with slots: these blocks, in every room, every day.
+BLOCKS = (("09:00", 90), ("10:45", 90), ("14:00", 90), ("15:45", 90))
+
+
+def solve_full(edition: EditionSnapshot, time_limit: float, seed: int) -> dict[str, Any]:
+    problem = derive_problem(edition)
+    improvements: list[float] = []
+    params = SolveParameters(time_limit=time_limit, workers=2, seed=seed)
+    started = time.perf_counter()
+    result = CpSatSolver().solve(problem, params, lambda p: improvements.append(p.elapsed))
+    wall = time.perf_counter() - started
+    if result.assignments:
+        document = schedule_document(problem, result, params)
+        broken = check_schedule(edition, document.assignments)
+        assert not broken, broken[:3]
+    gap = Progress(0, result.objective, result.bound).gap
+    return {
+        "status": result.status, "first": result.first_solution_time,
+        "best": improvements[-1] if improvements else None, "objective": result.objective,
+        "bound": result.bound, "gap": gap, "wall": wall,
+    }  # fmt: skip
+
+
+def reduced(edition: EditionSnapshot) -> EditionSnapshot:
+    """The edition with only the rules conference-scheduler can express: every session
+    starts at one of the blocks, needs its seats, and its speakers' time."""
+    import msgspec
+
+    from scheduler import Window
+
+    def block(day: dt.date, start: str, length: int) -> Window:
+        end = int(start[:2]) * 60 + int(start[3:]) + length
+        return Window(day=day, start=start, end=f"{end // 60:02d}:{end % 60:02d}")
+
+    windows = tuple(block(d.day, start, length) for d in edition.days for start, length in BLOCKS)
+    sessions = tuple(
+        msgspec.structs.replace(s, requires=(), after=(), fixed=None, format="workshop",
+                                exclusive=False, windows=windows)
+        for s in edition.sessions
+    )  # fmt: skip
+    rooms = tuple(msgspec.structs.replace(r, features=(), venue=None) for r in edition.rooms)
+    policies = msgspec.structs.replace(edition.policies, speaker_gap=0)
+    people = tuple(msgspec.structs.replace(p, max_per_day=None) for p in edition.people)
+    return msgspec.structs.replace(
+        edition,
+        sessions=sessions,
+        rooms=rooms,
+        venues=(),
+        travel=(),
+        policies=policies,
+        people=people,
+    )
+
+
+def creneau_reduced(edition: EditionSnapshot, seed: int, time_limit: float) -> tuple[float, str]:
+    """Seconds for Créneau to its first schedule of the reduced instance (each session
+    starts and ends inside a block: its windows are the blocks), and how the solve ended."""
+    result = CpSatSolver().solve(
+        derive_problem(edition), SolveParameters(time_limit=time_limit, workers=2, seed=seed)
+    )
+    assert result.first_solution_time is not None, result.status
+    return result.first_solution_time, result.status
+
+
+def _cs_instance(problem: SchedulingProblem) -> tuple[list[Any], list[Any]]:
+    from conference_scheduler.resources import Event, Slot
+
+    slots = []
+    for day in problem.days:
+        for start, length in BLOCKS:
+            minute = int(start[:2]) * 60 + int(start[3:])
+            for room in problem.rooms:
+                slots.append(Slot(
+                    venue=room.id,
+                    starts_at=dt.datetime.combine(day.day, dt.time(minute // 60, minute % 60)),
+                    duration=length, capacity=room.capacity + room.reserve,
+                    session=f"{day.index}-{start}",
+                ))  # fmt: skip
+    events = [Event(name=s.id, duration=s.duration, demand=s.need) for s in problem.sessions]
+    by_name = {e.name: e for e in events}
+    for s in problem.sessions:
+        event = by_name[s.id]
+        clash = [
+            by_name[o.id]
+            for o in problem.sessions
+            if o.id != s.id and set(o.people) & set(s.people)
+        ]
+        event.add_unavailability(*clash)
+        closed = []
+        for slot in slots:
+            day = next(d for d in problem.days if d.day == slot.starts_at.date())
+            start = day.index * DAY_MINUTES + slot.starts_at.hour * 60 + slot.starts_at.minute
+            end = start + s.duration
+            too_small = slot.capacity < s.need
+            away = any(
+                (p.available is not None and not any(a <= start and end <= b
+                                                     for a, b in p.available))
+                or any(start < b and a < end for a, b in p.unavailable)
+                for p in (problem.person(pid) for pid in s.people)
+            )  # fmt: skip
+            if too_small or away:
+                closed.append(slot)
+        event.add_unavailability(*closed)
+    return events, slots
+
+
+def _cs_run(problem: SchedulingProblem, time_limit: float, queue: Any) -> None:
+    import pulp
+    from conference_scheduler import scheduler
+
+    events, slots = _cs_instance(problem)
+    started = time.perf_counter()
+    try:
+        schedule = scheduler.schedule(
+            events, slots, solver=pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
+        )
+        queue.put(("solved", time.perf_counter() - started, len(schedule)))
+    except Exception as exc:
+        queue.put(("failed", time.perf_counter() - started, f"{type(exc).__name__}: {exc}"))
+
+
+def conference_scheduler(problem: SchedulingProblem, time_limit: float) -> tuple[str, float]:
+    """Seconds conference-scheduler takes, in a child process it may not outlive."""
+    queue: Any = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_cs_run, args=(problem, time_limit, queue))
+    started = time.perf_counter()
+    child.start()
+    child.join(time_limit * 1.5 + 30)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        return "no schedule: stopped", time.perf_counter() - started
+    outcome, seconds, detail = queue.get()
+    if outcome == "solved":
+        return f"solved, {detail} sessions placed", seconds
+    return f"failed ({detail})"[:80], seconds
+
+
+def main() -> None:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 5.0])
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--cs-time-limit", type=float, default=600.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+
+    full_rows, cs_rows = [], []
+    for scale in args.scales:
+        edition = generate(scale)
+        sessions, rooms, people = len(edition.sessions), len(edition.rooms), len(edition.people)
+        r = solve_full(edition, args.time_limit, args.seed)
+        fmt = lambda v, pat: "—" if v is None else pat.format(v)  # noqa: E731
+        full_rows.append(
+            f"| {scale:g} | {sessions} | {rooms} | {people} | {r['status']} | "
+            f"{fmt(r['first'], '{:.1f} s')} | {fmt(r['best'], '{:.1f} s')} | "
+            f"{fmt(r['objective'], '{:g}')} | {fmt(r['bound'], '{:g}')} | "
+            f"{fmt(r['gap'], '{:.1%}')} |"
+        )
+        print(full_rows[-1], flush=True)
+        small = reduced(edition)
+        ours, how = creneau_reduced(small, args.seed, args.time_limit)
+        outcome, theirs = conference_scheduler(derive_problem(small), args.cs_time_limit)
+        ratio = (
+            f"{theirs / ours:.0f}×"
+            if outcome.startswith("solved")
+            else f"> {theirs / ours:.0f}× (it found none)"
+        )
+        cs_rows.append(
+            f"| {scale:g} | {ours:.2f} s ({how} within {args.time_limit:g} s) | "
+            f"{theirs:.1f} s, {outcome} | {ratio} |"
+        )
+        print(cs_rows[-1], flush=True)
+
+    head = (
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; Créneau with 2 workers, "
+        f"seed {args.seed}, {args.time_limit:g} s limit; conference-scheduler with CBC, "
+        f"{args.cs_time_limit:g} s limit.\n\n"
+    )
+    table = head + "\n".join([
+        "| scale | sessions | rooms | people | status | first schedule | best found at "
+        "| objective | bound | gap |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        *full_rows,
+        "",
+        "Reduced instance (slots with capacity, speaker clashes, availability):",
+        "",
+        "| scale | Créneau, first schedule | conference-scheduler, its schedule | ratio |",
+        "|---:|---:|---|---:|",
+        *cs_rows,
+    ]) + "\n"  # fmt: skip
+    print()
+    print(table)
+    if args.write:
+        readme = ROOT / "benchmarks" / "README.md"
+        text = readme.read_text()
+        block = f"<!-- solve-bench -->\n{table}<!-- /solve-bench -->"
+        if "<!-- solve-bench -->" in text:
+            text = re.sub(r"<!-- solve-bench -->.*<!-- /solve-bench -->", block, text, flags=re.S)
+        else:
+            text += "\n" + block + "\n"
+        readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
