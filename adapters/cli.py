@@ -25,7 +25,10 @@ from scheduler import (
     EditionState,
     ImportEdition,
     InvalidCommand,
+    checkpoint,
     default_actor,
+    parse_checkpoint,
+    verify_against,
 )
 
 __all__ = ["main"]
@@ -155,9 +158,18 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    kept = None
+    if args.against is not None:
+        source = Path(args.against)
+        text = source.read_text() if source.is_file() else args.against
+        try:
+            kept = parse_checkpoint(text)
+        except ValueError as exc:
+            raise UsageError(f"--against: {exc}") from exc
     store = open_store(args.store)
     try:
         broken = store.verify()
+        rewritten = verify_against(store, kept) if kept is not None else []
         streams = store.streams()
         count = sum(store.stream_version(s) for s in streams)
     finally:
@@ -165,7 +177,29 @@ def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     if broken is not None:
         print(f"BROKEN: {broken}", file=out)
         return EXIT_FAILED
+    if rewritten:
+        for problem in rewritten:
+            print(f"REWRITTEN: {problem}", file=out)
+        return EXIT_FAILED
     print(f"OK: {count} events in {len(streams)} streams, every hash chain intact", file=out)
+    return EXIT_OK
+
+
+def cmd_checkpoint(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.store)
+    try:
+        kept = checkpoint(store)
+    finally:
+        store.close()
+    out.write(kept.text())
+    return EXIT_OK
+
+
+def cmd_store_migrate(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.store, create=True)
+    version = store.migrate() if hasattr(store, "migrate") else None
+    store.close()
+    print("schema up to date" + (f": version {version}" if version else ""), file=out)
     return EXIT_OK
 
 
@@ -321,8 +355,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("fr", "en"), default="fr")
     p.set_defaults(run=cmd_show)
 
-    p = add("verify", "check every stream's hash chain")
+    p = add(
+        "verify",
+        "check every stream's hash chain (exit 0 intact, 1 naming the first "
+        "altered event); with --against, also that history up to a checkpoint holds",
+    )
+    p.add_argument(
+        "--against",
+        metavar="CHECKPOINT",
+        help="a checkpoint printed by `creneau checkpoint`: its text or a file",
+    )
     p.set_defaults(run=cmd_verify)
+
+    p = add("checkpoint", "print the head of every stream, to keep outside the store")
+    p.set_defaults(run=cmd_checkpoint)
+
+    p = add("store", "manage the store itself")
+    p.add_argument("action", choices=("migrate",), help="migrate: bring its schema up to date")
+    p.set_defaults(run=cmd_store_migrate)
 
     p = add(
         "solve",

@@ -76,6 +76,12 @@ def generate(scale: float = 1.0, seed: int = 2022) -> EditionSnapshot:
             features=("stage", "screen", "microphone", "lectern", "streaming"),
         )
     ]
+    # A larger edition has more large halls: one more for every unit of scale.
+    rooms += [
+        Room(id=f"grand-salon-{i}", name=f"Grand salon {i}", venue="bollaert", capacity=400,
+             features=("stage", "screen", "microphone"))
+        for i in range(1, n(1))
+    ]  # fmt: skip
     kinds = [
         ("salon", 150, ("stage", "screen", "microphone"), 0.25),
         ("salle", 80, ("screen", "microphone"), 0.35),

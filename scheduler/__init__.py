@@ -2,6 +2,7 @@
 
 from scheduler._application import AuditEntry, EditionService, default_actor, stream_id_of
 from scheduler._checker import Violation, check_schedule
+from scheduler._checkpoint import Checkpoint, checkpoint, parse_checkpoint, verify_against
 from scheduler._commands import (
     AcceptSchedule,
     AddPerson,
@@ -94,6 +95,7 @@ __all__ = [
     "Break",
     "ChainBreak",
     "ChangePolicies",
+    "Checkpoint",
     "Command",
     "ConcurrencyError",
     "Conflict",
@@ -151,6 +153,7 @@ __all__ = [
     "Violation",
     "Window",
     "check_schedule",
+    "checkpoint",
     "decide",
     "decode_event",
     "default_actor",
@@ -161,10 +164,12 @@ __all__ = [
     "evolve",
     "minutes",
     "new_event_id",
+    "parse_checkpoint",
     "replay",
     "schedule_document",
     "stream_id_of",
     "validate_snapshot",
+    "verify_against",
     "verify_chain",
     "with_previous",
 ]

@@ -1,0 +1,344 @@
+"""The server event store: PostgreSQL through psycopg 3.
+
+One row per event; the schema keeps ``(stream_id, version)`` and the event id unique.
+Appends to one stream are serialised by a transaction-scoped advisory lock on the
+stream, so writers to different streams run side by side.
+
+Gap-safe global order: positions come from a sequence, so a transaction may take a
+position and commit after one that took a higher position. Each row records the id of
+the transaction that wrote it, and readers deliver only rows written by transactions
+older than every transaction still in flight (``pg_snapshot_xmin``): an event committed
+late with a lower position is never skipped, it is waited for. New events are announced
+with NOTIFY; subscriptions LISTEN instead of polling.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+
+from events_store._common import StoreReadMixin, is_retry, refuse_repeated_ids, seal
+from scheduler._envelope import GENESIS_HASH, Metadata, NewEvent, RecordedEvent
+from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
+
+__all__ = ["MIGRATIONS", "PostgresEventStore", "new_schema_name"]
+
+# Versioned migrations, applied in order; a migration is never edited once released.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE {schema}.events (
+        position       BIGINT  PRIMARY KEY,
+        event_id       UUID    NOT NULL UNIQUE,
+        stream_id      TEXT    NOT NULL,
+        version        INTEGER NOT NULL CHECK (version >= 1),
+        type           TEXT    NOT NULL,
+        schema_version INTEGER NOT NULL,
+        payload        BYTEA   NOT NULL,
+        actor          TEXT    NOT NULL,
+        recorded_at    TEXT    NOT NULL,
+        correlation_id TEXT    NOT NULL,
+        causation_id   TEXT,
+        prev_hash      TEXT    NOT NULL,
+        hash           TEXT    NOT NULL,
+        tx             XID8    NOT NULL DEFAULT pg_current_xact_id(),
+        UNIQUE (stream_id, version)
+    );
+    CREATE SEQUENCE {schema}.positions AS BIGINT;
+    """,
+)
+
+_COLUMNS = (
+    "position, event_id, stream_id, version, type, schema_version, payload, actor, "
+    "recorded_at, correlation_id, causation_id, prev_hash, hash"
+)
+_SAFE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _event_of(row: tuple[Any, ...]) -> RecordedEvent:
+    return RecordedEvent(
+        position=row[0], event_id=row[1], stream_id=row[2], version=row[3], type=row[4],
+        schema_version=row[5], payload=bytes(row[6]),
+        metadata=Metadata(actor=row[7], recorded_at=row[8], correlation_id=row[9],
+                          causation_id=row[10]),
+        prev_hash=row[11], hash=row[12],
+    )  # fmt: skip
+
+
+class PostgresEventStore(StoreReadMixin):
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "creneau",
+        lock_timeout: float = 10.0,
+        migrate: bool = True,
+    ) -> None:
+        if not _SAFE.fullmatch(schema):
+            raise ValueError(f"schema name {schema!r}: lower-case letters, digits, _ only")
+        self.dsn = dsn
+        self.schema = schema
+        self.channel = f"{schema}_events"
+        self._lock_timeout_ms = int(lock_timeout * 1000)
+        self._lock = threading.Lock()
+        self._conn = self._connect()
+        if migrate:
+            self.migrate()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(self.dsn, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(f"cannot reach PostgreSQL: {exc}".strip()) from exc
+        conn.execute(f"SET lock_timeout = {self._lock_timeout_ms}")
+        return conn
+
+    def _q(self, text: str) -> sql.Composed:
+        return sql.SQL(text).format(schema=sql.Identifier(self.schema))
+
+    # -- schema --------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Apply the migrations this store lacks; returns the schema version now."""
+        conn = self._conn
+        with self._lock, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('creneau-migrate'))")
+            conn.execute(self._q("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            conn.execute(self._q(
+                "CREATE TABLE IF NOT EXISTS {schema}.migrations ("
+                " version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            ))  # fmt: skip
+            row = conn.execute(self._q("SELECT coalesce(max(version), 0) FROM {schema}.migrations")
+                               ).fetchone()  # fmt: skip
+            current = int(row[0]) if row else 0
+            for number, statement in enumerate(MIGRATIONS[current:], start=current + 1):
+                conn.execute(self._q(statement))
+                conn.execute(self._q("INSERT INTO {schema}.migrations (version) VALUES (%s)"),
+                             (number,))  # fmt: skip
+            return len(MIGRATIONS)
+
+    def schema_version(self) -> int:
+        """The migrations applied to this store's schema; 0 when it has none."""
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (f"{self.schema}.migrations",)
+            ).fetchone()
+            if not found or not found[0]:
+                return 0
+            row = self._conn.execute(
+                self._q("SELECT coalesce(max(version), 0) FROM {schema}.migrations")
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def drop(self) -> None:
+        """Remove the store's schema and everything in it (tests clean up with it)."""
+        with self._lock:
+            self._conn.execute(self._q("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+    # -- writing -------------------------------------------------------------------
+
+    def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int
+    ) -> list[RecordedEvent]:
+        refuse_repeated_ids(events)
+        with self._lock:
+            try:
+                with self._conn.transaction():
+                    return self._append(stream_id, events, expected_version)
+            except errors.LockNotAvailable as exc:
+                raise StoreUnavailable(
+                    f'stream "{stream_id}" stayed locked past the lock timeout; nothing was written'
+                ) from exc
+            except errors.UniqueViolation as exc:
+                # An event id already stored: this very batch (a retry), or a clash.
+                stored = self._stored(events)
+                if stored and is_retry(stream_id, events, stored):
+                    return stored
+                if stored:
+                    raise DuplicateEventError(str(stored[0].event_id)) from exc
+                raise ConcurrencyError(
+                    stream_id, expected_version, self._version(stream_id)
+                ) from exc
+            except psycopg.OperationalError as exc:
+                self._reconnect()
+                raise StoreUnavailable(
+                    f"the connection to PostgreSQL was lost during an append: {exc}; the "
+                    "batch was not written, or was written whole: appending it again is safe"
+                ) from exc
+
+    def _append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int
+    ) -> list[RecordedEvent]:
+        conn = self._conn
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}:{stream_id}",))
+        head = conn.execute(
+            self._q("SELECT version, hash FROM {schema}.events WHERE stream_id = %s "
+                    "ORDER BY version DESC LIMIT 1"), (stream_id,),
+        ).fetchone()  # fmt: skip
+        version, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        if version != expected_version:
+            stored = self._stored(events) if events else []
+            if stored and is_retry(stream_id, events, stored):
+                return stored
+            if stored:
+                raise DuplicateEventError(str(stored[0].event_id))
+            raise ConcurrencyError(stream_id, expected_version, version)
+        if not events:
+            return []
+        first = conn.execute(
+            self._q("SELECT nextval('{schema}.positions') FROM generate_series(1, %s)"),
+            (len(events),),
+        ).fetchall()
+        positions = [r[0] for r in first]
+        sealed, _ = seal(stream_id, events, expected_version, prev, positions[0])
+        sealed = [
+            RecordedEvent(**{**{f: getattr(e, f) for f in RecordedEvent.__struct_fields__},
+                             "position": p})
+            for e, p in zip(sealed, positions, strict=True)
+        ]  # fmt: skip
+        with conn.cursor() as cur:
+            cur.executemany(
+                self._q(f"INSERT INTO {{schema}}.events ({_COLUMNS}) VALUES "
+                        "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
+                [(e.position, e.event_id, e.stream_id, e.version, e.type, e.schema_version,
+                  e.payload, e.metadata.actor, e.metadata.recorded_at, e.metadata.correlation_id,
+                  e.metadata.causation_id, e.prev_hash, e.hash) for e in sealed],
+            )  # fmt: skip
+        conn.execute(sql.SQL("SELECT pg_notify({}, %s)").format(sql.Literal(self.channel)),
+                     (str(positions[-1]),))  # fmt: skip
+        return sealed
+
+    def _stored(self, events: Sequence[NewEvent]) -> list[RecordedEvent]:
+        rows = self._conn.execute(
+            self._q(f"SELECT {_COLUMNS} FROM {{schema}}.events WHERE event_id = ANY(%s) "
+                    "ORDER BY position"),
+            ([e.event_id for e in events],),
+        ).fetchall()  # fmt: skip
+        return [_event_of(r) for r in rows]
+
+    def _reconnect(self) -> None:
+        self._conn.close()
+        # When the server is still away, the next call says so.
+        with contextlib.suppress(StoreUnavailable):
+            self._conn = self._connect()
+
+    # -- reading -------------------------------------------------------------------
+
+    def _rows(self, query: str, args: tuple[Any, ...]) -> list[RecordedEvent]:
+        with self._lock:
+            try:
+                rows = self._conn.execute(self._q(query), args).fetchall()
+            except psycopg.OperationalError as exc:
+                self._reconnect()
+                raise StoreUnavailable(f"PostgreSQL did not answer: {exc}") from exc
+        return [_event_of(r) for r in rows]
+
+    def _version(self, stream_id: str) -> int:
+        row = self._conn.execute(
+            self._q("SELECT coalesce(max(version), 0) FROM {schema}.events WHERE stream_id = %s"),
+            (stream_id,),
+        ).fetchone()  # fmt: skip
+        return int(row[0]) if row else 0
+
+    def stream_version(self, stream_id: str) -> int:
+        with self._lock:
+            return self._version(stream_id)
+
+    def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]:
+        version = from_version
+        while True:
+            chunk = self._rows(
+                f"SELECT {_COLUMNS} FROM {{schema}}.events WHERE stream_id = %s "
+                "AND version >= %s ORDER BY version LIMIT 5000",
+                (stream_id, version),
+            )
+            yield from chunk
+            if len(chunk) < 5000:
+                return
+            version = chunk[-1].version + 1
+
+    def read_payloads(
+        self, stream_id: str, from_version: int = 1
+    ) -> Iterator[tuple[int, str, int, bytes]]:
+        with self._lock:
+            rows = self._conn.execute(
+                self._q("SELECT version, type, schema_version, payload FROM {schema}.events "
+                        "WHERE stream_id = %s AND version >= %s ORDER BY version"),
+                (stream_id, from_version),
+            ).fetchall()  # fmt: skip
+        return ((v, t, s, bytes(p)) for v, t, s, p in rows)
+
+    def read_all(
+        self, after_position: int = 0, limit: int | None = None
+    ) -> Iterator[RecordedEvent]:
+        # Only rows of transactions older than any still in flight: a late commit with a
+        # lower position is delivered before anything above it.
+        return iter(self._rows(
+            f"SELECT {_COLUMNS} FROM {{schema}}.events WHERE position > %s "
+            "AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY position LIMIT %s",
+            (after_position, limit),
+        ))  # fmt: skip
+
+    def streams(self) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                self._q("SELECT stream_id FROM {schema}.events WHERE version = 1 "
+                        "ORDER BY position")
+            ).fetchall()  # fmt: skip
+        return [r[0] for r in rows]
+
+    def subscribe(
+        self,
+        after_position: int = 0,
+        *,
+        stop: threading.Event | None = None,
+        poll_interval: float = 0.05,
+        idle_timeout: float | None = None,
+    ) -> Iterator[RecordedEvent]:
+        """Catch up, then wait on NOTIFY for more (polling only as a safety net)."""
+        listener = psycopg.connect(self.dsn, autocommit=True)
+        listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        position = after_position
+        idle_since = time.monotonic()
+        try:
+            while stop is None or not stop.is_set():
+                got = False
+                for event in self.read_all(position, 1000):
+                    got = True
+                    position = event.position
+                    yield event
+                if got:
+                    idle_since = time.monotonic()
+                    continue
+                if idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
+                    return
+                wait = max(poll_interval, 0.01) * 10
+                if idle_timeout is not None:
+                    wait = min(wait, idle_timeout)
+                for _ in listener.notifies(timeout=wait, stop_after=1):
+                    pass
+        finally:
+            listener.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _tamper(self, position: int, payload: bytes) -> None:
+        """Overwrite a stored payload, as an attacker would: for tests of verification."""
+        with self._lock:
+            self._conn.execute(
+                self._q("UPDATE {schema}.events SET payload = %s WHERE position = %s"),
+                (payload, position),
+            )
+
+
+def new_schema_name() -> str:
+    return "t_" + uuid.uuid4().hex[:20]

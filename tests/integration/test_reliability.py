@@ -1,0 +1,197 @@
+"""What an event store promises, tested the way trusted stores test it: contended
+writers, a writer killed mid-batch, a connection cut mid-append, a late commit, and
+history rewritten by someone who recomputed every hash."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psycopg
+import pytest
+
+from events_store.postgres import PostgresEventStore, new_schema_name
+from scheduler import StoreUnavailable, checkpoint, parse_checkpoint, verify_against
+from tests.integration.reliability_helpers import DSN, ROOT, contended_writer, open_named
+from tests.strategies import batch, new_event
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A fresh, migrated store location for each backend; PostgreSQL schemas are dropped."""
+    kind = request.param
+    place = str(tmp_path / "store.db") if kind == "sqlite" else new_schema_name()
+    open_named(kind, place).close()
+    yield kind, place
+    if kind == "postgres":
+        cleaner = PostgresEventStore(DSN, schema=place, migrate=False)
+        cleaner.drop()
+        cleaner.close()
+
+
+@pytest.mark.slow
+def test_eight_processes_five_hundred_appends_each(where: tuple[str, str]) -> None:
+    kind, place = where
+    with multiprocessing.get_context("spawn").Pool(8) as pool:
+        conflicts = pool.starmap(contended_writer, [(kind, place, 500, "shared")] * 8)
+    store = open_named(kind, place, migrate=False)
+    events = list(store.read_stream("shared"))
+    assert [e.version for e in events] == list(range(1, 4001))
+    assert len({e.event_id for e in events}) == 4000
+    assert store.verify() is None
+    assert sum(conflicts) > 0  # they really did contend
+    store.close()
+
+
+def test_a_killed_writer_leaves_only_whole_acknowledged_batches(where: tuple[str, str]) -> None:
+    kind, place = where
+    writer = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "integration" / "reliability_helpers.py"),
+         kind, place],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert writer.stdout is not None
+    acknowledged = [int(writer.stdout.readline()) for _ in range(20)]
+    writer.send_signal(signal.SIGKILL)  # mid-batch, most likely: it never stops appending
+    writer.wait()
+    store = open_named(kind, place, migrate=False)
+    events = list(store.read_stream("stream"))
+    batches: dict[int, int] = {}
+    for e in events:
+        body = json.loads(e.payload)
+        batches[body["batch"]] = batches.get(body["batch"], 0) + 1
+    assert set(acknowledged) <= set(batches)
+    assert all(count == 50 for count in batches.values()), "no partial batch"
+    assert store.verify() is None
+    store.close()
+
+
+def test_late_commit_is_never_skipped_by_a_catch_up_reader() -> None:
+    schema = new_schema_name()
+    a, b = (PostgresEventStore(DSN, schema=schema) for _ in range(2))
+    try:
+        reader_position = 0
+        with a._conn.transaction():
+            # A takes a position and stays open; B takes a higher one and commits.
+            (late,) = a._append("stream-a", [new_event(1)], 0)
+            (early,) = b.append("stream-b", [new_event(2)], 0)
+            assert early.position > late.position
+            seen = list(b.read_all(reader_position))
+            assert seen == [], "B must wait until A is known"
+        seen = list(b.read_all(reader_position))
+        assert [e.position for e in seen] == [late.position, early.position]
+        # A rolled back instead: B is delivered once A is gone.
+        tx = a._conn.transaction()
+        tx.__enter__()
+        a._append("stream-c", [new_event(3)], 0)
+        (after,) = b.append("stream-d", [new_event(4)], 0)
+        assert list(b.read_all(early.position)) == []
+        tx.__exit__(RuntimeError, RuntimeError("roll back"), None)
+        assert [e.position for e in b.read_all(early.position)] == [after.position]
+    finally:
+        a.drop()
+        a.close()
+        b.close()
+
+
+def test_connection_cut_during_an_append() -> None:
+    schema = new_schema_name()
+    store = PostgresEventStore(DSN, schema=schema)
+    blocker = psycopg.connect(DSN, autocommit=True)
+    try:
+        events = batch(3)
+        outcome: list[Any] = []
+        with blocker.transaction():
+            # Hold the stream's lock, so that the append is under way and waiting on it.
+            blocker.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}:s",))
+            writer = threading.Thread(
+                target=lambda: outcome.append(_try(lambda: store.append("s", events, 0)))
+            )
+            writer.start()
+            pid = store._conn.info.backend_pid
+            _wait_until_waiting(blocker, pid)
+            blocker.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            writer.join(10)
+        assert isinstance(outcome[0], StoreUnavailable)
+        assert "connection" in str(outcome[0]) and "appending it again is safe" in str(outcome[0])
+        stored = store.append("s", events, 0)  # the retry, on a new connection
+        again = store.append("s", events, 0)  # and once more: nothing twice
+        assert stored == again
+        assert store.stream_version("s") == 3 and store.verify() is None
+    finally:
+        blocker.close()
+        store.drop()
+        store.close()
+
+
+def _try(fn: Any) -> Any:
+    try:
+        return fn()
+    except Exception as exc:
+        return exc
+
+
+def _wait_until_waiting(conn: psycopg.Connection[Any], pid: int) -> None:
+    for _ in range(200):
+        row = conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                           (pid,)).fetchone()  # fmt: skip
+        if row and row[0] == "Lock":
+            return
+        threading.Event().wait(0.02)
+    raise AssertionError("the append never waited on the lock")
+
+
+def test_rewritten_history_passes_verify_but_not_the_checkpoint(
+    where: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kind, place = where
+    store = open_named(kind, place, migrate=False)
+    history = batch(30)
+    store.append("edition-x", history[:20], 0)
+    kept = checkpoint(store)
+    store.append("edition-x", history[20:], 20)
+    store.close()
+    # Someone with write access rewrites event 5 and recomputes every hash after it:
+    # here, by writing the whole altered history again into an empty store.
+    altered = list(history)
+    altered[4] = msgspec.structs.replace(altered[4], payload=b'{"n":"forged"}')
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(place + suffix).unlink(missing_ok=True)
+    else:
+        cleaner = PostgresEventStore(DSN, schema=place, migrate=False)
+        cleaner.drop()
+        cleaner.close()
+    forged = open_named(kind, place)
+    forged.append("edition-x", altered, 0)
+    assert forged.verify() is None  # the chain alone cannot tell
+    problems = verify_against(forged, parse_checkpoint(kept.text()))
+    assert problems == [
+        'stream "edition-x" version 20: its hash is not the one checkpointed; '
+        "history up to that version was rewritten"
+    ]
+    forged.close()
+    # The command line says the same.
+    from adapters.cli import main
+
+    address = place if kind == "sqlite" else f"{DSN}?schema={place}"
+    (tmp_path / "kept.txt").write_text(kept.text())
+    capsys.readouterr()
+    assert main(["verify", "--store", address]) == 0
+    assert main(["verify", "--store", address, "--against", str(tmp_path / "kept.txt")]) == 1
+    assert 'REWRITTEN: stream "edition-x" version 20' in capsys.readouterr().out
+
+
+def test_a_checkpoint_copied_wrong_is_refused() -> None:
+    text = "creneau-checkpoint@1 0000000000000000\nedition-x 20 abcdef\n"
+    with pytest.raises(ValueError, match="do not match its digest"):
+        parse_checkpoint(text)
