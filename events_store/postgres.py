@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import msgspec
 import psycopg
 from psycopg import errors, sql
 
@@ -52,6 +53,40 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (stream_id, version)
     );
     CREATE SEQUENCE {schema}.positions AS BIGINT;
+    """,
+    # One event appended in one round trip, when the caller knows the stream's head:
+    # lock the stream, check its head, number, insert, announce.
+    """
+    CREATE FUNCTION {schema}.append_one(
+        p_stream TEXT, p_expected INTEGER, p_prev TEXT, p_event_id UUID, p_type TEXT,
+        p_schema_version INTEGER, p_payload BYTEA, p_actor TEXT, p_recorded_at TEXT,
+        p_correlation_id TEXT, p_causation_id TEXT, p_hash TEXT, p_lock TEXT, p_channel TEXT
+    ) RETURNS TABLE (done BOOLEAN, pos BIGINT, head_version INTEGER, head_hash TEXT)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        v INTEGER;
+        h TEXT;
+        p BIGINT;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext(p_lock));
+        SELECT e.version, e.hash INTO v, h FROM {schema}.events e
+            WHERE e.stream_id = p_stream ORDER BY e.version DESC LIMIT 1;
+        v := coalesce(v, 0);
+        h := coalesce(h, repeat('0', 64));
+        IF v <> p_expected OR h <> p_prev THEN
+            RETURN QUERY SELECT FALSE, NULL::BIGINT, v, h;
+            RETURN;
+        END IF;
+        p := nextval('{schema}.positions');
+        INSERT INTO {schema}.events (position, event_id, stream_id, version, type,
+            schema_version, payload, actor, recorded_at, correlation_id, causation_id,
+            prev_hash, hash)
+        VALUES (p, p_event_id, p_stream, v + 1, p_type, p_schema_version, p_payload, p_actor,
+            p_recorded_at, p_correlation_id, p_causation_id, h, p_hash);
+        PERFORM pg_notify(p_channel, p::text);
+        RETURN QUERY SELECT TRUE, p, v + 1, p_hash;
+    END
+    $$;
     """,
 )
 
@@ -88,7 +123,17 @@ class PostgresEventStore(StoreReadMixin):
         self.channel = f"{schema}_events"
         self._lock_timeout_ms = int(lock_timeout * 1000)
         self._lock = threading.Lock()
+        # The head (version, hash) of each stream as this store last saw it: with it, one
+        # event is appended in one round trip. Stale heads are caught by the database.
+        self._heads: dict[str, tuple[int, str]] = {}
         self._conn = self._connect()
+        self._single_insert = sql.SQL(
+            "WITH inserted AS (INSERT INTO {schema}.events ("
+            + _COLUMNS + ") VALUES (nextval({sequence}), "
+            + ", ".join(["%s"] * 12) + ") RETURNING position) "
+            "SELECT position, pg_notify({channel}, position::text) FROM inserted"
+        ).format(schema=sql.Identifier(schema), channel=sql.Literal(self.channel),
+                 sequence=sql.Literal(f"{schema}.positions"))  # fmt: skip
         if migrate:
             self.migrate()
 
@@ -150,8 +195,16 @@ class PostgresEventStore(StoreReadMixin):
         refuse_repeated_ids(events)
         with self._lock:
             try:
+                head = self._heads.get(stream_id)
+                if len(events) == 1 and head is not None and head[0] == expected_version:
+                    done = self._append_one(stream_id, events[0], head)
+                    if done is not None:
+                        return [done]
                 with self._conn.transaction():
-                    return self._append(stream_id, events, expected_version)
+                    sealed = self._append(stream_id, events, expected_version)
+                if sealed:
+                    self._heads[stream_id] = (sealed[-1].version, sealed[-1].hash)
+                return sealed
             except errors.LockNotAvailable as exc:
                 raise StoreUnavailable(
                     f'stream "{stream_id}" stayed locked past the lock timeout; nothing was written'
@@ -173,6 +226,27 @@ class PostgresEventStore(StoreReadMixin):
                     "batch was not written, or was written whole: appending it again is safe"
                 ) from exc
 
+    def _append_one(
+        self, stream_id: str, event: NewEvent, head: tuple[int, str]
+    ) -> RecordedEvent | None:
+        """The one-round-trip append, from the head this store last saw; None when the
+        stream has moved on (the caller then takes the full path)."""
+        (sealed,), _ = seal(stream_id, [event], head[0], head[1], 0)
+        m = sealed.metadata
+        row = self._conn.execute(
+            self._q("SELECT * FROM {schema}.append_one(%s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                    "%s, %s, %s, %s, %s)"),
+            (stream_id, head[0], head[1], sealed.event_id, sealed.type, sealed.schema_version,
+             sealed.payload, m.actor, m.recorded_at, m.correlation_id, m.causation_id,
+             sealed.hash, f"{self.schema}:{stream_id}", self.channel),
+        ).fetchone()  # fmt: skip
+        assert row is not None
+        done, position, version, head_hash = row
+        self._heads[stream_id] = (version, head_hash)
+        if not done:
+            return None
+        return msgspec.structs.replace(sealed, position=int(position))
+
     def _append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int
     ) -> list[RecordedEvent]:
@@ -192,28 +266,33 @@ class PostgresEventStore(StoreReadMixin):
             raise ConcurrencyError(stream_id, expected_version, version)
         if not events:
             return []
-        first = conn.execute(
-            self._q("SELECT nextval('{schema}.positions') FROM generate_series(1, %s)"),
-            (len(events),),
-        ).fetchall()
-        positions = [r[0] for r in first]
-        sealed, _ = seal(stream_id, events, expected_version, prev, positions[0])
-        sealed = [
-            RecordedEvent(**{**{f: getattr(e, f) for f in RecordedEvent.__struct_fields__},
-                             "position": p})
-            for e, p in zip(sealed, positions, strict=True)
+        # The hash does not cover the position: seal first, number on insert.
+        sealed, _ = seal(stream_id, events, expected_version, prev, 0)
+        rows = [
+            (e.event_id, e.stream_id, e.version, e.type, e.schema_version, e.payload,
+             e.metadata.actor, e.metadata.recorded_at, e.metadata.correlation_id,
+             e.metadata.causation_id, e.prev_hash, e.hash)
+            for e in sealed
         ]  # fmt: skip
-        with conn.cursor() as cur:
-            cur.executemany(
-                self._q(f"INSERT INTO {{schema}}.events ({_COLUMNS}) VALUES "
-                        "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
-                [(e.position, e.event_id, e.stream_id, e.version, e.type, e.schema_version,
-                  e.payload, e.metadata.actor, e.metadata.recorded_at, e.metadata.correlation_id,
-                  e.metadata.causation_id, e.prev_hash, e.hash) for e in sealed],
-            )  # fmt: skip
-        conn.execute(sql.SQL("SELECT pg_notify({}, %s)").format(sql.Literal(self.channel)),
-                     (str(positions[-1]),))  # fmt: skip
-        return sealed
+        if len(rows) == 1:
+            # One round trip: number, insert and announce.
+            found = conn.execute(self._single_insert, rows[0]).fetchone()
+            positions = [int(found[0])] if found else []
+        else:
+            taken = conn.execute(
+                self._q("SELECT nextval('{schema}.positions') FROM generate_series(1, %s)"),
+                (len(rows),),
+            ).fetchall()
+            positions = [int(r[0]) for r in taken]
+            with conn.cursor().copy(self._q(
+                f"COPY {{schema}}.events ({_COLUMNS}) FROM STDIN"
+            )) as copy:  # fmt: skip
+                for position, row in zip(positions, rows, strict=True):
+                    copy.write_row((position, *row))
+            conn.execute(sql.SQL("SELECT pg_notify({}, %s)").format(sql.Literal(self.channel)),
+                         (str(positions[-1]),))  # fmt: skip
+        return [msgspec.structs.replace(e, position=p)
+                for e, p in zip(sealed, positions, strict=True)]  # fmt: skip
 
     def _stored(self, events: Sequence[NewEvent]) -> list[RecordedEvent]:
         rows = self._conn.execute(

@@ -188,6 +188,22 @@ class EventStoreContract:
         if other is not store:
             other.close()
 
+    def test_single_appends_from_two_handles_interleave(self, store: Any, tmp_path: Path) -> None:
+        other = self.second_handle(store, tmp_path)
+        store.append("s", [new_event(1)], 0)
+        store.append("s", [new_event(2)], 1)
+        other.append("s", [new_event(3)], 2)
+        with pytest.raises(ConcurrencyError):
+            store.append("s", [new_event(4)], 2)  # this handle's idea of the head is stale
+        store.append("s", [new_event(5)], 3)
+        other.append("s", [new_event(6)], 4)
+        events = list(store.read_stream("s"))
+        assert [e.version for e in events] == [1, 2, 3, 4, 5]
+        assert [e.payload for e in events] == [b'{"n":%d}' % n for n in (1, 2, 3, 5, 6)]
+        assert store.verify() is None
+        if other is not store:
+            other.close()
+
     @settings(
         max_examples=30,
         deadline=None,

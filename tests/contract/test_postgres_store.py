@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 
-from events_store.postgres import PostgresEventStore, new_schema_name
+from events_store.postgres import MIGRATIONS, PostgresEventStore, new_schema_name
 from tests.contract.contract import EventStoreContract
 
 DSN = os.environ.get("CRENEAU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -37,4 +37,4 @@ class TestPostgresStore(EventStoreContract):
         return PostgresEventStore(DSN, schema=store.schema, migrate=False)
 
     def test_migrations_are_versioned_and_idempotent(self, store: PostgresEventStore) -> None:
-        assert store.migrate() == store.migrate() == 1
+        assert store.migrate() == store.migrate() == len(MIGRATIONS) == store.schema_version()

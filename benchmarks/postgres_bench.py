@@ -1,0 +1,214 @@
+"""PostgreSQL store benchmark: Créneau side by side with the ``eventsourcing`` package's
+``PostgresApplicationRecorder``, in one run, on the same encoded events, against the
+PostgreSQL on 127.0.0.1:5432 (database ``test``; each side in a schema of its own,
+dropped afterwards).
+
+    .venv/bin/python benchmarks/postgres_bench.py [--events 100000] [--single 3000]
+                                                  [--rounds 3] [--write]
+
+Workloads: batches of 1,000; one event per transaction; replay of the whole stream into
+the edition state; 8 concurrent writers on different streams (one event per
+transaction) against one writer. Medians of the rounds; ``--write`` keeps the table in
+benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import structlog  # noqa: E402
+from eventsourcing.persistence import StoredEvent  # noqa: E402
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore  # noqa: E402
+
+from benchmarks.workload import edition_events, new_events  # noqa: E402
+from events_store.postgres import PostgresEventStore, new_schema_name  # noqa: E402
+from scheduler import EditionService, NewEvent, decode_event, replay  # noqa: E402
+
+DSN = os.environ.get("CRENEAU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+BATCH = 1000
+
+
+def _es(schema: str, create: bool = True) -> tuple[PostgresDatastore, PostgresApplicationRecorder]:
+    info = psycopg.conninfo.conninfo_to_dict(DSN)
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    datastore = PostgresDatastore(
+        dbname=str(info.get("dbname", "test")), host=str(info.get("host", "127.0.0.1")),
+        port=str(info.get("port", 5432)), user=str(info.get("user", "postgres")),
+        password=str(info.get("password", "")), schema=schema, pool_size=10, max_overflow=10,
+    )  # fmt: skip
+    recorder = PostgresApplicationRecorder(datastore)
+    if create:
+        recorder.create_table()
+    return datastore, recorder
+
+
+def _drop(schema: str) -> None:
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _stored(batch: list[NewEvent]) -> list[StoredEvent]:
+    origin = uuid.uuid4()
+    return [StoredEvent(originator_id=origin, originator_version=i, topic=e.type,
+                        state=e.payload) for i, e in enumerate(batch, start=1)]  # fmt: skip
+
+
+def _timed(fn: Any) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def _creneau_writer(schema: str, stream: str, count: int, start: Any) -> None:
+    sys.path.insert(0, str(ROOT))
+    store = PostgresEventStore(DSN, schema=schema, migrate=False)
+    events = new_events(list(edition_events(count)))
+    start.wait()
+    for version, e in enumerate(events):
+        store.append(stream, [e], version)
+    store.close()
+
+
+def _es_writer(schema: str, count: int, start: Any) -> None:
+    _, recorder = _es(schema, create=False)
+    events = _stored(new_events(list(edition_events(count))))
+    start.wait()
+    for e in events:
+        recorder.insert_events([e])
+
+
+def _concurrent(target: Any, args_for: Any, writers: int) -> float:
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    procs = [ctx.Process(target=target, args=(*args_for(i), start)) for i in range(writers)]
+    for p in procs:
+        p.start()
+    time.sleep(3.0)  # let every writer connect and build its events
+    began = time.perf_counter()
+    start.set()
+    for p in procs:
+        p.join()
+    return time.perf_counter() - began
+
+
+def one_round(n: int, m: int, concurrent_each: int) -> dict[str, float]:
+    batch = new_events(list(edition_events(n)))
+    ours, theirs = new_schema_name(), new_schema_name()
+    times: dict[str, float] = {}
+    try:
+        store = PostgresEventStore(DSN, schema=ours)
+        datastore, recorder = _es(theirs)
+        chunks = [batch[i : i + BATCH] for i in range(0, n, BATCH)]
+        times["batch"] = _timed(lambda: [store.append("edition-bench", c, i * BATCH)
+                                         for i, c in enumerate(chunks)])  # fmt: skip
+        es_events = _stored(batch)
+        times["es_batch"] = _timed(lambda: [recorder.insert_events(es_events[i : i + BATCH])
+                                            for i in range(0, n, BATCH)])  # fmt: skip
+        singles = new_events(list(edition_events(m)))
+        times["single"] = _timed(lambda: [store.append("single", [e], v)
+                                          for v, e in enumerate(singles)])  # fmt: skip
+        es_singles = _stored(singles)
+        times["es_single"] = _timed(lambda: [recorder.insert_events([e]) for e in es_singles])
+        origin = es_events[0].originator_id
+        states: list[Any] = []
+        times["replay"] = _timed(lambda: states.append(EditionService(store).load("bench")))
+        times["es_replay"] = _timed(
+            lambda: states.append(
+                replay(decode_event(r.topic, 1, r.state) for r in recorder.select_events(origin))
+            )
+        )
+        assert states[0] == states[1]
+        store.close()
+        datastore.close()
+        times["one_writer"] = _concurrent(
+            _creneau_writer, lambda i: (ours, "w-solo", concurrent_each), 1
+        )
+        times["eight_writers"] = _concurrent(
+            _creneau_writer, lambda i: (ours, f"w-{i}", concurrent_each), 8
+        )
+        times["es_one_writer"] = _concurrent(_es_writer, lambda i: (theirs, concurrent_each), 1)
+        times["es_eight_writers"] = _concurrent(_es_writer, lambda i: (theirs, concurrent_each), 8)
+    finally:
+        _drop(ours)
+        _drop(theirs)
+    return times
+
+
+def main() -> None:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--single", type=int, default=3_000)
+    parser.add_argument("--concurrent", type=int, default=500, help="appends per writer")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    samples: dict[str, list[float]] = {}
+    for _ in range(args.rounds):
+        for key, value in one_round(args.events, args.single, args.concurrent).items():
+            samples.setdefault(key, []).append(value)
+    t = {key: statistics.median(values) for key, values in samples.items()}
+    n, m, c = args.events, args.single, args.concurrent
+    rows = [
+        ("batches of 1,000", "Créneau", n / t["batch"], "target ≥ 30,000 ev/s"),
+        ("", "eventsourcing PostgresApplicationRecorder", n / t["es_batch"],
+         f"Créneau / eventsourcing = {t['es_batch'] / t['batch']:.2f}"),
+        ("one event per transaction", "Créneau", m / t["single"], "target ≥ 1,500 ev/s"),
+        ("", "eventsourcing PostgresApplicationRecorder", m / t["es_single"],
+         f"Créneau / eventsourcing = {t['es_single'] / t['single']:.2f}"),
+        ("replay into the edition state", "Créneau", n / t["replay"], "target ≥ 100,000 ev/s"),
+        ("", "eventsourcing recorder read, same decode and fold", n / t["es_replay"],
+         f"Créneau / eventsourcing = {t['es_replay'] / t['replay']:.2f}"),
+        ("8 writers, different streams", "Créneau, 1 writer", c / t["one_writer"], ""),
+        ("", "Créneau, 8 writers", 8 * c / t["eight_writers"],
+         f"8 / 1 = {8 * t['one_writer'] / t['eight_writers']:.2f} (target ≥ 2)"),
+        ("", "eventsourcing, 1 writer", c / t["es_one_writer"], ""),
+        ("", "eventsourcing, 8 writers", 8 * c / t["es_eight_writers"],
+         f"8 / 1 = {8 * t['es_one_writer'] / t['es_eight_writers']:.2f}"),
+    ]  # fmt: skip
+    with psycopg.connect(DSN) as conn:
+        server = conn.info.server_version
+    head = (
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {server} on "
+        f"the same machine (synchronous_commit on); {n:,} events, {m:,} single-event "
+        f"transactions, {c} appends per concurrent writer; median of {args.rounds} rounds.\n\n"
+    )
+    lines = ["| workload | implementation | events/s | ratio, target |", "|---|---|---:|---|"]
+    lines += [f"| {w} | {impl} | {rate:,.0f} | {note} |" for w, impl, rate, note in rows]
+    table = head + "\n".join(lines) + "\n"
+    print(table)
+    if args.write:
+        readme = ROOT / "benchmarks" / "README.md"
+        text = readme.read_text()
+        block = f"<!-- postgres-bench -->\n{table}<!-- /postgres-bench -->"
+        if "<!-- postgres-bench -->" in text:
+            text = re.sub(
+                r"<!-- postgres-bench -->.*<!-- /postgres-bench -->", block, text, flags=re.S
+            )
+        else:
+            text += (
+                "\n## Event store on PostgreSQL — `benchmarks/postgres_bench.py`\n\n" + block + "\n"
+            )
+        readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
