@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import threading
 import time
@@ -90,20 +91,20 @@ def is_retry(
     return versions == list(range(versions[0], versions[0] + len(versions)))
 
 
-class StoreReadMixin:
+class StoreReadMixin(abc.ABC):
     """What every backend derives from its own ``read_all``, ``read_stream`` and
     ``streams``: catch-up subscriptions and chain verification."""
 
+    @abc.abstractmethod
     def read_all(
         self, after_position: int = 0, limit: int | None = None
-    ) -> Iterator[RecordedEvent]:
-        raise NotImplementedError
+    ) -> Iterator[RecordedEvent]: ...
 
-    def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]: ...
 
-    def streams(self) -> list[str]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def streams(self) -> list[str]: ...
 
     def subscribe(
         self,

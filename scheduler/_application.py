@@ -27,7 +27,7 @@ from scheduler._commands import (
     decide,
 )
 from scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time, new_event_id
-from scheduler._errors import ConcurrencyError, StoreError, UnknownEdition
+from scheduler._errors import ConcurrencyError, CreneauError, StoreError, UnknownEdition
 from scheduler._events import (
     CURRENT_SCHEMA,
     Event,
@@ -197,6 +197,12 @@ class EditionService:
 
     # -- writing -------------------------------------------------------------------
 
+    @staticmethod
+    def _decide(edition_id: str, state: EditionState, command: Command) -> list[Event]:
+        if not state.exists and not isinstance(command, ImportEdition | DefineEdition):
+            raise UnknownEdition(edition_id)
+        return decide(state, command)
+
     def execute(
         self,
         command: Command,
@@ -217,10 +223,21 @@ class EditionService:
         correlation = str(self._new_id())
         who = actor or default_actor()
         for attempt in range(1, attempts + 1):
-            state = self.load(edition_id)
-            if not state.exists and not isinstance(command, ImportEdition | DefineEdition):
-                raise UnknownEdition(edition_id)
-            events = decide(state, command)
+            # Optimistic: decide on the state this service last saw, without reading the
+            # stream again; the append's expected version catches a stale state. A
+            # refusal or a no-op is only trusted on a state read just now.
+            cached = self._cache.get(edition_id) if attempt == 1 else None
+            state = cached if cached is not None else self.load(edition_id)
+            try:
+                events = self._decide(edition_id, state, command)
+            except CreneauError:
+                if cached is None:
+                    raise
+                state = self.load(edition_id)
+                events = self._decide(edition_id, state, command)
+            if not events and cached is not None:
+                state = self.load(edition_id)
+                events = self._decide(edition_id, state, command)
             if not events:
                 return []
             now = format_time(self._clock())
@@ -244,6 +261,7 @@ class EditionService:
                     raise
                 log.info("append_conflict_retrying", edition=edition_id, attempt=attempt)
                 continue
+            self._cache[edition_id] = replay(events, state)
             log.info(
                 "command_executed",
                 edition=edition_id,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import abc
 import itertools
 import threading
 from pathlib import Path
@@ -24,9 +25,10 @@ from scheduler._envelope import GENESIS_HASH
 from tests.strategies import batch, new_event
 
 
-class EventStoreContract:
+class EventStoreContract(abc.ABC):
+    @abc.abstractmethod
     def make_store(self, tmp_path: Path, name: str = "store") -> Any:
-        raise NotImplementedError  # supplied by each backend's test module
+        """A new, empty store: supplied by each backend's test module."""
 
     def second_handle(self, store: Any, tmp_path: Path) -> Any:
         """Another handle on the same store, as a second writer would have."""
