@@ -126,8 +126,12 @@ def catch_up(
     stop: threading.Event | None,
     poll_interval: float,
     idle_timeout: float | None,
+    wait: Callable[[float], None] | None = None,
 ) -> Iterator[RecordedEvent]:
-    """Read everything after ``after_position``, then poll for more."""
+    """Read everything after ``after_position``, then wait for more and read again.
+
+    ``wait(seconds)`` returns when there may be more (a notification) or when the time is
+    up; by default it simply sleeps, which makes this a poll."""
     position = after_position
     idle_since = time.monotonic()
     while stop is None or not stop.is_set():
@@ -141,10 +145,13 @@ def catch_up(
             continue
         if idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
             return
-        if stop is not None:
-            stop.wait(poll_interval)
+        pause = poll_interval if idle_timeout is None else min(poll_interval, idle_timeout)
+        if wait is not None:
+            wait(pause)
+        elif stop is not None:
+            stop.wait(pause)
         else:
-            time.sleep(poll_interval)
+            time.sleep(pause)
 
 
 def first_break(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -26,7 +25,7 @@ import msgspec
 import psycopg
 from psycopg import errors, sql
 
-from events_store._common import StoreReadMixin, is_retry, refuse_repeated_ids, seal
+from events_store._common import StoreReadMixin, catch_up, is_retry, refuse_repeated_ids, seal
 from scheduler._envelope import GENESIS_HASH, Metadata, NewEvent, RecordedEvent
 from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
 
@@ -381,28 +380,18 @@ class PostgresEventStore(StoreReadMixin):
         poll_interval: float = 0.05,
         idle_timeout: float | None = None,
     ) -> Iterator[RecordedEvent]:
-        """Catch up, then wait on NOTIFY for more (polling only as a safety net)."""
+        """Catch up, then wait on NOTIFY for more (every ten poll intervals, a read
+        anyway, in case a notification was lost)."""
         listener = psycopg.connect(self.dsn, autocommit=True)
         listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
-        position = after_position
-        idle_since = time.monotonic()
+
+        def wait(seconds: float) -> None:
+            for _ in listener.notifies(timeout=seconds, stop_after=1):
+                pass
+
         try:
-            while stop is None or not stop.is_set():
-                got = False
-                for event in self.read_all(position, 1000):
-                    got = True
-                    position = event.position
-                    yield event
-                if got:
-                    idle_since = time.monotonic()
-                    continue
-                if idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
-                    return
-                wait = max(poll_interval, 0.01) * 10
-                if idle_timeout is not None:
-                    wait = min(wait, idle_timeout)
-                for _ in listener.notifies(timeout=wait, stop_after=1):
-                    pass
+            yield from catch_up(self.read_all, after_position, stop, poll_interval * 10,
+                                idle_timeout, wait)  # fmt: skip
         finally:
             listener.close()
 
