@@ -12,6 +12,16 @@ from typing import TextIO
 
 import msgspec
 
+from adapters._cli_common import (
+    EXIT_FAILED,
+    EXIT_INFEASIBLE,
+    EXIT_NO_SCHEDULE,
+    EXIT_OK,
+    UsageError,
+    load_selected,
+    pick_edition,
+    service_for,
+)
 from adapters._text import long_date
 from adapters.edition_document import load_edition
 from scheduler import (
@@ -33,8 +43,6 @@ from scheduler import (
 from solver import CpSatSolver, Progress
 
 __all__ = [
-    "EXIT_INFEASIBLE",
-    "EXIT_NO_SCHEDULE",
     "ProgressLine",
     "cmd_accept",
     "cmd_check",
@@ -44,7 +52,6 @@ __all__ = [
     "render_programme",
 ]
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SCHEDULE = 0, 1, 2, 3, 4
 
 _encode = msgspec.json.Encoder()
 
@@ -126,8 +133,6 @@ def _report(document: ScheduleDocument, out: TextIO) -> int:
 
 
 def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
-    from adapters.cli import UsageError, _pick_edition, _service
-
     if (args.edition_file is None) == (args.store is None):
         raise UsageError("solve takes an edition document, or --store, not both")
     params = _params(args)
@@ -157,8 +162,8 @@ def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
         document = schedule_document(problem, result, params)
         _write_schedule(document, args.output)
         return _report(document, out)
-    with _service(args) as service:
-        edition = _pick_edition(service, args.edition)
+    with service_for(args) as service:
+        edition = pick_edition(service, args.edition)
         with ProgressLine(sys.stderr) as line:
             command = SolveProgramme(
                 time_limit=params.time_limit, workers=params.workers, seed=params.seed
@@ -178,10 +183,8 @@ def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_accept(args: argparse.Namespace, out: TextIO) -> int:
-    from adapters.cli import _pick_edition, _service
-
-    with _service(args) as service:
-        edition = _pick_edition(service, args.edition)
+    with service_for(args) as service:
+        edition = pick_edition(service, args.edition)
         service.execute(
             AcceptSchedule(schedule_id=args.schedule_id), edition_id=edition, actor=args.actor
         )
@@ -191,8 +194,6 @@ def cmd_accept(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_move(args: argparse.Namespace, out: TextIO) -> int:
-    from adapters.cli import _pick_edition, _service
-
     command = MoveSession(
         session_id=args.session,
         occurrence=args.occurrence,
@@ -200,18 +201,16 @@ def cmd_move(args: argparse.Namespace, out: TextIO) -> int:
         start=args.start,
         room=args.room,
     )
-    with _service(args) as service:
-        edition = _pick_edition(service, args.edition)
+    with service_for(args) as service:
+        edition = pick_edition(service, args.edition)
         recorded = service.execute(command, edition_id=edition, actor=args.actor)
     print("moved" if recorded else "already there: nothing recorded", file=out)
     return EXIT_OK
 
 
 def cmd_programme(args: argparse.Namespace, out: TextIO) -> int:
-    from adapters.cli import UsageError, _load, _service
-
-    with _service(args) as service:
-        state = _load(service, args)
+    with service_for(args) as service:
+        state = load_selected(service, args)
     if not state.programme:
         raise UsageError("no programme is published yet: solve, then accept a schedule")
     print(render_programme(state, args.lang), file=out, end="")

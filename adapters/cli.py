@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -16,12 +15,20 @@ import msgspec
 import structlog
 
 from adapters import _solving
+from adapters._cli_common import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    load_selected,
+    pick_edition,
+    service_for,
+)
 from adapters._text import TEXT, long_date
-from adapters.bootstrap import StoreNotFound, build, open_store
+from adapters.bootstrap import StoreNotFound, open_store
 from adapters.edition_document import document_bytes, load_edition
 from scheduler import (
     CreneauError,
-    EditionService,
     EditionState,
     ImportEdition,
     InvalidCommand,
@@ -32,12 +39,6 @@ from scheduler import (
 )
 
 __all__ = ["main"]
-
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2  # solving adds 3 (infeasible), 4 (no schedule)
-
-
-class UsageError(CreneauError):
-    pass
 
 
 def _configure_logging(json_logs: bool, verbose: bool) -> None:
@@ -60,61 +61,12 @@ def _configure_logging(json_logs: bool, verbose: bool) -> None:
     )
 
 
-def _pick_edition(service: EditionService, wanted: str | None) -> str:
-    editions = service.editions()
-    if wanted is not None:
-        if wanted not in editions:
-            raise UsageError(
-                f'no edition "{wanted}" in this store (it holds: {", ".join(editions) or "none"})'
-            )
-        return wanted
-    if not editions:
-        raise UsageError("this store holds no edition yet")
-    if len(editions) > 1:
-        raise UsageError(
-            f"this store holds several editions; name one with --edition: {', '.join(editions)}"
-        )
-    return editions[0]
-
-
-def _parse_at(text: str) -> tuple[int | None, dt.datetime | None]:
-    if text.isdigit():
-        return int(text), None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise UsageError(f'--at "{text}" is neither a version number nor an ISO time') from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return None, moment
-
-
-def _load(service: EditionService, args: argparse.Namespace) -> EditionState:
-    edition = _pick_edition(service, args.edition)
-    if args.at is None:
-        return service.load(edition)
-    version, moment = _parse_at(args.at)
-    return service.load(edition, at_version=version, at_time=moment)
-
-
-# -- commands ----------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _service(args: argparse.Namespace, *, create: bool = False) -> Iterator[EditionService]:
-    store = open_store(args.store, create=create)
-    try:
-        yield build(store)
-    finally:
-        store.close()
-
-
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     document = load_edition(args.file)  # before the store: a bad file must not create one
     command = ImportEdition(
         snapshot=document.snapshot, source=document.source, sha256=document.sha256
     )
-    with _service(args, create=True) as service:
+    with service_for(args, create=True) as service:
         recorded = service.execute(command, actor=args.actor)
     if recorded:
         print(
@@ -131,8 +83,8 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_log(args: argparse.Namespace, out: TextIO) -> int:
-    with _service(args) as service:
-        edition = args.edition if args.edition is None else _pick_edition(service, args.edition)
+    with service_for(args) as service:
+        edition = args.edition if args.edition is None else pick_edition(service, args.edition)
         entries = list(service.history(edition, entity=args.entity))
     t = TEXT[args.lang]
     if not entries:
@@ -151,8 +103,8 @@ def _log_line(position: str, when: str, actor: str, kind: str, entity: str) -> s
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
-    with _service(args) as service:
-        state = _load(service, args)
+    with service_for(args) as service:
+        state = load_selected(service, args)
     print(render_edition(state, args.lang), file=out, end="")
     return EXIT_OK
 
@@ -204,8 +156,8 @@ def cmd_store_migrate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
-    with _service(args) as service:
-        state = _load(service, args)
+    with service_for(args) as service:
+        state = load_selected(service, args)
     if args.format == "json":
         if state.accepted is None:
             raise UsageError("no programme is published yet: solve, then accept a schedule")
