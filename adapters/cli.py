@@ -14,7 +14,7 @@ from typing import TextIO
 import msgspec
 import structlog
 
-from adapters import _solving
+from adapters import _capacity, _solving
 from adapters._cli_common import (
     EXIT_FAILED,
     EXIT_INVALID,
@@ -384,6 +384,38 @@ def _parser() -> argparse.ArgumentParser:
     selection(p)
     p.add_argument("--lang", choices=("fr", "en"), default="fr")
     p.set_defaults(run=_solving.cmd_programme)
+
+    p = add(
+        "register",
+        "register an attendee to a session (occurrence or rotation): prints "
+        "`confirmed`, or `waiting N` (their place in the waiting list)",
+    )
+    p.add_argument("--attendee", required=True, metavar="ID")
+    p.add_argument("--session", required=True, metavar="ID")
+    p.add_argument(
+        "--profile",
+        metavar="AUDIENCE",
+        help="their audience, when they are new (default: the edition's first)",
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--occurrence", type=int, metavar="N")
+    which.add_argument("--rotation", metavar="HH:MM")
+    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    actor(p)
+    p.set_defaults(run=_capacity.cmd_register)
+
+    p = add("cancel", "give a place back; the first of its waiting list takes it")
+    p.add_argument("--attendee", required=True, metavar="ID")
+    p.add_argument("--session", required=True, metavar="ID")
+    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    actor(p)
+    p.set_defaults(run=_capacity.cmd_cancel)
+
+    p = add(
+        "places", "places of every session occurrence and rotation: offered, confirmed, waiting"
+    )
+    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    p.set_defaults(run=_capacity.cmd_places)
 
     p = add(
         "check",

@@ -8,6 +8,8 @@ from scheduler._commands import (
     AddPerson,
     AddRoom,
     AddSession,
+    BookPlace,
+    CancelPlace,
     ChangePolicies,
     Command,
     DefineEdition,
@@ -47,6 +49,7 @@ from scheduler._errors import (
     UnknownEdition,
 )
 from scheduler._events import Event, decode_event, encode_event, entity_of, event_type
+from scheduler._places import PlaceLine, place_lines
 from scheduler._problem import (
     Assignment,
     Conflict,
@@ -92,7 +95,9 @@ __all__ = [
     "After",
     "Assignment",
     "AuditEntry",
+    "BookPlace",
     "Break",
+    "CancelPlace",
     "ChainBreak",
     "ChangePolicies",
     "Checkpoint",
@@ -118,6 +123,7 @@ __all__ = [
     "Parity",
     "Person",
     "PinSession",
+    "PlaceLine",
     "Placement",
     "Policies",
     "Problem",
@@ -165,6 +171,7 @@ __all__ = [
     "minutes",
     "new_event_id",
     "parse_checkpoint",
+    "place_lines",
     "replay",
     "schedule_document",
     "stream_id_of",

@@ -38,6 +38,7 @@ from scheduler._events import (
     SessionUnpinned,
     SessionUpdated,
 )
+from scheduler._places import book, cancel
 from scheduler._schedule import ScheduleDocument
 from scheduler._state import EditionState, replay
 from scheduler._validation import is_clock, validate_change, validate_snapshot
@@ -59,6 +60,8 @@ __all__ = [
     "AddPerson",
     "AddRoom",
     "AddSession",
+    "BookPlace",
+    "CancelPlace",
     "ChangePolicies",
     "Command",
     "DefineEdition",
@@ -163,6 +166,25 @@ class ImportEdition(_Command, frozen=True, kw_only=True, tag="import_edition"):
     sha256: str = ""
 
 
+class BookPlace(_Command, frozen=True, kw_only=True, tag="book_place"):
+    """Register an attendee to a session occurrence (or rotation): a place while places
+    remain, otherwise the end of the waiting list. Registers them to the edition first
+    when needed, with ``profile`` (default: the edition's first audience)."""
+
+    attendee: str
+    session_id: str
+    occurrence: int = 1
+    rotation: str | None = None
+    profile: str | None = None
+
+
+class CancelPlace(_Command, frozen=True, kw_only=True, tag="cancel_place"):
+    """Give a place back; the first of the waiting list takes it."""
+
+    attendee: str
+    session_id: str
+
+
 class SolveProgramme(_Command, frozen=True, kw_only=True, tag="solve_programme"):
     """Solve the edition as it is and record the answer as a proposed schedule. Carried
     out by ``EditionService.solve`` (solving is not a pure decision); what it records
@@ -217,6 +239,8 @@ Command = (
     | RecordSchedule
     | AcceptSchedule
     | MoveSession
+    | BookPlace
+    | CancelPlace
 )
 
 
@@ -412,6 +436,11 @@ def _events_for(state: EditionState, cmd: Command) -> list[Event]:
             return _accept(state, cmd)
         case MoveSession():
             return _move(state, cmd)
+        case BookPlace():
+            return book(state, cmd.attendee, cmd.session_id, cmd.occurrence, cmd.rotation,
+                        cmd.profile)  # fmt: skip
+        case CancelPlace():
+            return cancel(state, cmd.attendee, cmd.session_id)
     raise AssertionError(f"unhandled command {cmd!r}")
 
 

@@ -35,6 +35,9 @@ __all__ = [
     "PersonAvailabilitySet",
     "PersonRemoved",
     "PersonUpdated",
+    "PlaceBooked",
+    "PlaceCancelled",
+    "PlacePromoted",
     "PoliciesChanged",
     "RegistrationRecorded",
     "RegistrationRemoved",
@@ -149,6 +152,33 @@ class SessionMoved(_Event, frozen=True, kw_only=True, tag="session.moved"):
     placement: Placement
 
 
+class PlaceBooked(_Event, frozen=True, kw_only=True, tag="place.booked"):
+    """An attendee took a place in one occurrence (or rotation) of a session: confirmed
+    while places remained, otherwise at the end of its waiting list."""
+
+    attendee: str
+    session_id: str
+    occurrence: int = 1
+    rotation: str | None = None  # the rotation's start, "HH:MM"
+    confirmed: bool
+
+
+class PlaceCancelled(_Event, frozen=True, kw_only=True, tag="place.cancelled"):
+    attendee: str
+    session_id: str
+    occurrence: int = 1
+    rotation: str | None = None
+
+
+class PlacePromoted(_Event, frozen=True, kw_only=True, tag="place.promoted"):
+    """The first of a waiting list got the place a cancellation freed."""
+
+    attendee: str
+    session_id: str
+    occurrence: int = 1
+    rotation: str | None = None
+
+
 class DocumentImported(_Event, frozen=True, kw_only=True, tag="document.imported"):
     """Closes the batch of an import: which document, by its digest, brought the changes."""
 
@@ -178,6 +208,9 @@ Event = (
     | ScheduleProposed
     | ScheduleAccepted
     | SessionMoved
+    | PlaceBooked
+    | PlaceCancelled
+    | PlacePromoted
 )
 
 # Every event type is at schema version 1 so far.
@@ -258,4 +291,6 @@ def entity_of(event: Event) -> str:
             return f"schedule:{sid}"
         case SessionMoved(placement=p):
             return f"session:{p.session}"
+        case PlaceBooked(attendee=a) | PlaceCancelled(attendee=a) | PlacePromoted(attendee=a):
+            return f"attendee:{a}"
     raise AssertionError(f"unhandled event {event!r}")

@@ -23,6 +23,9 @@ from scheduler._events import (
     PersonAvailabilitySet,
     PersonRemoved,
     PersonUpdated,
+    PlaceBooked,
+    PlaceCancelled,
+    PlacePromoted,
     PoliciesChanged,
     RegistrationRecorded,
     RegistrationRemoved,
@@ -49,10 +52,12 @@ from scheduler._values import (
     Session,
 )
 
-__all__ = ["EditionState", "evolve", "replay"]
+__all__ = ["EditionState", "PlaceKey", "evolve", "replay"]
+
+PlaceKey = tuple[str, int, str | None]  # (session, occurrence, rotation start or None)
 
 
-def _frozen_map(m: Mapping[str, Any]) -> Mapping[str, Any]:
+def _frozen_map(m: Mapping[Any, Any]) -> Mapping[Any, Any]:
     return MappingProxyType(dict(m))
 
 
@@ -70,6 +75,10 @@ class EditionState:
     schedules: Mapping[str, ScheduleDocument] = attrs.field(factory=dict, converter=_frozen_map)
     accepted: str | None = None  # the schedule the programme was published from
     programme: tuple[Placement, ...] = ()  # the published programme, with the moves since
+    # Places by (session, occurrence, rotation): (confirmed, waiting), each in booking order.
+    places: Mapping[PlaceKey, tuple[tuple[str, ...], tuple[str, ...]]] = attrs.field(
+        factory=dict, converter=_frozen_map
+    )
 
     @property
     def exists(self) -> bool:
@@ -104,6 +113,7 @@ class EditionState:
             and list(self.schedules.items()) == list(other.schedules.items())
             and self.accepted == other.accepted
             and self.programme == other.programme
+            and dict(self.places) == dict(other.places)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -123,6 +133,7 @@ class _Working:
         self.schedules = dict(s.schedules)
         self.accepted = s.accepted
         self.programme = s.programme
+        self.places = dict(s.places)
 
     def freeze(self) -> EditionState:
         return EditionState(
@@ -136,6 +147,7 @@ class _Working:
             schedules=self.schedules,
             accepted=self.accepted,
             programme=self.programme,
+            places=self.places,
         )
 
 
@@ -179,6 +191,18 @@ def _apply(w: _Working, event: Event) -> None:
         case ScheduleAccepted(schedule_id=sid):
             w.accepted = sid
             w.programme = w.schedules[sid].assignments
+        case PlaceBooked(attendee=a, session_id=sid, occurrence=k, rotation=r, confirmed=ok):
+            confirmed, waiting = w.places.get((sid, k, r), ((), ()))
+            w.places[(sid, k, r)] = ((*confirmed, a), waiting) if ok else (confirmed, (*waiting, a))
+        case PlaceCancelled(attendee=a, session_id=sid, occurrence=k, rotation=r):
+            confirmed, waiting = w.places[(sid, k, r)]
+            w.places[(sid, k, r)] = (
+                tuple(x for x in confirmed if x != a),
+                tuple(x for x in waiting if x != a),
+            )
+        case PlacePromoted(attendee=a, session_id=sid, occurrence=k, rotation=r):
+            confirmed, waiting = w.places[(sid, k, r)]
+            w.places[(sid, k, r)] = ((*confirmed, a), tuple(x for x in waiting if x != a))
         case SessionMoved(placement=moved):
             w.programme = tuple(
                 moved if (p.session, p.occurrence) == (moved.session, moved.occurrence) else p

@@ -1,0 +1,211 @@
+"""Places, waiting lists and rotations: no seat sold twice, first come first served."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.cli import main
+from events_store import MemoryEventStore, SQLiteEventStore
+from scheduler import (
+    BookPlace,
+    CancelPlace,
+    ConcurrencyError,
+    EditionService,
+    ImportEdition,
+    InvalidCommand,
+    Session,
+)
+from tests.solver_editions import edition
+
+ROOT = Path(__file__).resolve().parents[2]
+METZ = ROOT / "examples" / "nec-metz-2023.toml"
+
+
+def small(capacity: int) -> EditionService:
+    service = EditionService(MemoryEventStore())
+    ed = edition(
+        sessions=[
+            Session(id="atelier", duration=60, capacity=capacity),
+            Session(id="autre", duration=60),
+        ]
+    )
+    service.execute(ImportEdition(snapshot=ed))
+    return service
+
+
+steps = st.lists(
+    st.tuples(st.sampled_from(["book", "cancel"]), st.sampled_from([f"a{i}" for i in range(6)])),
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(steps=steps)
+def test_interleavings_never_oversell_lose_or_reorder(steps: list[tuple[str, str]]) -> None:
+    service = small(capacity=2)
+    holding: list[str] = []  # everyone with a place or a rank, in booking order
+    for action, who in steps:
+        command = (
+            BookPlace(attendee=who, session_id="atelier")
+            if action == "book"
+            else CancelPlace(attendee=who, session_id="atelier")
+        )
+        try:
+            service.execute(command, edition_id="mini")
+        except InvalidCommand:
+            assert (who in holding) == (action == "book")  # a refusal has its reason
+            continue
+        if action == "book":
+            holding.append(who)
+        else:
+            holding.remove(who)
+        confirmed, waiting = service.load("mini").places[("atelier", 1, None)]
+        assert len(confirmed) <= 2
+        assert sorted(confirmed + waiting) == sorted(holding)  # nobody lost, nobody twice
+        # First come, first served: the earliest bookers still holding have the places
+        # (a cancellation promotes the first waiting), the others wait in booking order.
+        assert set(confirmed) == set(holding[:2])
+        assert list(waiting) == holding[2:]
+
+
+def test_an_attendee_holds_one_place_per_session_and_none_overlapping() -> None:
+    service = small(capacity=5)
+    service.execute(BookPlace(attendee="ann", session_id="atelier"), edition_id="mini")
+    with pytest.raises(InvalidCommand, match="already holds a place"):
+        service.execute(BookPlace(attendee="ann", session_id="atelier"), edition_id="mini")
+    registration = service.load("mini").registrations["ann"]
+    assert (registration.profile, registration.sessions) == ("professionals", ("atelier",))
+
+
+def test_metz_rotations_tours_and_jauges(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "metz.db")
+    for argv in (["import", str(METZ)], ["solve"], ["accept"]):
+        assert main([*argv, "--store", store]) == 0
+    capsys.readouterr()
+    # E-Sport: 6 places every 15 minutes, each rotation booked on its own.
+    for i in range(7):
+        assert (
+            main(
+                [
+                    "register",
+                    "--store",
+                    store,
+                    "--attendee",
+                    f"g{i}",
+                    "--session",
+                    "esport",
+                    "--rotation",
+                    "14:00",
+                    "--profile",
+                    "general_public",
+                ]
+            )
+            == 0
+        )
+    lines = capsys.readouterr().out.split()
+    assert lines == ["confirmed"] * 6 + ["waiting", "1"]
+    assert (
+        main(
+            [
+                "register",
+                "--store",
+                store,
+                "--attendee",
+                "g6b",
+                "--session",
+                "esport",
+                "--rotation",
+                "14:15",
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.strip() == "confirmed"
+    assert (
+        main(
+            [
+                "register",
+                "--store",
+                store,
+                "--attendee",
+                "x",
+                "--session",
+                "esport",
+                "--rotation",
+                "14:05",
+            ]
+        )
+        == 2
+    )
+    assert "choose a rotation" in capsys.readouterr().err
+    # Guided tours: three occurrences of 20 people.
+    assert (
+        main(
+            [
+                "register",
+                "--store",
+                store,
+                "--attendee",
+                "t1",
+                "--session",
+                "visite-bliiida",
+                "--occurrence",
+                "3",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["cancel", "--store", store, "--attendee", "g0", "--session", "esport"]) == 0
+    assert "g6 takes the place" in capsys.readouterr().out
+    assert main(["places", "--store", store]) == 0
+    table = {
+        (cols[0], cols[1], cols[2] if len(cols) == 6 else ""): cols[-3:]
+        for cols in (line.split() for line in capsys.readouterr().out.splitlines()[1:])
+    }
+    assert table[("esport", "1", "14:00")] == ["6", "6", "0"]
+    assert table[("esport", "1", "14:15")] == ["6", "1", "0"]
+    assert len([k for k in table if k[0] == "esport"]) == 6  # 14:00 … 15:15
+    assert table[("visite-bliiida", "3", "")] == ["20", "1", "0"]
+    assert table[("instagram", "2", "")][0] == "20"
+
+
+def _register_many(path: str, attendees: list[str]) -> None:
+    sys.path.insert(0, str(ROOT))
+    service = EditionService(SQLiteEventStore(path))
+    for who in attendees:
+        while True:
+            try:
+                service.execute(
+                    BookPlace(attendee=who, session_id="atelier"), edition_id="mini", attempts=50
+                )
+                break
+            except ConcurrencyError:
+                continue
+
+
+@pytest.mark.slow
+def test_eight_processes_five_hundred_attendees_one_hundred_places(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    service = EditionService(SQLiteEventStore(path))
+    service.execute(
+        ImportEdition(snapshot=edition(sessions=[Session(id="atelier", duration=60, capacity=100)]))
+    )
+    attendees = [f"a{i:03d}" for i in range(500)]
+    shares = [attendees[i::8] for i in range(8)]
+    with multiprocessing.get_context("spawn").Pool(8) as pool:
+        pool.starmap(_register_many, [(path, share) for share in shares])
+    confirmed, waiting = (
+        EditionService(SQLiteEventStore(path)).load("mini").places[("atelier", 1, None)]
+    )
+    assert len(confirmed) == 100 and len(waiting) == 400
+    assert sorted(confirmed + waiting) == attendees  # no duplicate, none lost
+    assert SQLiteEventStore(path).verify() is None
