@@ -183,7 +183,10 @@ class EditionService:
         state = self.load(edition_id)
         if not state.exists:
             raise UnknownEdition(edition_id)
-        problem = derive_problem(state.snapshot())
+        demand: dict[str, int] = {}
+        for (session_id, _, _), (confirmed, waiting) in state.places.items():
+            demand[session_id] = max(demand.get(session_id, 0), len(confirmed) + len(waiting))
+        problem = derive_problem(state.snapshot(), demand)
         result = solver.solve(problem, params, progress)
         document = schedule_document(problem, result, params, stream_version=state.version)
         if result.status not in ("optimal", "feasible"):

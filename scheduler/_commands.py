@@ -38,7 +38,7 @@ from scheduler._events import (
     SessionUnpinned,
     SessionUpdated,
 )
-from scheduler._places import book, cancel
+from scheduler._places import book, cancel, rebalance
 from scheduler._schedule import ScheduleDocument
 from scheduler._state import EditionState, replay
 from scheduler._validation import is_clock, validate_change, validate_snapshot
@@ -496,8 +496,14 @@ def decide(state: EditionState, cmd: Command) -> list[Event]:
     if state.info is None and not isinstance(cmd, DefineEdition | ImportEdition):
         raise _refuse("", "the edition does not exist yet: import a document or define it first")
     events = _events_for(state, cmd)
-    if events and not isinstance(cmd, ImportEdition):
-        problems = validate_change(replay(events, state).snapshot(), events)
+    if not events:
+        return events
+    after = replay(events, state)
+    if not isinstance(cmd, ImportEdition):
+        problems = validate_change(after.snapshot(), events)
         if problems:
             raise InvalidCommand(problems)
+    if after.places:
+        # A change to sessions, rooms or the programme may change the places offered.
+        events += rebalance(after)
     return events

@@ -36,6 +36,7 @@ __all__ = [
     "PersonRemoved",
     "PersonUpdated",
     "PlaceBooked",
+    "PlaceBumped",
     "PlaceCancelled",
     "PlacePromoted",
     "PoliciesChanged",
@@ -179,6 +180,16 @@ class PlacePromoted(_Event, frozen=True, kw_only=True, tag="place.promoted"):
     rotation: str | None = None
 
 
+class PlaceBumped(_Event, frozen=True, kw_only=True, tag="place.bumped"):
+    """A confirmed attendee no longer fits (a smaller room, a lower capacity, a moved
+    session): back to the head of the waiting list, the latest registered first."""
+
+    attendee: str
+    session_id: str
+    occurrence: int = 1
+    rotation: str | None = None
+
+
 class DocumentImported(_Event, frozen=True, kw_only=True, tag="document.imported"):
     """Closes the batch of an import: which document, by its digest, brought the changes."""
 
@@ -211,6 +222,7 @@ Event = (
     | PlaceBooked
     | PlaceCancelled
     | PlacePromoted
+    | PlaceBumped
 )
 
 # Every event type is at schema version 1 so far.
@@ -292,5 +304,7 @@ def entity_of(event: Event) -> str:
         case SessionMoved(placement=p):
             return f"session:{p.session}"
         case PlaceBooked(attendee=a) | PlaceCancelled(attendee=a) | PlacePromoted(attendee=a):
+            return f"attendee:{a}"
+        case PlaceBumped(attendee=a):
             return f"attendee:{a}"
     raise AssertionError(f"unhandled event {event!r}")

@@ -11,6 +11,7 @@ from scheduler._errors import InvalidCommand, Problem
 from scheduler._events import (
     Event,
     PlaceBooked,
+    PlaceBumped,
     PlaceCancelled,
     PlacePromoted,
     RegistrationRecorded,
@@ -19,7 +20,15 @@ from scheduler._schedule import Placement
 from scheduler._state import EditionState, PlaceKey
 from scheduler._values import Registration, minutes
 
-__all__ = ["PlaceLine", "book", "cancel", "offered", "place_lines", "rotation_starts"]
+__all__ = [
+    "PlaceLine",
+    "book",
+    "cancel",
+    "offered",
+    "place_lines",
+    "rebalance",
+    "rotation_starts",
+]
 
 
 def _refuse(path: str, message: str) -> InvalidCommand:
@@ -153,6 +162,40 @@ def cancel(state: EditionState, attendee: str, session_id: str) -> list[Event]:
     if attendee in confirmed and queue and (limit is None or len(still) < limit):
         events.append(PlacePromoted(attendee=queue[0], session_id=key[0], occurrence=key[1],
                                     rotation=key[2]))  # fmt: skip
+    return events
+
+
+def _at(kind: type[PlaceCancelled | PlacePromoted | PlaceBumped], who: str, key: PlaceKey) -> Event:
+    return kind(attendee=who, session_id=key[0], occurrence=key[1], rotation=key[2])
+
+
+def rebalance(state: EditionState) -> list[Event]:
+    """What the places must become after a change to the edition or its programme, as
+    events: holders of a session that is gone lose their place; when fewer places are
+    offered, the latest registered confirmed go back to the head of the waiting list;
+    when more are, the first waiting are promoted. Never silently."""
+    events: list[Event] = []
+    for key, (confirmed, waiting) in state.places.items():
+        session_id, occurrence, rotation = key
+        session = state.sessions.get(session_id)
+        if (
+            session is None
+            or occurrence > session.occurrences
+            or (
+                rotation is not None
+                and rotation not in rotation_starts(state, session_id, occurrence)
+                and _placement(state, session_id, occurrence) is not None
+            )
+        ):
+            events += [_at(PlaceCancelled, a, key) for a in (*confirmed, *waiting)]
+            continue
+        limit = offered(state, session_id, occurrence, rotation)
+        if limit is None:
+            events += [_at(PlacePromoted, a, key) for a in waiting]
+        elif len(confirmed) > limit:
+            events += [_at(PlaceBumped, a, key) for a in reversed(confirmed[limit:])]
+        elif waiting and len(confirmed) < limit:
+            events += [_at(PlacePromoted, a, key) for a in waiting[: limit - len(confirmed)]]
     return events
 
 

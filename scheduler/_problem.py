@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
 from scheduler._schedule import Placement, ScheduleDocument, Unscheduled
 from scheduler._validation import WEIGHT_DEFAULTS
-from scheduler._values import EditionSnapshot, Window, minutes
+from scheduler._values import EditionSnapshot, Session, Window, minutes
 
 __all__ = [
     "DAY_MINUTES",
@@ -190,8 +190,28 @@ def _axis(day_index: dict[dt.date, int], windows: Sequence[Window]) -> tuple[Spa
     )  # fmt: skip
 
 
-def derive_problem(snap: EditionSnapshot) -> SchedulingProblem:
-    """The problem an edition poses, every default resolved."""
+def _demand(s: Session, rooms: Sequence[RoomSpec], demand: Mapping[str, int]) -> int:
+    """Seats the people holding or waiting for places call for, at most what the largest
+    room the session may use can give (more would make every room too small); none when
+    its room is pinned."""
+    if s.fixed is not None and s.fixed.room is not None:
+        return 0
+    largest = max((r.capacity + r.reserve for r in rooms
+                   if set(s.requires) <= r.features and (s.rooms is None or r.id in s.rooms)),
+                  default=0)  # fmt: skip
+    return min(demand.get(s.id, 0), largest)
+
+
+def derive_problem(
+    snap: EditionSnapshot, demand: Mapping[str, int] | None = None
+) -> SchedulingProblem:
+    """The problem an edition poses, every default resolved.
+
+    ``demand``: people holding or waiting for a place, by session. A session's seats
+    needed become the larger of its expected attendance and its demand, unless the
+    committee pinned its room.
+    """
+    demand = demand or {}
     day_index = {d.day: i for i, d in enumerate(snap.days)}
     days = tuple(
         DaySpec(
@@ -242,7 +262,7 @@ def derive_problem(snap: EditionSnapshot) -> SchedulingProblem:
                 exclusive=bool(s.exclusive), optional=s.optional, priority=s.priority,
                 after=tuple((a.session, a.min_gap, a.same_day) for a in s.after),
                 not_parallel=s.not_parallel, preferred=_axis(day_index, s.preferred),
-                need=max(s.attendance, s.capacity or 0),
+                need=max(s.attendance, s.capacity or 0, _demand(s, rooms, demand)),
             )
         )  # fmt: skip
     travel: dict[tuple[str, str], int] = {}

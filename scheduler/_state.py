@@ -24,6 +24,7 @@ from scheduler._events import (
     PersonRemoved,
     PersonUpdated,
     PlaceBooked,
+    PlaceBumped,
     PlaceCancelled,
     PlacePromoted,
     PoliciesChanged,
@@ -203,6 +204,9 @@ def _apply(w: _Working, event: Event) -> None:
         case PlacePromoted(attendee=a, session_id=sid, occurrence=k, rotation=r):
             confirmed, waiting = w.places[(sid, k, r)]
             w.places[(sid, k, r)] = ((*confirmed, a), tuple(x for x in waiting if x != a))
+        case PlaceBumped(attendee=a, session_id=sid, occurrence=k, rotation=r):
+            confirmed, waiting = w.places[(sid, k, r)]
+            w.places[(sid, k, r)] = (tuple(x for x in confirmed if x != a), (a, *waiting))
         case SessionMoved(placement=moved):
             w.programme = tuple(
                 moved if (p.session, p.occurrence) == (moved.session, moved.occurrence) else p

@@ -209,3 +209,77 @@ def test_eight_processes_five_hundred_attendees_one_hundred_places(tmp_path: Pat
     assert len(confirmed) == 100 and len(waiting) == 400
     assert sorted(confirmed + waiting) == attendees  # no duplicate, none lost
     assert SQLiteEventStore(path).verify() is None
+
+
+def _metz_published(tmp_path: Path) -> EditionService:
+    from adapters.edition_document import load_edition
+    from scheduler import AcceptSchedule, SolveProgramme
+    from solver import CpSatSolver
+
+    service = EditionService(SQLiteEventStore(tmp_path / "metz.db"))
+    service.execute(ImportEdition(snapshot=load_edition(METZ).snapshot))
+    _, schedule_id = service.solve("nec-metz-2023", CpSatSolver(), SolveProgramme(seed=1))
+    service.execute(AcceptSchedule(schedule_id=schedule_id), edition_id="nec-metz-2023")
+    return service
+
+
+def test_a_smaller_room_sends_the_latest_back_to_the_waiting_list(tmp_path: Path) -> None:
+    from scheduler import Room, UpdateRoom
+
+    service = _metz_published(tmp_path)
+    state = service.load("nec-metz-2023")
+    placed = next(p for p in state.programme if p.session == "atelier-education")
+    room = state.rooms[placed.room]
+    people = [f"p{i:02d}" for i in range(32)]
+    for who in people:
+        service.execute(
+            BookPlace(attendee=who, session_id="atelier-education"), edition_id="nec-metz-2023"
+        )
+    key = ("atelier-education", 1, None)
+    confirmed, waiting = service.load("nec-metz-2023").places[key]
+    assert (list(confirmed), list(waiting)) == (people[:30], people[30:])
+    # The room loses ten chairs: the ten latest registered go back, at the head of the list.
+    recorded = service.execute(
+        UpdateRoom(room=Room(**{**_fields(room), "capacity": 20})), edition_id="nec-metz-2023"
+    )
+    bumped = [r for r in recorded if r.type == "place.bumped"]
+    assert len(bumped) == 10
+    confirmed, waiting = service.load("nec-metz-2023").places[key]
+    assert (list(confirmed), list(waiting)) == (people[:20], people[20:])
+    # The chairs come back: the first waiting are promoted again.
+    service.execute(UpdateRoom(room=room), edition_id="nec-metz-2023")
+    confirmed, waiting = service.load("nec-metz-2023").places[key]
+    assert (list(confirmed), list(waiting)) == (people[:30], people[30:])
+
+
+def test_demand_moves_a_popular_workshop_to_a_bigger_room(tmp_path: Path) -> None:
+    from scheduler import AcceptSchedule, AddRoom, Room, SolveProgramme, derive_problem
+    from solver import CpSatSolver
+
+    service = _metz_published(tmp_path)
+    service.execute(
+        AddRoom(
+            room=Room(id="grande-salle", name="Grande salle", capacity=60, features=("tables",))
+        ),
+        edition_id="nec-metz-2023",
+    )
+    for i in range(45):
+        service.execute(
+            BookPlace(attendee=f"d{i}", session_id="atelier-mediateurs"), edition_id="nec-metz-2023"
+        )
+    state = service.load("nec-metz-2023")
+    confirmed, waiting = state.places[("atelier-mediateurs", 1, None)]
+    assert (len(confirmed), len(waiting)) == (30, 15)
+    assert derive_problem(state.snapshot()).session("atelier-mediateurs").need == 25
+    _, schedule_id = service.solve("nec-metz-2023", CpSatSolver(), SolveProgramme(seed=1))
+    service.execute(AcceptSchedule(schedule_id=schedule_id), edition_id="nec-metz-2023")
+    state = service.load("nec-metz-2023")
+    placed = next(p for p in state.programme if p.session == "atelier-mediateurs")
+    assert placed.room == "grande-salle"
+    # The bigger room offers more places: the waiting list moved up.
+    confirmed, waiting = state.places[("atelier-mediateurs", 1, None)]
+    assert (len(confirmed), len(waiting)) == (45, 0)
+
+
+def _fields(room: object) -> dict[str, object]:
+    return {f: getattr(room, f) for f in room.__struct_fields__}  # type: ignore[attr-defined]
