@@ -412,6 +412,20 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_capacity.cmd_cancel)
 
     p = add(
+        "import-registrations",
+        "import the registrations of a spreadsheet (CSV: "
+        "attendee, session[, profile, occurrence, rotation]); every bad row is named with "
+        "its line; the good ones are kept, or none with --all-or-nothing",
+    )
+    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument(
+        "--all-or-nothing", action="store_true", help="record nothing unless every row is good"
+    )
+    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    actor(p)
+    p.set_defaults(run=_capacity.cmd_import_registrations)
+
+    p = add(
         "places", "places of every session occurrence and rotation: offered, confirmed, waiting"
     )
     p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")

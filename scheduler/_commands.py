@@ -61,6 +61,7 @@ __all__ = [
     "AddRoom",
     "AddSession",
     "BookPlace",
+    "BookPlaces",
     "CancelPlace",
     "ChangePolicies",
     "Command",
@@ -178,6 +179,12 @@ class BookPlace(_Command, frozen=True, kw_only=True, tag="book_place"):
     profile: str | None = None
 
 
+class BookPlaces(_Command, frozen=True, kw_only=True, tag="book_places"):
+    """Several bookings at once, in order, all or none (an imported spreadsheet)."""
+
+    bookings: tuple[BookPlace, ...]
+
+
 class CancelPlace(_Command, frozen=True, kw_only=True, tag="cancel_place"):
     """Give a place back; the first of the waiting list takes it."""
 
@@ -240,6 +247,7 @@ Command = (
     | AcceptSchedule
     | MoveSession
     | BookPlace
+    | BookPlaces
     | CancelPlace
 )
 
@@ -439,6 +447,23 @@ def _events_for(state: EditionState, cmd: Command) -> list[Event]:
         case BookPlace():
             return book(state, cmd.attendee, cmd.session_id, cmd.occurrence, cmd.rotation,
                         cmd.profile)  # fmt: skip
+        case BookPlaces(bookings=bookings):
+            events: list[Event] = []
+            problems: list[Problem] = []
+            now = state
+            for i, b in enumerate(bookings):
+                try:
+                    more = book(now, b.attendee, b.session_id, b.occurrence, b.rotation,
+                                b.profile)  # fmt: skip
+                except InvalidCommand as refused:
+                    problems += [Problem(f"bookings[{i}].{p.path}", p.message)
+                                 for p in refused.problems]  # fmt: skip
+                    continue
+                events += more
+                now = replay(more, now)
+            if problems:
+                raise InvalidCommand(problems)
+            return events
         case CancelPlace():
             return cancel(state, cmd.attendee, cmd.session_id)
     raise AssertionError(f"unhandled command {cmd!r}")

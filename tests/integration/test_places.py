@@ -283,3 +283,45 @@ def test_demand_moves_a_popular_workshop_to_a_bigger_room(tmp_path: Path) -> Non
 
 def _fields(room: object) -> dict[str, object]:
     return {f: getattr(room, f) for f in room.__struct_fields__}  # type: ignore[attr-defined]
+
+
+SHEET = (
+    "attendee;session;profile;occurrence\n"
+    "ann;atelier-education;professionals;1\n"
+    "bob;nope;;\n"
+    "cid;atelier-education;children;\n"
+    "dan;visite-bliiida;;x\n"
+    "eve;visite-bliiida;;2\n"
+    "ann;atelier-education;;\n"
+)
+
+
+def test_import_registrations_names_every_bad_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "metz.db")
+    for argv in (["import", str(METZ)], ["solve"], ["accept"]):
+        assert main([*argv, "--store", store]) == 0
+    sheet = tmp_path / "inscriptions.csv"
+    sheet.write_text(SHEET)
+    expected = [
+        '  line 3: unknown session "nope"',
+        '  line 4: unknown audience "children"',
+        '  line 5: occurrence "x" is not a number',
+        '  line 7: ann already holds a place in "atelier-education"',
+    ]
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("metz")}
+    capsys.readouterr()
+    assert main(["import-registrations", "--store", store, str(sheet), "--all-or-nothing"]) == 2
+    assert capsys.readouterr().out.splitlines()[1:] == expected
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("metz")}
+    assert after == before  # nothing recorded
+    assert main(["import-registrations", "--store", store, str(sheet)]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "2 rows recorded; 4 rows refused:" and out[1:] == expected
+    state = EditionService(SQLiteEventStore(store)).load("nec-metz-2023")
+    assert state.places[("atelier-education", 1, None)][0] == ("ann",)
+    assert state.places[("visite-bliiida", 2, None)][0] == ("eve",)
+    sheet.write_text("attendee,session\nzoe,atelier-education\nyan,visite-bliiida\n")
+    assert main(["import-registrations", "--store", store, str(sheet), "--all-or-nothing"]) == 0
+    assert capsys.readouterr().out.strip() == "2 rows recorded"
