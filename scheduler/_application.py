@@ -9,6 +9,7 @@ states an intent, not a diff.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import uuid
 from collections.abc import Callable, Iterator
@@ -52,6 +53,7 @@ def stream_id_of(edition_id: str) -> str:
     return STREAM_PREFIX + edition_id
 
 
+@functools.cache
 def default_actor() -> str:
     try:
         return getpass.getuser()

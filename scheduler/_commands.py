@@ -528,7 +528,8 @@ def decide(state: EditionState, cmd: Command) -> list[Event]:
         problems = validate_change(after.snapshot(), events)
         if problems:
             raise InvalidCommand(problems)
-    if after.places:
-        # A change to sessions, rooms or the programme may change the places offered.
+    if after.places and not isinstance(cmd, BookPlace | BookPlaces | CancelPlace):
+        # A change to sessions, rooms or the programme may change the places offered
+        # (booking and cancelling keep the balance themselves).
         events += rebalance(after)
     return events

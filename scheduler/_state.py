@@ -59,7 +59,9 @@ PlaceKey = tuple[str, int, str | None]  # (session, occurrence, rotation start o
 
 
 def _frozen_map(m: Mapping[Any, Any]) -> Mapping[Any, Any]:
-    return MappingProxyType(dict(m))
+    # A read-only view is kept as it is (its dict is never handed out); anything else is
+    # copied, so that the state cannot change under its holder.
+    return m if isinstance(m, MappingProxyType) else MappingProxyType(dict(m))
 
 
 @attrs.frozen
@@ -121,35 +123,41 @@ class EditionState:
 
 
 class _Working:
-    """A mutable copy of a state for the length of one fold."""
+    """A working copy of a state for the length of one fold. Entity maps are shared with
+    the state folded from until an event changes them (copy on write): a command that
+    books one place does not copy every room, person and registration."""
+
+    MAPS = ("rooms", "people", "sessions", "registrations", "schedules", "places")
 
     def __init__(self, s: EditionState) -> None:
         self.version = s.version
         self.info = s.info
-        self.rooms = dict(s.rooms)
-        self.people = dict(s.people)
-        self.sessions = dict(s.sessions)
-        self.registrations = dict(s.registrations)
         self.policies = s.policies
-        self.schedules = dict(s.schedules)
         self.accepted = s.accepted
         self.programme = s.programme
-        self.places = dict(s.places)
+        self.rooms: Mapping[Any, Any] = s.rooms
+        self.people: Mapping[Any, Any] = s.people
+        self.sessions: Mapping[Any, Any] = s.sessions
+        self.registrations: Mapping[Any, Any] = s.registrations
+        self.schedules: Mapping[Any, Any] = s.schedules
+        self.places: Mapping[Any, Any] = s.places
+        self._owned: dict[str, dict[Any, Any]] = {}
+
+    def own(self, name: str) -> dict[Any, Any]:
+        """The map ``name``, copied the first time it is about to change."""
+        owned = self._owned.get(name)
+        if owned is None:
+            owned = self._owned[name] = dict(getattr(self, name))
+            setattr(self, name, owned)
+        return owned
 
     def freeze(self) -> EditionState:
+        maps = {name: MappingProxyType(self._owned[name]) if name in self._owned
+                else getattr(self, name) for name in self.MAPS}  # fmt: skip
         return EditionState(
-            version=self.version,
-            info=self.info,
-            rooms=self.rooms,
-            people=self.people,
-            sessions=self.sessions,
-            registrations=self.registrations,
-            policies=self.policies,
-            schedules=self.schedules,
-            accepted=self.accepted,
-            programme=self.programme,
-            places=self.places,
-        )
+            version=self.version, info=self.info, policies=self.policies,
+            accepted=self.accepted, programme=self.programme, **maps,
+        )  # fmt: skip
 
 
 def _apply(w: _Working, event: Event) -> None:
@@ -157,56 +165,58 @@ def _apply(w: _Working, event: Event) -> None:
         case EditionDefined(info=info):
             w.info = info
         case RoomAdded(room=r) | RoomUpdated(room=r):
-            w.rooms[r.id] = r
+            w.own("rooms")[r.id] = r
         case RoomRemoved(room_id=rid):
-            del w.rooms[rid]
+            del w.own("rooms")[rid]
         case PersonAdded(person=p) | PersonUpdated(person=p):
-            w.people[p.id] = p
+            w.own("people")[p.id] = p
         case PersonRemoved(person_id=pid):
-            del w.people[pid]
+            del w.own("people")[pid]
         case PersonAvailabilitySet(person_id=pid):
-            w.people[pid] = msgspec.structs.replace(
+            w.own("people")[pid] = msgspec.structs.replace(
                 w.people[pid],
                 available=event.available,
                 unavailable=event.unavailable,
                 preferred=event.preferred,
             )
         case SessionAdded(session=s) | SessionUpdated(session=s):
-            w.sessions[s.id] = s
+            w.own("sessions")[s.id] = s
         case SessionRemoved(session_id=sid):
-            del w.sessions[sid]
+            del w.own("sessions")[sid]
         case SessionPinned(session_id=sid, fixed=fixed):
-            w.sessions[sid] = msgspec.structs.replace(w.sessions[sid], fixed=fixed)
+            w.own("sessions")[sid] = msgspec.structs.replace(w.sessions[sid], fixed=fixed)
         case SessionUnpinned(session_id=sid):
-            w.sessions[sid] = msgspec.structs.replace(w.sessions[sid], fixed=None)
+            w.own("sessions")[sid] = msgspec.structs.replace(w.sessions[sid], fixed=None)
         case RegistrationRecorded(registration=reg):
-            w.registrations[reg.attendee] = reg
+            w.own("registrations")[reg.attendee] = reg
         case RegistrationRemoved(attendee=a):
-            del w.registrations[a]
+            del w.own("registrations")[a]
         case PoliciesChanged(policies=p):
             w.policies = p
         case DocumentImported():
             pass
         case ScheduleProposed(schedule_id=sid, schedule=schedule):
-            w.schedules[sid] = schedule
+            w.own("schedules")[sid] = schedule
         case ScheduleAccepted(schedule_id=sid):
             w.accepted = sid
             w.programme = w.schedules[sid].assignments
         case PlaceBooked(attendee=a, session_id=sid, occurrence=k, rotation=r, confirmed=ok):
             confirmed, waiting = w.places.get((sid, k, r), ((), ()))
-            w.places[(sid, k, r)] = ((*confirmed, a), waiting) if ok else (confirmed, (*waiting, a))
+            w.own("places")[(sid, k, r)] = (
+                ((*confirmed, a), waiting) if ok else (confirmed, (*waiting, a))
+            )
         case PlaceCancelled(attendee=a, session_id=sid, occurrence=k, rotation=r):
             confirmed, waiting = w.places[(sid, k, r)]
-            w.places[(sid, k, r)] = (
+            w.own("places")[(sid, k, r)] = (
                 tuple(x for x in confirmed if x != a),
                 tuple(x for x in waiting if x != a),
             )
         case PlacePromoted(attendee=a, session_id=sid, occurrence=k, rotation=r):
             confirmed, waiting = w.places[(sid, k, r)]
-            w.places[(sid, k, r)] = ((*confirmed, a), tuple(x for x in waiting if x != a))
+            w.own("places")[(sid, k, r)] = ((*confirmed, a), tuple(x for x in waiting if x != a))
         case PlaceBumped(attendee=a, session_id=sid, occurrence=k, rotation=r):
             confirmed, waiting = w.places[(sid, k, r)]
-            w.places[(sid, k, r)] = (tuple(x for x in confirmed if x != a), (a, *waiting))
+            w.own("places")[(sid, k, r)] = (tuple(x for x in confirmed if x != a), (a, *waiting))
         case SessionMoved(placement=moved):
             w.programme = tuple(
                 moved if (p.session, p.occurrence) == (moved.session, moved.occurrence) else p

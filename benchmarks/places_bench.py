@@ -1,0 +1,109 @@
+"""Capacity benchmark: 1,700 attendees registering to 5 sessions each on a national
+edition (benchmarks/national.py, scale 1, its programme solved and published), one
+command per durable SQLite transaction; then `creneau places` on that store.
+
+    .venv/bin/python benchmarks/places_bench.py [--attendees 1700] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import io
+import logging
+import os
+import platform
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import structlog  # noqa: E402
+
+from adapters.cli import main as cli  # noqa: E402
+from benchmarks.national import generate  # noqa: E402
+from events_store import SQLiteEventStore  # noqa: E402
+from scheduler import (  # noqa: E402
+    AcceptSchedule,
+    BookPlace,
+    EditionService,
+    ImportEdition,
+    InvalidCommand,
+    SolveProgramme,
+)
+from solver import CpSatSolver  # noqa: E402
+
+
+def main() -> None:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--attendees", type=int, default=1700)
+    parser.add_argument("--choices", type=int, default=5)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "national.db"
+        service = EditionService(SQLiteEventStore(path))
+        edition = generate(1.0)
+        service.execute(ImportEdition(snapshot=edition))
+        _, schedule_id = service.solve(edition.id, CpSatSolver(), SolveProgramme(seed=1))
+        service.execute(AcceptSchedule(schedule_id=schedule_id), edition_id=edition.id)
+        sessions = [s.id for s in edition.sessions]
+        attempts = [(f"a{i:04d}", rng.sample(sessions, args.choices))
+                    for i in range(args.attendees)]  # fmt: skip
+        done = refused = 0
+        started = time.perf_counter()
+        for attendee, chosen in attempts:
+            for session_id in chosen:
+                try:
+                    service.execute(
+                        BookPlace(
+                            attendee=attendee, session_id=session_id, profile="professionals"
+                        ),
+                        edition_id=edition.id,
+                    )
+                    done += 1
+                except InvalidCommand:
+                    refused += 1  # overlapping times: a person is in one place at once
+        wall = time.perf_counter() - started
+        service.store.close()
+        timings = []
+        for _ in range(5):
+            began = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert cli(["places", "--store", str(path)]) == 0
+            timings.append(time.perf_counter() - began)
+        events = SQLiteEventStore(path).stream_version(f"edition-{edition.id}")
+    table = (
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; SQLite, WAL, "
+        f"synchronous=FULL; {args.attendees:,} attendees × {args.choices} choices; the store "
+        f"ends with {events:,} events.\n\n"
+        "| workload | result | target |\n|---|---:|---|\n"
+        f"| registrations, one command per transaction | {done / wall:,.0f} /s "
+        f"({done:,} recorded, {refused:,} refused for overlapping times, {wall:.1f} s) "
+        "| ≥ 1,000 /s |\n"
+        f"| `creneau places` on that store (open, replay, compute, print), best of 5 | "
+        f"{min(timings) * 1000:.0f} ms (median {sorted(timings)[2] * 1000:.0f} ms) | ≤ 200 ms |\n"
+    )
+    print(table)
+    if args.write:
+        readme = ROOT / "benchmarks" / "README.md"
+        text = readme.read_text()
+        block = f"<!-- places-bench -->\n{table}<!-- /places-bench -->"
+        if "<!-- places-bench -->" in text:
+            text = re.sub(r"<!-- places-bench -->.*<!-- /places-bench -->", block, text, flags=re.S)
+        else:
+            text += "\n## Capacity engine — `benchmarks/places_bench.py`\n\n" + block + "\n"
+        readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
