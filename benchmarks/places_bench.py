@@ -55,9 +55,24 @@ def main() -> None:
         service.execute(ImportEdition(snapshot=edition))
         _, schedule_id = service.solve(edition.id, CpSatSolver(), SolveProgramme(seed=1))
         service.execute(AcceptSchedule(schedule_id=schedule_id), edition_id=edition.id)
-        sessions = [s.id for s in edition.sessions]
-        attempts = [(f"a{i:04d}", rng.sample(sessions, args.choices))
-                    for i in range(args.attendees)]  # fmt: skip
+        # Each attendee chooses sessions that do not overlap in the published programme,
+        # as people do: all 8,500 registrations are possible.
+        spans = {p.session: (p.day, p.start, p.end)
+                 for p in service.load(edition.id).programme}  # fmt: skip
+
+        def clash(a: str, b: str) -> bool:
+            (d1, s1, e1), (d2, s2, e2) = spans[a], spans[b]
+            return d1 == d2 and s1 < e2 and s2 < e1
+
+        sessions = [s.id for s in edition.sessions if s.occurrences == 1]
+        attempts = []
+        for i in range(args.attendees):
+            chosen: list[str] = []
+            while len(chosen) < args.choices:
+                pick = rng.choice(sessions)
+                if pick not in chosen and not any(clash(pick, c) for c in chosen):
+                    chosen.append(pick)
+            attempts.append((f"a{i:04d}", chosen))
         done = refused = 0
         started = time.perf_counter()
         for attendee, chosen in attempts:
@@ -71,7 +86,7 @@ def main() -> None:
                     )
                     done += 1
                 except InvalidCommand:
-                    refused += 1  # overlapping times: a person is in one place at once
+                    refused += 1
         wall = time.perf_counter() - started
         service.store.close()
         timings = []
@@ -88,7 +103,7 @@ def main() -> None:
         f"ends with {events:,} events.\n\n"
         "| workload | result | target |\n|---|---:|---|\n"
         f"| registrations, one command per transaction | {done / wall:,.0f} /s "
-        f"({done:,} recorded, {refused:,} refused for overlapping times, {wall:.1f} s) "
+        f"({done:,} recorded, {refused:,} refused, {wall:.1f} s) "
         "| ≥ 1,000 /s |\n"
         f"| `creneau places` on that store (open, replay, compute, print), best of 5 | "
         f"{min(timings) * 1000:.0f} ms (median {sorted(timings)[2] * 1000:.0f} ms) | ≤ 200 ms |\n"

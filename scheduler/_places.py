@@ -39,9 +39,17 @@ def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+_PROGRAMME_INDEX: dict[int, tuple[tuple[Placement, ...], dict[tuple[str, int], Placement]]] = {}
+
+
 def _placement(state: EditionState, session_id: str, occurrence: int) -> Placement | None:
-    return next((p for p in state.programme
-                 if (p.session, p.occurrence) == (session_id, occurrence)), None)  # fmt: skip
+    # Indexed once per programme (the tuple is immutable; its id keys the last index).
+    cached = _PROGRAMME_INDEX.get(id(state.programme))
+    if cached is None or cached[0] is not state.programme:
+        _PROGRAMME_INDEX.clear()
+        cached = (state.programme, {(p.session, p.occurrence): p for p in state.programme})
+        _PROGRAMME_INDEX[id(state.programme)] = cached
+    return cached[1].get((session_id, occurrence))
 
 
 def rotation_starts(state: EditionState, session_id: str, occurrence: int) -> list[str]:
