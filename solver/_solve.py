@@ -273,7 +273,9 @@ def describe(problem: SchedulingProblem, rule: str, subject: str) -> str:
         if s.need:
             needs.append(f"{s.need} seats")
         what = " and ".join(needs) or "a room"
-        return f"« {s.title} » needs {what}: only {', '.join(fits) or 'no room'} can host it"
+        if not fits:
+            return f"« {s.title} » needs {what}: no room has all of it"
+        return f"« {s.title} » needs {what}: only {', '.join(fits)} can host it"
     if rule == "room_availability" and subject in rooms:
         r = rooms[subject]
         return f"{r.name} is open only {_spans(problem, r.availability)}"
