@@ -179,13 +179,19 @@ def _at(kind: type[PlaceCancelled | PlacePromoted | PlaceBumped], who: str, key:
 
 def rebalance(state: EditionState) -> list[Event]:
     """What the places must become after a change to the edition or its programme, as
-    events: holders of a session that is gone lose their place; when fewer places are
+    events: holders of a session that is gone, or who are no longer registered to the
+    edition, lose their place; when fewer places are
     offered, the latest registered confirmed go back to the head of the waiting list;
     when more are, the first waiting are promoted. Never silently."""
     events: list[Event] = []
-    for key, (confirmed, waiting) in state.places.items():
+    for key, (held, queued) in state.places.items():
         session_id, occurrence, rotation = key
         session = state.sessions.get(session_id)
+        # Someone no longer registered to the edition holds nothing in it.
+        gone = [a for a in (*held, *queued) if a not in state.registrations]
+        events += [_at(PlaceCancelled, a, key) for a in gone]
+        confirmed = tuple(a for a in held if a not in gone)
+        waiting = tuple(a for a in queued if a not in gone)
         if (
             session is None
             or occurrence > session.occurrences

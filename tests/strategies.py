@@ -40,6 +40,8 @@ from scheduler import (  # noqa: E402
     AddRoom,
     AddSession,
     After,
+    BookPlace,
+    CancelPlace,
     ChangePolicies,
     Command,
     Day,
@@ -120,6 +122,7 @@ sessions = st.builds(
     speakers=some(PERSON_IDS),
     rooms=st.none() | some(ROOM_IDS).filter(bool),
     attendance=st.integers(0, 200),
+    capacity=st.none() | st.integers(1, 3),
     after=st.lists(
         st.builds(After, session=st.sampled_from(SESSION_IDS), min_gap=st.integers(0, 30)),
         max_size=1,
@@ -163,6 +166,19 @@ _command_kinds: list[st.SearchStrategy[Command]] = [
     ),
     st.builds(RecordRegistration, registration=registrations),
     st.builds(RemoveRegistration, attendee=st.sampled_from(["a0", "a1", "a2"])),
+    *[
+        st.builds(
+            BookPlace,
+            attendee=st.sampled_from(["a0", "a1", "a2", "a3"]),
+            session_id=st.sampled_from(SESSION_IDS),
+        )
+    ]
+    * 3,
+    st.builds(
+        CancelPlace,
+        attendee=st.sampled_from(["a0", "a1", "a2", "a3"]),
+        session_id=st.sampled_from(SESSION_IDS),
+    ),
 ]
 # Drawn by kind first, so that a kind listed twice is drawn twice as often.
 commands: st.SearchStrategy[Command] = st.sampled_from(_command_kinds).flatmap(lambda k: k)

@@ -11,10 +11,17 @@ from hypothesis import strategies as st
 
 from events_store import MemoryEventStore, SQLiteEventStore
 from scheduler import (
+    AddSession,
+    BookPlace,
+    CancelPlace,
     Command,
     EditionService,
     EditionState,
     InvalidCommand,
+    RemoveRegistration,
+    RemoveSession,
+    Session,
+    UpdateSession,
     decide,
     decode_event,
     evolve,
@@ -91,3 +98,76 @@ def test_incremental_validation_agrees_with_the_full_check(steps: list[Command])
             continue
         assert not should_refuse, whole
         live = replay(events, live)
+        assert_places_hold(live)
+
+
+def assert_places_hold(state: EditionState) -> None:
+    """Whatever the commands did to sessions and registrations, places stay sound."""
+    from scheduler._places import offered
+
+    for (session_id, occurrence, rotation), (confirmed, waiting) in state.places.items():
+        holders = [*confirmed, *waiting]
+        if not holders:
+            continue
+        assert session_id in state.sessions, "a removed session's places were cancelled"
+        assert len(set(holders)) == len(holders), "nobody twice"
+        assert all(a in state.registrations for a in holders), "holders are registered"
+        limit = offered(state, session_id, occurrence, rotation)
+        assert limit is None or len(confirmed) <= limit, "never over the places offered"
+        assert not waiting or (limit is not None and len(confirmed) == limit), "no idle wait"
+
+
+place_commands = st.sampled_from(
+    [
+        *[
+            st.builds(
+                BookPlace,
+                attendee=st.sampled_from(["a0", "a1", "a2", "a3", "a4"]),
+                session_id=st.sampled_from(["s0", "s1"]),
+            )
+        ]
+        * 4,
+        st.builds(
+            CancelPlace,
+            attendee=st.sampled_from(["a0", "a1", "a2", "a3", "a4"]),
+            session_id=st.sampled_from(["s0", "s1"]),
+        ),
+        st.builds(
+            UpdateSession,
+            session=st.builds(
+                Session,
+                id=st.sampled_from(["s0", "s1"]),
+                duration=st.just(30),
+                capacity=st.none() | st.integers(0, 3).map(lambda n: n or None),
+            ),
+        ),
+        st.builds(RemoveSession, session_id=st.sampled_from(["s0", "s1"])),
+        st.builds(
+            AddSession,
+            session=st.builds(
+                Session, id=st.sampled_from(["s0", "s1"]), duration=st.just(30), capacity=st.just(2)
+            ),
+        ),
+        st.builds(RemoveRegistration, attendee=st.sampled_from(["a0", "a1", "a2"])),
+    ]
+).flatmap(lambda kind: kind)  # by kind first: bookings are drawn four times as often
+
+
+@settings(max_examples=120, deadline=None)
+@given(steps=st.lists(place_commands, min_size=5, max_size=40))
+def test_places_stay_sound_and_replay_the_same(steps: list[Command]) -> None:
+    service = EditionService(MemoryEventStore())
+    start = [
+        *setup,
+        *(AddSession(session=Session(id=f"s{i}", duration=30, capacity=2)) for i in range(2)),
+    ]
+    live = EditionState()
+    for command in [*start, *steps]:
+        try:
+            events = decide(live, command)
+        except InvalidCommand:
+            continue
+        service.execute(command, edition_id="ed")
+        live = replay(events, live)
+        assert_places_hold(live)
+    assert EditionService(service.store).load("ed") == live
