@@ -159,7 +159,7 @@ def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
             problem = with_previous(problem, previous.assignments)
         with ProgressLine(sys.stderr) as line:
             result = CpSatSolver().solve(problem, params, line)
-        document = schedule_document(problem, result, params)
+        document = schedule_document(problem, result, params, edition=snapshot)
         _write_schedule(document, args.output)
         return _report(document, out)
     with service_for(args) as service:

@@ -50,6 +50,7 @@ from scheduler._errors import (
     UnknownEdition,
 )
 from scheduler._events import Event, decode_event, encode_event, entity_of, event_type
+from scheduler._metrics import ParityDetails, parity_details, programme_metrics, stage_people
 from scheduler._places import PlaceLine, place_lines
 from scheduler._problem import (
     Assignment,
@@ -123,6 +124,7 @@ __all__ = [
     "MoveSession",
     "NewEvent",
     "Parity",
+    "ParityDetails",
     "Person",
     "PinSession",
     "PlaceLine",
@@ -172,10 +174,13 @@ __all__ = [
     "evolve",
     "minutes",
     "new_event_id",
+    "parity_details",
     "parse_checkpoint",
     "place_lines",
+    "programme_metrics",
     "replay",
     "schedule_document",
+    "stage_people",
     "stream_id_of",
     "validate_snapshot",
     "verify_against",

@@ -38,7 +38,12 @@ from scheduler._events import (
     entity_of,
     event_type,
 )
-from scheduler._problem import SolveParameters, derive_problem, schedule_document
+from scheduler._problem import (
+    SolveParameters,
+    derive_problem,
+    schedule_document,
+    with_previous,
+)
 from scheduler._schedule import ScheduleDocument
 from scheduler._state import EditionState, replay
 from scheduler.ports import EventStore, Solver
@@ -188,9 +193,14 @@ class EditionService:
         demand: dict[str, int] = {}
         for (session_id, _, _), (confirmed, waiting) in state.places.items():
             demand[session_id] = max(demand.get(session_id, 0), len(confirmed) + len(waiting))
-        problem = derive_problem(state.snapshot(), demand)
+        snapshot = state.snapshot()
+        problem = derive_problem(snapshot, demand)
+        if state.programme:  # re-planning: change the published programme as little as can be
+            problem = with_previous(problem, state.programme)
         result = solver.solve(problem, params, progress)
-        document = schedule_document(problem, result, params, stream_version=state.version)
+        document = schedule_document(
+            problem, result, params, stream_version=state.version, edition=snapshot
+        )
         if result.status not in ("optimal", "feasible"):
             return document, None
         recorded = self.execute(

@@ -241,4 +241,70 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
             for y in by_session.get(other_id, []):
                 if x.overlaps(y):
                     bad("not_parallel", f"{x.label()} overlaps {y.label()}")
+
+    # Moderators the solver assigned.
+    for x in slots:
+        s = sessions[x.p.session]
+        hosts = x.p.moderators
+        if s.needs_moderator and len(hosts) != 1:
+            bad("moderator", f"{x.label()}: needs one moderator, has {len(hosts)}")
+        if not s.needs_moderator and hosts:
+            bad("moderator", f"{x.label()}: needs no moderator, was given {', '.join(hosts)}")
+        for pid in hosts:
+            person = people.get(pid)
+            if person is not None and not person.can_moderate:
+                bad("moderator", f"{x.label()}: {pid} may not moderate")
+            if pid in s.speakers or pid in s.moderators:
+                bad("moderator", f"{x.label()}: {pid} is already on the session")
+
+    # Parity, when the committee made it a hard rule.
+    if pol.parity.hard:
+        gender = {p.id: p.gender for p in edition.people}
+        if pol.parity.no_all_male_panels:
+            for x in slots:
+                s = sessions[x.p.session]
+                on_stage = set((*s.speakers, *s.moderators, *x.p.moderators))
+                if len(on_stage) >= 2 and all(gender.get(p) == "man" for p in on_stage):
+                    bad("no_all_male_panels", f"{x.label()}: only men on stage")
+        if pol.parity.women_min_share > 0:
+            everyone = {
+                pid
+                for x in slots
+                for pid in (*sessions[x.p.session].speakers, *sessions[x.p.session].moderators,
+                            *x.p.moderators)
+            }  # fmt: skip
+            women = sum(gender.get(p) == "woman" for p in everyone)
+            men = sum(gender.get(p) == "man" for p in everyone)
+            if women + men and women < pol.parity.women_min_share * (women + men) - 1e-9:
+                bad(
+                    "parity_share",
+                    f"{women} women out of {women + men} women and men on the programme: "
+                    f"below {pol.parity.women_min_share:.0%}",
+                )
+
+    # Audience tracks: how many of an audience's sessions run, wherever the count changes.
+    for track in pol.tracks:
+        theirs = [
+            x
+            for x in slots
+            if track.audience in (sessions[x.p.session].audiences or edition.audiences)
+        ]
+        for w in track.windows:
+            day = days.get(w.day)
+            if day is None:
+                continue
+            lo, hi = max(_m(w.start), _m(day.open)), min(_m(w.end), _m(day.close))
+            moments = {lo} | {m for x in theirs if x.day == w.day for m in (x.start, x.end)}
+            moments |= {_m(b.end) for b in day.breaks}
+            for t in sorted(moments):
+                if not lo <= t < hi or any(_m(b.start) <= t < _m(b.end) for b in day.breaks):
+                    continue
+                count = sum(1 for x in theirs if x.day == w.day and x.start <= t < x.end)
+                when = f"{w.day.isoformat()} {t // 60:02d}:{t % 60:02d}"
+                if count < track.min_parallel:
+                    bad("tracks", f"{track.audience}: {count} sessions at {when}, "
+                                  f"at least {track.min_parallel}")  # fmt: skip
+                if track.max_parallel is not None and count > track.max_parallel:
+                    bad("tracks", f"{track.audience}: {count} sessions at {when}, "
+                                  f"at most {track.max_parallel}")  # fmt: skip
     return out

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
+import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import attrs
 
+from scheduler._metrics import programme_metrics
 from scheduler._schedule import Placement, ScheduleDocument, Unscheduled
 from scheduler._validation import WEIGHT_DEFAULTS
 from scheduler._values import EditionSnapshot, Session, Window, minutes
@@ -23,6 +27,7 @@ __all__ = [
     "Assignment",
     "Conflict",
     "DaySpec",
+    "ParitySpec",
     "PersonSpec",
     "RoomSpec",
     "SchedulingProblem",
@@ -30,6 +35,7 @@ __all__ = [
     "SolveParameters",
     "SolveResult",
     "Span",
+    "TrackSpec",
     "derive_problem",
     "schedule_document",
     "with_previous",
@@ -83,6 +89,7 @@ class SessionSpec:
     audiences: frozenset[str]
     themes: frozenset[str]
     people: tuple[str, ...]  # speakers and fixed moderators: everyone on stage
+    needs_moderator: bool
     requires: frozenset[str]
     rooms: frozenset[str] | None
     windows: tuple[Span, ...] | None
@@ -99,6 +106,21 @@ class SessionSpec:
 
 
 @attrs.frozen
+class ParitySpec:
+    women_min_share: int  # per mille, rounded up; 0: off
+    no_all_male_panels: bool
+    hard: bool
+
+
+@attrs.frozen
+class TrackSpec:
+    audience: str
+    spans: tuple[Span, ...]  # on the axis
+    min_parallel: int
+    max_parallel: int | None
+
+
+@attrs.frozen
 class SchedulingProblem:
     edition: str
     granularity: int
@@ -109,8 +131,14 @@ class SchedulingProblem:
     speaker_gap: int
     travel: dict[tuple[str, str], int]  # both directions
     weights: dict[str, int]
+    parity: ParitySpec = ParitySpec(0, False, True)
+    tracks: tuple[TrackSpec, ...] = ()
+    # How many registered people chose both sessions of a pair (ids in order).
+    co_choices: dict[tuple[str, str], int] = attrs.field(factory=dict)
     # A schedule to start from: (session, occurrence) -> (start on the axis, room).
     previous: dict[tuple[str, int], tuple[int, str]] = attrs.field(factory=dict)
+    # The moderators it assigned: (session, occurrence) -> person ids.
+    previous_moderators: dict[tuple[str, int], tuple[str, ...]] = attrs.field(factory=dict)
 
     @functools.cached_property
     def _index(self) -> tuple[dict[str, SessionSpec], dict[str, RoomSpec], dict[str, PersonSpec]]:
@@ -253,6 +281,7 @@ def derive_problem(
                 occurrences=s.occurrences, audiences=frozenset(s.audiences or snap.audiences),
                 themes=frozenset(s.themes),
                 people=tuple(dict.fromkeys((*s.speakers, *s.moderators))),
+                needs_moderator=s.needs_moderator,
                 requires=frozenset(s.requires),
                 rooms=None if s.rooms is None else frozenset(s.rooms),
                 windows=None if s.windows is None else _axis(day_index, s.windows),
@@ -268,11 +297,43 @@ def derive_problem(
     travel: dict[tuple[str, str], int] = {}
     for t in snap.travel:
         travel[(t.from_, t.to)] = travel[(t.to, t.from_)] = t.minutes
+    parity = ParitySpec(
+        # Rounded up, so that meeting it meets the share the committee wrote.
+        women_min_share=math.ceil(pol.parity.women_min_share * 1000 - 1e-9),
+        no_all_male_panels=pol.parity.no_all_male_panels,
+        hard=pol.parity.hard,
+    )
+    tracks = tuple(
+        TrackSpec(audience=t.audience, spans=_merged(_axis(day_index, t.windows)),
+                  min_parallel=t.min_parallel, max_parallel=t.max_parallel)
+        for t in pol.tracks
+    )  # fmt: skip
     return SchedulingProblem(
         edition=snap.id, granularity=snap.granularity, days=days, rooms=rooms, people=people,
         sessions=tuple(sessions), speaker_gap=pol.speaker_gap, travel=travel,
-        weights={**WEIGHT_DEFAULTS, **pol.weights},
+        weights={**WEIGHT_DEFAULTS, **pol.weights}, parity=parity, tracks=tracks,
+        co_choices=co_choices(snap),
     )  # fmt: skip
+
+
+def _merged(spans: Sequence[Span]) -> tuple[Span, ...]:
+    out: list[Span] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return tuple(out)
+
+
+def co_choices(snap: EditionSnapshot) -> dict[tuple[str, str], int]:
+    """For each pair of sessions (ids in order), how many registered people chose both."""
+    known = {s.id for s in snap.sessions}
+    pairs: Counter[tuple[str, str]] = Counter()
+    for reg in snap.registrations:
+        chosen = sorted({s for s in reg.sessions if s in known})
+        pairs.update(itertools.combinations(chosen, 2))
+    return dict(pairs)
 
 
 # -- the schedule document of a result ----------------------------------------------
@@ -297,7 +358,10 @@ def schedule_document(
     result: SolveResult,
     params: SolveParameters,
     stream_version: int | None = None,
+    edition: EditionSnapshot | None = None,
 ) -> ScheduleDocument:
+    """The schedule document of a result; with the ``edition`` the problem came from,
+    its metrics too."""
     placements = tuple(
         Placement(
             session=a.session, occurrence=a.occurrence, room=a.room,
@@ -316,18 +380,22 @@ def schedule_document(
         assignments=placements,
         unscheduled=tuple(Unscheduled(session=s, reason=r) for s, r in result.unscheduled),
         conflicts=tuple(c.message for c in result.conflicts),
+        metrics=programme_metrics(edition, placements) if edition is not None and placements
+        else {},
         parameters={"seed": params.seed, "workers": params.workers,
                     "time_limit": params.time_limit},
     )  # fmt: skip
 
 
 def with_previous(problem: SchedulingProblem, placements: Sequence[Placement]) -> SchedulingProblem:
-    """The problem with a schedule to start from; placements on days the edition no
-    longer has are left out."""
+    """The problem with a schedule to start from, and to change as little as the rules
+    allow; placements of sessions, or on days, the edition no longer has are left out."""
     day_index = {d.day: d.index for d in problem.days}
+    known = {s.id for s in problem.sessions}
+    kept = [p for p in placements if p.day in day_index and p.session in known]
     previous = {
         (p.session, p.occurrence): (day_index[p.day] * DAY_MINUTES + minutes(p.start), p.room)
-        for p in placements
-        if p.day in day_index
+        for p in kept
     }
-    return attrs.evolve(problem, previous=previous)
+    moderators = {(p.session, p.occurrence): p.moderators for p in kept if p.moderators}
+    return attrs.evolve(problem, previous=previous, previous_moderators=moderators)

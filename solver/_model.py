@@ -55,6 +55,8 @@ class Occurrence:
     room_intervals: dict[str, Any] = attrs.Factory(dict)
     day_literals: dict[int, Any] = attrs.Factory(dict)
     day: Any = None
+    moderators: dict[str, Any] = attrs.Factory(dict)  # person id -> literal (needs_moderator)
+    venues: dict[str, Any] | None = None  # venue id -> literal, made when first needed
 
     @property
     def key(self) -> str:
@@ -77,6 +79,11 @@ class ProgrammeModel:
         self.occurrences: list[Occurrence] = []
         self.by_session: dict[str, list[Occurrence]] = {}
         self.penalties: list[tuple[Any, int]] = []
+        self.moves: list[tuple[Any, int]] = []  # re-planning: the cost of each change
+        # Who appears where: person -> [(occurrence, literal)], the literal None when the
+        # person is on the session as written (present with it), else their moderator
+        # literal.
+        self.appearances: dict[str, list[tuple[Occurrence, Any]]] = {}
         self._build()
 
     # -- helpers -----------------------------------------------------------------------
@@ -183,6 +190,11 @@ class ProgrammeModel:
                 self.by_session.setdefault(s.id, []).append(o)
         for o in self.occurrences:
             self._room_variables(o)
+            self._moderator_variables(o)
+            for pid in o.session.people:
+                self.appearances.setdefault(pid, []).append((o, None))
+            for pid, lit in o.moderators.items():
+                self.appearances.setdefault(pid, []).append((o, lit))
         self.rule_placement()
         for o in self.occurrences:
             self.rule_windows(o)
@@ -190,12 +202,12 @@ class ProgrammeModel:
             self.rule_room_fit(o)
             self.rule_room_availability(o)
             self.rule_person_availability(o)
+            self.rule_moderator(o)
             self.rule_exclusive(o)
         for r in self.p.rooms:
             self.rule_room_overlap(r.id)
-        people = {pid for s in self.p.sessions for pid in s.people}
         for person in self.p.people:
-            if person.id in people:
+            if person.id in self.appearances:
                 self.rule_person_overlap(person.id)
                 self.rule_max_per_day(person.id)
         for s in self.p.sessions:
@@ -204,6 +216,10 @@ class ProgrammeModel:
                 self.rule_after(s, other, gap, same_day)
             for other in s.not_parallel:
                 self.rule_not_parallel(s, other)
+        self.rule_no_all_male_panels()
+        self.rule_parity_share()
+        for track in self.p.tracks:
+            self.rule_tracks(track)
         if not self.explain:
             self.soft_rules()
             self.hints()
@@ -219,6 +235,24 @@ class ProgrammeModel:
             o.room_intervals[r.id] = self.m.new_optional_fixed_size_interval_var(
                 o.start, size, lit, f"iv[{o.key},{r.id}]"
             )
+
+    def _moderator_variables(self, o: Occurrence) -> None:
+        """A literal for each person who may moderate the occurrence (``needs_moderator``):
+        ``can_moderate``, not already on it, and (when solving) free at some start."""
+        s = o.session
+        if not s.needs_moderator:
+            return
+        for person in self.p.people:
+            if not person.can_moderate or person.id in s.people:
+                continue
+            if not self.explain:
+                free = _available(person.available, person.unavailable, s.duration)
+                if not any(free(t) for t in o.base):
+                    continue
+            o.moderators[person.id] = self.m.new_bool_var(f"moderates[{o.key},{person.id}]")
+
+    def present_expr(self, o: Occurrence) -> Any:
+        return 1 if o.present is True else o.present
 
     # -- hard rules ----------------------------------------------------------------------
 
@@ -295,55 +329,86 @@ class ProgrammeModel:
             self.enforce(self.m.add_cumulative(pairs, [1] * len(pairs), room.concurrent), guard)
 
     def rule_person_availability(self, o: Occurrence) -> None:
-        """``person_availability``: everyone on stage is available for the whole session."""
+        """``person_availability``: everyone on stage is available for the whole session,
+        the moderator the solver assigns included."""
         d = o.session.duration
-        for pid in o.session.people:
+        on_stage = [(pid, None) for pid in o.session.people]
+        for pid, lit in [*on_stage, *o.moderators.items()]:
             person = self.p.person(pid)
             avail, unavail = person.available, person.unavailable
             if avail is None and not unavail:
                 continue
-            self.restrict(o, _available(avail, unavail, d), self.guard("person_availability", pid))
+            guard = self.guard("person_availability", pid)
+            self.restrict(o, _available(avail, unavail, d), guard, [lit] if lit is not None else [])
+
+    def rule_moderator(self, o: Occurrence) -> None:
+        """``moderator``: a session that needs one gets exactly one moderator (whenever it
+        runs)."""
+        if not o.session.needs_moderator:
+            return
+        lits = list(o.moderators.values())
+        guard = self.guard("moderator", o.session.id)
+        if not lits:
+            self.impossible(guard + self.both_present(o))
+            return
+        self.enforce(self.m.add(sum(lits) == self.present_expr(o)), guard)
+        if o.present is not True:  # nobody moderates a proposal left out
+            for lit in lits:
+                self.m.add_implication(lit, o.present)
 
     def person_occurrences(self, person_id: str) -> list[Occurrence]:
-        return [o for o in self.occurrences if person_id in o.session.people]
+        return [o for o, _ in self.appearances.get(person_id, ())]
+
+    def _on(self, o: Occurrence, lit: Any) -> Any:
+        """The literal of an appearance: the moderator's, or the session's presence."""
+        return lit if lit is not None else o.present
 
     def rule_person_overlap(self, person_id: str) -> None:
         """``person_overlap``: nobody is in two sessions at once; between two of their
         sessions they have ``speaker_gap`` minutes, plus the walk between venues."""
-        occs = self.person_occurrences(person_id)
-        if len(occs) < 2:
+        apps = self.appearances.get(person_id, [])
+        if len(apps) < 2:
             return
         gap = self.p.speaker_gap
         guard = self.guard("person_overlap", person_id)
         intervals = []
-        for o in occs:
-            if gap:
+        for o, lit in apps:
+            if gap or lit is not None:
                 intervals.append(
                     self.m.new_optional_fixed_size_interval_var(
                         o.start,
                         o.session.duration + gap,
-                        True if o.present is True else o.present,
-                        f"gap[{o.key},{person_id}]",
+                        True if self._on(o, lit) is True else self._on(o, lit),
+                        f"busy[{o.key},{person_id}]",
                     )
                 )
             else:
                 intervals.append(o.interval)
         self.enforce(self.m.add_no_overlap(intervals), guard)
         if any(t > 0 for t in self.p.travel.values()):
-            self._travel(person_id, occs, gap, guard)
+            self._travel(person_id, apps, gap, guard)
 
-    def _travel(self, person_id: str, occs: list[Occurrence], gap: int, guard: list[Any]) -> None:
-        venues = sorted({r.venue for r in self.p.rooms})
-        at: dict[str, dict[str, Any]] = {}
-        for o in occs:
-            at[o.key] = {}
-            for v in venues:
+    def venue_literals(self, o: Occurrence) -> dict[str, Any]:
+        """One literal per venue: the occurrence is in one of its rooms."""
+        if o.venues is None:
+            o.venues = {}
+            for v in sorted({r.venue for r in self.p.rooms}):
                 lits = [lit for rid, lit in o.rooms.items() if self.p.room(rid).venue == v]
                 var = self.m.new_bool_var(f"venue[{o.key},{v}]")
                 self.m.add(sum(lits) == var) if lits else self.m.add(var == 0)
-                at[o.key][v] = var
-        for i, a in enumerate(occs):
-            for b in occs[i + 1 :]:
+                o.venues[v] = var
+        return o.venues
+
+    def _travel(
+        self, person_id: str, apps: list[tuple[Occurrence, Any]], gap: int, guard: list[Any]
+    ) -> None:
+        venues = sorted({r.venue for r in self.p.rooms})
+        for i, (a, la) in enumerate(apps):
+            for b, lb in apps[i + 1 :]:
+                if a is b:
+                    continue
+                at_a, at_b = self.venue_literals(a), self.venue_literals(b)
+                on = [x for x in (la, lb) if x is not None]
                 a_first = self.m.new_bool_var(f"first[{a.key},{b.key},{person_id}]")
                 for va in venues:
                     for vb in venues:
@@ -351,28 +416,29 @@ class ProgrammeModel:
                         if t <= 0:
                             continue
                         self.m.add(a.end + gap + t <= b.start).only_enforce_if(
-                            [a_first, at[a.key][va], at[b.key][vb], *guard]
+                            [a_first, at_a[va], at_b[vb], *on, *guard]
                         )
                         self.m.add(b.end + gap + t <= a.start).only_enforce_if(
-                            [~a_first, at[a.key][va], at[b.key][vb], *guard]
+                            [~a_first, at_a[va], at_b[vb], *on, *guard]
                         )
 
     def rule_max_per_day(self, person_id: str) -> None:
         """``max_per_day``: a person appears in at most that many sessions a day."""
         cap = self.p.person(person_id).max_per_day
-        occs = self.person_occurrences(person_id)
-        if cap is None or len(occs) <= cap:
+        apps = self.appearances.get(person_id, [])
+        if cap is None or len(apps) <= cap:
             return
         guard = self.guard("max_per_day", person_id)
         for day in self.p.days:
             terms = []
-            for o in occs:
-                lit = self.on_day(o, day.index)
-                if o.present is True:
-                    terms.append(lit)
+            for o, lit in apps:
+                today = self.on_day(o, day.index)
+                on = self._on(o, lit)
+                if on is True:
+                    terms.append(today)
                 else:
-                    both = self.m.new_bool_var(f"on_day_present[{o.key},{day.index}]")
-                    self.m.add_multiplication_equality(both, [lit, o.present])
+                    both = self.m.new_bool_var(f"on_day_present[{o.key},{person_id},{day.index}]")
+                    self.m.add_multiplication_equality(both, [today, on])
                     terms.append(both)
             self.enforce(self.m.add(sum(terms) <= cap), guard)
 
@@ -414,7 +480,127 @@ class ProgrammeModel:
             for b in self.by_session.get(other, ()):
                 self.enforce(self.m.add_no_overlap([a.interval, b.interval]), guard)
 
+    def rule_no_all_male_panels(self) -> None:
+        """``no_all_male_panels``: a session with two or more people on stage, those the
+        committee named all men, gets a moderator who is not a man. (Someone undisclosed
+        among them leaves parity not established: reported, not refused.)"""
+        par = self.p.parity
+        if not par.no_all_male_panels:
+            return
+        for o in self.occurrences:
+            s = o.session
+            genders = [self.p.person(pid).gender for pid in s.people]
+            if len(genders) + s.needs_moderator < 2 or any(g != "man" for g in genders):
+                continue
+            saving = [
+                lit for pid, lit in o.moderators.items() if self.p.person(pid).gender != "man"
+            ]
+            if par.hard:
+                guard = self.guard("no_all_male_panels", s.id)
+                if saving:
+                    self.enforce(self.m.add(sum(saving) >= self.present_expr(o)), guard)
+                else:
+                    self.impossible(guard + self.both_present(o))
+            elif not self.explain:
+                panel = self.m.new_bool_var(f"all_male[{o.key}]")
+                self.m.add(panel + sum(saving) >= self.present_expr(o))
+                self.penalties.append((panel, self.p.weights["all_male_panels"]))
+
+    def rule_parity_share(self) -> None:
+        """``parity_share``: women are at least ``women_min_share`` of the distinct women
+        and men on the scheduled programme, assigned moderators included."""
+        share = self.p.parity.women_min_share
+        if share <= 0:
+            return
+        women: list[Any] = []
+        men: list[Any] = []
+        for pid, apps in self.appearances.items():
+            gender = self.p.person(pid).gender
+            if gender not in ("woman", "man"):
+                continue
+            lits = list({id(x): x for x in (self._on(o, lit) for o, lit in apps)}.values())
+            if any(x is True for x in lits):
+                on: Any = 1
+            else:
+                on = self.m.new_bool_var(f"on_programme[{pid}]")
+                self.m.add_max_equality(on, lits)
+            (women if gender == "woman" else men).append(on)
+        balance = (1000 - share) * sum(women) - share * sum(men)
+        if self.p.parity.hard:
+            self.enforce(self.m.add(balance >= 0), self.guard("parity_share", "*"))
+        elif not self.explain:
+            short = self.m.new_int_var(0, len(women) + len(men), "parity_shortfall")
+            self.m.add(1000 * short + balance >= 0)
+            self.penalties.append((short, self.p.weights["parity_shortfall"]))
+
+    def _running(self, o: Occurrence, moment: int) -> Any | None:
+        """A literal that implies the occurrence runs at ``moment``; None if it cannot."""
+        d = o.session.duration
+        starts = [s for s in o.base if s <= moment < s + d]
+        if not starts:
+            return None
+        lit = self.m.new_bool_var(f"runs[{o.key},{moment}]")
+        self.m.add_linear_expression_in_domain(
+            o.start, cp_model.Domain.from_values(starts)
+        ).only_enforce_if(lit)
+        if o.present is not True:
+            self.m.add_implication(lit, o.present)
+        return lit
+
+    def _moments(self, spans: Sequence[Span]) -> list[int]:
+        """The moments at which the sessions running may change inside ``spans``: grid
+        points and session ends, while the edition is open and not on a break."""
+        points = set()
+        for a, b in spans:
+            points.add(a)
+            points.update(range(a - a % self.p.granularity, b, self.p.granularity))
+        for day in self.p.days:
+            points.add(day.open)
+            points.update(b for _, b in day.breaks)
+        for o in self.occurrences:
+            points.update(s + o.session.duration for s in o.base)
+        out = []
+        for t in sorted(points):
+            if not any(a <= t < b for a, b in spans):
+                continue
+            if t // DAY_MINUTES >= len(self.p.days):
+                continue
+            day = self.p.days[t // DAY_MINUTES]
+            if not day.open <= t < day.close:
+                continue
+            if any(a <= t < b for a, b in day.breaks):
+                continue
+            out.append(t)
+        return out
+
+    def rule_tracks(self, track: Any) -> None:
+        """``tracks``: during the track's windows, between ``min_parallel`` and
+        ``max_parallel`` sessions for its audience run at every moment (open hours
+        outside breaks)."""
+        occs = [o for o in self.occurrences if track.audience in o.session.audiences]
+        guard = self.guard("tracks", track.audience)
+        cap = track.max_parallel
+        if cap is not None and len(occs) > cap:
+            n = len(occs)
+            fillers = [
+                self.m.new_fixed_size_interval_var(a, b - a, f"track_fill[{track.audience},{a}]")
+                for a, b in track.spans
+            ]
+            intervals = [o.interval for o in occs] + fillers
+            demands = [1] * n + [n - cap] * len(fillers)
+            self.enforce(self.m.add_cumulative(intervals, demands, n), guard)
+        if track.min_parallel > 0:
+            for moment in self._moments(track.spans):
+                lits = [x for o in occs if (x := self._running(o, moment)) is not None]
+                if len(lits) < track.min_parallel:
+                    self.impossible(guard)
+                    return
+                self.enforce(self.m.add(sum(lits) >= track.min_parallel), guard)
+
     # -- soft rules ------------------------------------------------------------------
+
+    # At most this many pairs of sessions are kept apart by the objective (the heaviest).
+    MAX_PAIRS = 4000
 
     def soft_rules(self) -> None:
         w = self.p.weights
@@ -441,8 +627,126 @@ class ProgrammeModel:
                 hit = self.m.new_bool_var(f"preferred[{o.key}]")
                 self.restrict(o, _fits_in(pref, d), [], [hit])
                 self.penalties.append((~hit, w["preferred_windows"]))
-            if o.present is not True:
+            if o.present is not True and o.number == 1:
                 self.penalties.append((~o.present, w["proposal_priority"] * s.priority))
+            if w["late_finish"]:
+                self._late_finish(o, w["late_finish"])
+        self._pairs_apart()
+        if w["speaker_idle"]:
+            self._speaker_idle(w["speaker_idle"])
+        if w["venue_moves"] and len({r.venue for r in self.p.rooms}) > 1:
+            self._venue_moves(w["venue_moves"])
+        if self.p.previous:
+            self._moves()
+
+    LATE = 60  # minutes: a session ending in the last hour of its day finishes late
+
+    def _late_finish(self, o: Occurrence, weight: int) -> None:
+        d = o.session.duration
+        early = [s for s in o.base if s + d <= self.p.day_of(s).close - self.LATE]
+        if len(early) == len(o.base):
+            return
+        on_time = self.m.new_bool_var(f"on_time[{o.key}]")
+        if early:
+            self.m.add_linear_expression_in_domain(
+                o.start, cp_model.Domain.from_values(early)
+            ).only_enforce_if(on_time)
+        else:
+            self.m.add(on_time == 0)
+        self.penalties.append((~on_time, weight))
+
+    def pair_weights(self) -> dict[tuple[str, str], int]:
+        """Pairs of single-run sessions that should not overlap, with the cost of their
+        overlapping: people who chose both, a theme they share."""
+        w = self.p.weights
+        single = {s.id: s for s in self.p.sessions if s.occurrences == 1 and not s.exclusive}
+        out: dict[tuple[str, str], int] = {}
+        if w["attendee_conflicts"]:
+            for (a, b), count in self.p.co_choices.items():
+                if a in single and b in single:
+                    out[(a, b)] = count * w["attendee_conflicts"]
+        if w["same_theme_parallel"]:
+            by_theme: dict[str, list[str]] = {}
+            for s in single.values():
+                for theme in s.themes:
+                    by_theme.setdefault(theme, []).append(s.id)
+            for ids in by_theme.values():
+                for a, b in itertools.combinations(sorted(ids), 2):
+                    out[(a, b)] = out.get((a, b), 0) + w["same_theme_parallel"]
+        heaviest = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[: self.MAX_PAIRS]
+        return dict(heaviest)
+
+    def _pairs_apart(self) -> None:
+        for (a_id, b_id), weight in self.pair_weights().items():
+            a, b = self.by_session[a_id][0], self.by_session[b_id][0]
+            sa, sb = a.session, b.session
+            if None not in (sa.fixed_day, sb.fixed_day) and sa.fixed_day != sb.fixed_day:
+                continue
+            overlap = self.m.new_bool_var(f"overlap[{a.key},{b.key}]")
+            a_first = self.m.new_bool_var(f"before[{a.key},{b.key}]")
+            both = self.both_present(a, b)
+            self.m.add(a.end <= b.start).only_enforce_if([~overlap, a_first, *both])
+            self.m.add(b.end <= a.start).only_enforce_if([~overlap, ~a_first, *both])
+            self.penalties.append((overlap, weight))
+
+    def _speaker_idle(self, weight: int) -> None:
+        """Idle time between a person's first and last session of a day, per started
+        10 minutes, for the sessions they are named on (not proposals)."""
+        for pid, apps in self.appearances.items():
+            occs = [o for o, lit in apps if lit is None and o.present is True]
+            if len(occs) < 2:
+                continue
+            for day in self.p.days:
+                can = [o for o in occs if any(day.open <= s < day.close for s in o.base)]
+                if len(can) < 2:
+                    continue
+                lo = self.m.new_int_var(day.open, day.close, f"first[{pid},{day.index}]")
+                hi = self.m.new_int_var(day.open, day.close, f"last[{pid},{day.index}]")
+                busy = []
+                for o in can:
+                    today = self.on_day(o, day.index)
+                    self.m.add(lo <= o.start).only_enforce_if(today)
+                    self.m.add(hi >= o.end).only_enforce_if(today)
+                    busy.append(o.session.duration * today)
+                idle = self.m.new_int_var(0, (day.close - day.open) // 10 + 1, f"idle[{pid}]")
+                self.m.add(10 * idle >= hi - lo - sum(busy))
+                self.penalties.append((idle, weight))
+
+    def _venue_moves(self, weight: int) -> None:
+        """A person's two sessions on one day in different venues."""
+        for pid, apps in self.appearances.items():
+            occs = [o for o, lit in apps if lit is None and o.present is True]
+            for a, b in itertools.combinations(occs, 2):
+                if a is b:
+                    continue
+                va, vb = self.venue_literals(a), self.venue_literals(b)
+                same_day = self.m.new_bool_var(f"same_day[{a.key},{b.key}]")
+                self.m.add(self.day_var(a) == self.day_var(b)).only_enforce_if(same_day)
+                self.m.add(self.day_var(a) != self.day_var(b)).only_enforce_if(~same_day)
+                moved = self.m.new_bool_var(f"walks[{pid},{a.key},{b.key}]")
+                for v in va:
+                    self.m.add(moved >= va[v] - vb[v] + same_day - 1)
+                self.penalties.append((moved, weight))
+
+    def _moves(self) -> None:
+        """Re-planning: every occurrence away from its previous start, or its previous
+        room, and every proposal dropped, costs ``moved_time`` / ``moved_room``."""
+        w = self.p.weights
+        for o in self.occurrences:
+            previous = self.p.previous.get((o.session.id, o.number))
+            if previous is None:
+                continue
+            start, room = previous
+            stays = self.m.new_bool_var(f"stays[{o.key}]")
+            if start in o.base:
+                self.m.add(o.start == start).only_enforce_if(stays)
+            else:
+                self.m.add(stays == 0)
+            if o.present is not True:
+                self.m.add_implication(stays, o.present)
+            self.moves.append((~stays, w["moved_time"]))
+            lit = o.rooms.get(room)
+            self.moves.append((~lit if lit is not None else 1, w["moved_room"]))
 
     def hints(self) -> None:
         """Start the search from a schedule: a previous one, or a first-fit construction."""
@@ -456,7 +760,15 @@ class ProgrammeModel:
                 self.m.add_hint(lit, room_id == room)
             if o.present is not True:
                 self.m.add_hint(o.present, True)
+            chosen = self.p.previous_moderators.get((o.session.id, o.number), ())
+            for pid, lit in o.moderators.items():
+                self.m.add_hint(lit, pid in chosen)
 
-    def objective(self) -> None:
-        if self.penalties:
-            self.m.minimize(sum(c * lit for lit, c in self.penalties))
+    def move_cost(self) -> Any:
+        return sum(c * lit for lit, c in self.moves)
+
+    def objective(self, *, moves_only: bool = False) -> None:
+        """Minimise the penalties (and the cost of moves, when re-planning); with
+        ``moves_only``, the cost of moves alone."""
+        terms = self.moves if moves_only else [*self.penalties, *self.moves]
+        self.m.minimize(sum(c * lit for lit, c in terms))

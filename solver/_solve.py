@@ -15,6 +15,7 @@ from scheduler._problem import (
     Assignment,
     Conflict,
     SchedulingProblem,
+    SessionSpec,
     SolveParameters,
     SolveResult,
     Span,
@@ -84,11 +85,33 @@ class CpSatSolver:
             )
         hint = problem.previous or first_fit(problem)
         model = ProgrammeModel(problem, hint=hint)
-        model.objective()
-        solver = cp_model.CpSolver()
-        _configure(solver, params, params.time_limit)
         watch = _Watch(started, progress)
-        status = solver.solve(model.m, watch)
+        solver = cp_model.CpSolver()
+        if problem.previous:
+            # Re-planning: first the fewest changes the rules allow, then the best
+            # programme among those.
+            model.objective(moves_only=True)
+            _configure(solver, params, max(0.5, params.time_limit / 2))
+            status = solver.solve(model.m, watch)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                least = round(solver.objective_value)
+                model.m.add(model.move_cost() <= least)
+                _hint_solution(model, solver)
+                log.info("replanned", edition=problem.edition, move_cost=least,
+                         proven=status == cp_model.OPTIMAL,
+                         seconds=round(time.perf_counter() - started, 3))  # fmt: skip
+                phase_one = solver
+                solver = cp_model.CpSolver()
+                left = params.time_limit - (time.perf_counter() - started)
+                model.objective()
+                _configure(solver, params, max(0.5, left))
+                status = solver.solve(model.m, watch)
+                if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    solver, status = phase_one, cp_model.FEASIBLE  # keep the fewest changes
+        else:
+            model.objective()
+            _configure(solver, params, params.time_limit)
+            status = solver.solve(model.m, watch)
         wall = time.perf_counter() - started
         log.info(
             "solved",
@@ -98,24 +121,17 @@ class CpSatSolver:
             objective=solver.objective_value,
         )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            assignments = []
-            unscheduled = []
-            for o in model.occurrences:
-                if o.present is not True and not solver.boolean_value(o.present):
-                    if o.number == 1:
-                        unscheduled.append((o.session.id, "not selected"))
-                    continue
-                room = next(r for r, lit in o.rooms.items() if solver.boolean_value(lit))
-                start = solver.value(o.start)
-                assignments.append(
-                    Assignment(o.session.id, o.number, room, start, start + o.session.duration)
-                )
-            assignments.sort(key=lambda a: (a.start, a.room, a.session, a.occurrence))
+            assignments = _assignments(model, solver)
+            left_out = [o.session for o in model.occurrences
+                        if o.number == 1 and o.present is not True
+                        and not solver.boolean_value(o.present)]  # fmt: skip
+            budget = max(2.0, min(10.0, params.time_limit / 4))
+            unscheduled = why_left_out(problem, assignments, left_out, params, budget)
             return SolveResult(
                 status="optimal" if status == cp_model.OPTIMAL else "feasible",
                 assignments=tuple(assignments), unscheduled=tuple(unscheduled),
                 objective=solver.objective_value, bound=solver.best_objective_bound,
-                wall_time=wall, first_solution_time=watch.first,
+                wall_time=time.perf_counter() - started, first_solution_time=watch.first,
             )  # fmt: skip
         if status == cp_model.INFEASIBLE:
             remaining = max(1.0, params.time_limit - wall)
@@ -126,6 +142,107 @@ class CpSatSolver:
         if status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"CP-SAT rejected the model: {model.m.validate()}")
         return SolveResult(status="unknown", wall_time=wall)
+
+
+def _assignments(model: ProgrammeModel, solver: cp_model.CpSolver) -> list[Assignment]:
+    out = []
+    for o in model.occurrences:
+        if o.present is not True and not solver.boolean_value(o.present):
+            continue
+        room = next(r for r, lit in o.rooms.items() if solver.boolean_value(lit))
+        start = solver.value(o.start)
+        hosts = tuple(pid for pid, lit in o.moderators.items() if solver.boolean_value(lit))
+        out.append(
+            Assignment(o.session.id, o.number, room, start, start + o.session.duration, hosts)
+        )
+    out.sort(key=lambda a: (a.start, a.room, a.session, a.occurrence))
+    return out
+
+
+def _hint_solution(model: ProgrammeModel, solver: cp_model.CpSolver) -> None:
+    """Start the next search from the solution just found."""
+    model.m.clear_hints()  # type: ignore[no-untyped-call]
+    for o in model.occurrences:
+        model.m.add_hint(o.start, solver.value(o.start))
+        if o.present is not True:
+            model.m.add_hint(o.present, solver.boolean_value(o.present))
+        for lit in [*o.rooms.values(), *o.moderators.values()]:
+            model.m.add_hint(lit, solver.boolean_value(lit))
+
+
+# Rules whose conflict with a proposal is said in the committee's words.
+_LEFT_OUT_WORDS = {
+    "no_all_male_panels": "it would be a panel of men only (parity)",
+    "parity_share": "it would bring the share of women below the minimum (parity)",
+    "moderator": "no moderator is free for it",
+    "room_fit": "no room fits it",
+    "open_hours": "it fits nowhere in the open hours",
+    "tracks": "its audience track would have too many sessions at once",
+    "exclusive": "a plenary runs at every time it could take",
+    "room_overlap": "every room it fits is taken whenever it could run",
+    "room_availability": "the rooms it fits are closed whenever it could run",
+    "person_overlap": "its people are on other sessions whenever it could run",
+    "person_availability": "its people are not available whenever it could run",
+    "max_per_day": "its people already have as many sessions a day as they accept",
+}
+
+
+def why_left_out(
+    problem: SchedulingProblem,
+    assignments: Sequence[Assignment],
+    left_out: Sequence[SessionSpec],
+    params: SolveParameters,
+    budget: float,
+) -> list[tuple[str, str]]:
+    """Why each proposal left out was: the rules it would break if it were added to the
+    schedule found (every other session kept where it is; moderators may change), or
+    "not selected" when it would fit but is not worth what it costs."""
+    if not left_out:
+        return []
+    deadline = time.perf_counter() + budget
+    model = ProgrammeModel(problem, explain=True)
+    placed = {(a.session, a.occurrence): a for a in assignments}
+    out_lit: dict[str, Any] = {}
+    for o in model.occurrences:
+        a = placed.get((o.session.id, o.number))
+        if a is None:
+            if o.session.id not in out_lit:
+                out_lit[o.session.id] = model.m.new_bool_var(f"left_out[{o.session.id}]")
+            if o.present is not True:
+                model.m.add(o.present == 0).only_enforce_if(out_lit[o.session.id])
+            continue
+        model.m.add(o.start == a.start)
+        for room_id, lit in o.rooms.items():
+            model.m.add(lit == (room_id == a.room))
+        for pid, lit in o.moderators.items():  # moderators may change: they cost nothing
+            model.m.add_hint(lit, pid in a.moderators)
+    by_index = {lit.index: key for key, lit in model.guards.items()}
+    reasons = []
+    for s in left_out:
+        left = deadline - time.perf_counter()
+        present = model.by_session[s.id][0].present
+        if left <= 0 or present is True:
+            reasons.append((s.id, "not selected"))
+            continue
+        keep = [*model.guards.values(), present,
+                *(lit for sid, lit in out_lit.items() if sid != s.id)]  # fmt: skip
+        model.m.clear_assumptions()
+        model.m.add_assumptions(keep)
+        solver = cp_model.CpSolver()
+        _configure(solver, attrs.evolve(params, workers=1), left)
+        status = solver.solve(model.m)
+        if status != cp_model.INFEASIBLE:
+            reasons.append((s.id, "not selected: it would fit, but is worth less than it costs"))
+            continue
+        rules = sorted({by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()
+                        if i in by_index})  # fmt: skip
+        words = [_LEFT_OUT_WORDS[r] for r in dict.fromkeys(r for r, _ in rules)
+                 if r in _LEFT_OUT_WORDS]  # fmt: skip
+        if not words:
+            words = ["no room and time are left free for it, its people included, "
+                     "beside the sessions chosen"]  # fmt: skip
+        reasons.append((s.id, "left out: " + "; ".join(words)))
+    return reasons
 
 
 def _infeasible_with(
@@ -311,6 +428,23 @@ def describe(problem: SchedulingProblem, rule: str, subject: str) -> str:
             return f"« {b.title} » starts at least {gap} min after « {a.title} » ends" + (
                 ", the same day" if same else ""
             )
+    if rule == "no_all_male_panels" and s:
+        return f"« {s.title} » may not have only men on stage"
+    if rule == "parity_share":
+        share = problem.parity.women_min_share / 10
+        return f"women are at least {share:g} % of the people on the programme"
+    if rule == "moderator" and s:
+        return f"« {s.title} » needs a moderator who is free and may moderate"
+    if rule == "tracks":
+        rules = [t for t in problem.tracks if t.audience == subject]
+        parts = []
+        for t in rules:
+            span = f"during {_spans(problem, t.spans)}"
+            if t.min_parallel:
+                parts.append(f"at least {t.min_parallel} sessions for {subject} {span}")
+            if t.max_parallel is not None:
+                parts.append(f"at most {t.max_parallel} sessions for {subject} {span}")
+        return "; ".join(parts) or f"the {subject} track"
     if rule == "not_parallel":
         one, _, two = subject.partition("|")
         if one in sessions and two in sessions:

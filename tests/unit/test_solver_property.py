@@ -1,6 +1,7 @@
-"""Random small editions: every schedule the solver returns passes the independent
-checker; every edition it declares infeasible is explained, and lifting the rules the
-explanation names makes it solvable."""
+"""Random small editions (parity, moderators and audience tracks included): every
+schedule the solver returns passes the independent checker; every edition it declares
+infeasible is explained, and lifting the rules the explanation names makes it
+solvable."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from scheduler import (
     Day,
     EditionSnapshot,
     Fixed,
+    Parity,
     Person,
     Policies,
     Room,
     Session,
     SolveParameters,
+    Track,
     Travel,
     Venue,
     check_schedule,
@@ -70,8 +73,10 @@ def editions(draw: st.DrawFn) -> EditionSnapshot:
     ]  # fmt: skip
     people = [
         Person(id=f"p{i}", available=draw(rarely(a_window().map(lambda w: (w,)))),
-               max_per_day=draw(st.none() | st.integers(1, 2)))
-        for i in range(draw(st.integers(1, 4)))
+               max_per_day=draw(st.none() | st.integers(1, 2)),
+               gender=draw(st.sampled_from(["woman", "man", "man", "nonbinary", "undisclosed"])),
+               can_moderate=draw(st.booleans()))
+        for i in range(draw(st.integers(1, 5)))
     ]  # fmt: skip
     sessions = []
     for i in range(draw(st.integers(1, 5))):
@@ -84,6 +89,7 @@ def editions(draw: st.DrawFn) -> EditionSnapshot:
                                          max_size=2))),
             requires=tuple(draw(st.lists(st.sampled_from(["stage", "tables"]), unique=True,
                                          max_size=1))),
+            needs_moderator=draw(st.sampled_from([False, False, True])),
             attendance=draw(st.integers(0, 80)),
             occurrences=draw(st.sampled_from([1, 1, 2])),
             windows=draw(rarely(a_window().map(lambda w: (w,)))),
@@ -100,8 +106,15 @@ def editions(draw: st.DrawFn) -> EditionSnapshot:
                                              max_size=1))) if earlier else (),
         ))  # fmt: skip
     policies = Policies(
-        speaker_gap=draw(st.sampled_from([0, 15])), changeover=draw(st.sampled_from([0, 10]))
-    )
+        speaker_gap=draw(st.sampled_from([0, 15])), changeover=draw(st.sampled_from([0, 10])),
+        parity=Parity(women_min_share=draw(st.sampled_from([0.0, 0.0, 0.3, 0.5])),
+                      no_all_male_panels=draw(st.booleans()), hard=draw(st.booleans())),
+        tracks=tuple(draw(rarely(st.builds(
+            lambda audience, w, low, high: (Track(audience=audience, windows=(w,),
+                                                  min_parallel=low, max_parallel=high),),
+            st.sampled_from(["professionals", "general_public"]), a_window(),
+            st.sampled_from([0, 1]), st.sampled_from([None, 1, 2])))) or ()),
+    )  # fmt: skip
     travel = (
         (Travel(from_="v1", to="v2", minutes=draw(st.sampled_from([5, 20]))),) if two_venues else ()
     )

@@ -272,7 +272,9 @@ def test_proposals_left_out_when_they_do_not_fit() -> None:
     sessions = [session("keep", 60), session("maybe", 60, optional=True, priority=9)]
     result, where = solve(edition(days=[day], sessions=sessions))
     assert set(where) == {"keep#1"}
-    assert result.unscheduled == (("maybe", "not selected"),)
+    assert result.unscheduled == (
+        ("maybe", "left out: every room it fits is taken whenever it could run"),
+    )
 
 
 @pytest.mark.parametrize("example", ["nec-metz-2023", "nec-sud-ouest-2023"])
