@@ -19,10 +19,13 @@ from scheduler import (
     Day,
     EditionSnapshot,
     Fixed,
+    Parity,
     Person,
     Policies,
+    Registration,
     Room,
     Session,
+    Track,
     Travel,
     Venue,
     Window,
@@ -47,7 +50,11 @@ FORMATS = (
 )
 
 
-def generate(scale: float = 1.0, seed: int = 2022) -> EditionSnapshot:
+def generate(scale: float = 1.0, seed: int = 2022, *, full: bool = False) -> EditionSnapshot:
+    """A national edition; ``full`` switches on what the programme-quality issue adds:
+    a minimum share of women, moderators for the crossed views, 30 proposals, an
+    afternoon track for the general public, a ceiling on parallel sessions for
+    professionals, and 1,700 attendees who chose 3 to 6 sessions each (× scale)."""
     rng = random.Random(seed)
     n = lambda count: max(1, round(count * scale))  # noqa: E731 - a local shorthand
 
@@ -131,6 +138,15 @@ def generate(scale: float = 1.0, seed: int = 2022) -> EditionSnapshot:
     pool = iter(anytime * 3)
     part_pool = iter(partly * 3)
 
+    gender = {p.id: p.gender for p in people}
+
+    def audiences_for(fmt: str) -> tuple[str, ...] | None:
+        # Without ``full``, every session is for everyone, as before.
+        if not full or fmt in ("masterclass", "crossed_views"):
+            return None
+        roll = rng.random()
+        return ("general_public",) if roll < 0.25 else ("professionals",) if roll < 0.7 else None
+
     def speakers_for(count: int, linked: bool) -> tuple[str, ...]:
         # Sessions tied by precedence keep to people who are there both days.
         first = next(part_pool) if not linked and rng.random() < 0.4 else next(pool)
@@ -167,20 +183,61 @@ def generate(scale: float = 1.0, seed: int = 2022) -> EditionSnapshot:
             after: tuple[After, ...] = ()
             if fmt == "workshop" and masterclasses and rng.random() < 0.2:
                 after = (After(session=rng.choice(masterclasses), min_gap=15, same_day=True),)
+            speakers = speakers_for(rng.randint(1, 3), fmt == "masterclass" or bool(after))
+            men_only = all(gender[x] == "man" for x in speakers)
             sessions.append(Session(
                 id=sid, title=f"{fmt.replace('_', ' ').capitalize()} {k + 1}", format=fmt,
-                duration=duration, themes=(rng.choice(THEMES),),
-                speakers=speakers_for(rng.randint(1, 3), fmt == "masterclass" or bool(after)),
-                attendance=rng.randint(low, high),
+                duration=duration, themes=(rng.choice(THEMES),), speakers=speakers,
+                # A panel of men gets a moderator: the parity rule (on by default) holds.
+                needs_moderator=(men_only and len(speakers) > 1)
+                or (full and fmt == "crossed_views"),
+                audiences=audiences_for(fmt), attendance=rng.randint(low, high),
                 requires=tuple(f for f in features if rng.random() < 0.7),
                 after=after,
             ))  # fmt: skip
             if fmt == "masterclass":
                 masterclasses.append(sid)
+    policies = Policies(speaker_gap=10)
+    registrations: tuple[Registration, ...] = ()
+    if full:
+        for k in range(n(30)):
+            fmt = rng.choice(["retex", "workshop", "pitch"])
+            duration = {"retex": 45, "workshop": 90, "pitch": 30}[fmt]
+            speakers = speakers_for(rng.randint(1, 2), False)
+            sessions.append(Session(
+                id=f"proposition-{k + 1}", title=f"Proposition {k + 1}", format=fmt,
+                duration=duration, themes=(rng.choice(THEMES),), speakers=speakers,
+                needs_moderator=len(speakers) > 1
+                and all(gender[x] == "man" for x in speakers),
+                audiences=audiences_for(fmt), attendance=rng.randint(20, 60),
+                optional=True, priority=rng.randint(1, 10),
+            ))  # fmt: skip
+        afternoons = tuple(Window(day=d, start="14:00", end="17:00") for d in DAYS)
+        whole_days = tuple(Window(day=d, start="09:00", end="18:00") for d in DAYS)
+        policies = Policies(
+            speaker_gap=10,
+            parity=Parity(women_min_share=0.4),
+            tracks=(
+                Track(audience="general_public", windows=afternoons, min_parallel=1),
+                Track(audience="professionals", windows=whole_days,
+                      max_parallel=max(2, round(len(rooms) * 0.6))),
+            ),
+        )  # fmt: skip
+        chosen_from = [s for s in sessions if s.format != "plenary"]
+        popularity = [rng.paretovariate(1.5) for _ in chosen_from]
+        registrations = tuple(
+            Registration(
+                attendee=f"a{i + 1}", profile=rng.choice(["professionals", "general_public"]),
+                sessions=tuple(dict.fromkeys(
+                    s.id for s in rng.choices(chosen_from, weights=popularity,
+                                              k=rng.randint(3, 6)))),
+            )
+            for i in range(n(1700))
+        )  # fmt: skip
     return EditionSnapshot(
         id=f"nec-national-x{scale:g}", name=f"NEC national (généré, échelle {scale:g})",
         days=days, themes=THEMES, venues=venues, travel=travel, rooms=tuple(rooms),
         people=tuple(people),
         sessions=tuple(s.resolved(("professionals", "general_public")) for s in sessions),
-        policies=Policies(speaker_gap=10),
+        registrations=registrations, policies=policies,
     )  # fmt: skip

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import attrs
+
 from scheduler._problem import DAY_MINUTES, SchedulingProblem, SessionSpec, Span
 
 __all__ = ["first_fit"]
@@ -74,46 +76,149 @@ def _order(p: SchedulingProblem, starts: dict[str, list[int]]) -> list[SessionSp
     return order
 
 
-def first_fit(p: SchedulingProblem) -> Placed:
-    rooms = {r.id: r for r in p.rooms}
+@attrs.define
+class _Board:
+    """What is placed so far."""
+
+    room_busy: dict[str, list[tuple[int, int]]] = attrs.Factory(lambda: defaultdict(list))
+    person_busy: dict[str, list[tuple[int, int, str]]] = attrs.Factory(lambda: defaultdict(list))
+    runs: dict[str, list[tuple[int, int]]] = attrs.Factory(lambda: defaultdict(list))
+    exclusive: list[tuple[int, int, frozenset[str]]] = attrs.Factory(list)
+    audience_busy: list[tuple[int, int, frozenset[str]]] = attrs.Factory(list)
+    placed: Placed = attrs.Factory(dict)
+    moderators: dict[tuple[str, int], tuple[str, ...]] = attrs.Factory(dict)
+    moderations: dict[str, int] = attrs.Factory(lambda: defaultdict(int))
+    women: set[str] = attrs.Factory(set)
+
+
+def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple[str, ...]]]:
+    """A schedule of the mandatory sessions, and the moderators it assigns."""
     by_size = sorted(p.rooms, key=lambda r: (r.capacity + r.reserve, r.id))
-    room_busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    person_busy: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    placed: Placed = {}
-    runs: dict[str, list[tuple[int, int]]] = defaultdict(list)  # session -> [(start, end)]
-    exclusive: list[tuple[int, int, frozenset[str]]] = []
-    audience_busy: list[tuple[int, int, frozenset[str]]] = []
+    board = _Board()
     starts = {s.id: _starts(p, s) for s in p.sessions}
     sessions = {s.id: s for s in p.sessions}
 
     def fits(s: SessionSpec, room_id: str) -> bool:
-        r = rooms[room_id]
+        r = p.room(room_id)
         return (s.requires <= r.features and (s.rooms is None or room_id in s.rooms)
                 and r.capacity + r.reserve >= s.need)  # fmt: skip
 
-    for s in _order(p, starts):
+    def place(s: SessionSpec, within: tuple[int, int] | None = None) -> bool:
+        """Every run of ``s``; the first inside ``within`` (a range of starts) if given."""
         candidates = [r for r in by_size if fits(s, r.id)]
         if s.fixed_room is not None:
             candidates = [r for r in candidates if r.id == s.fixed_room]
         earliest = 0
         for k in range(1, s.occurrences + 1):
-            spot = _find(p, s, k, starts[s.id], candidates, earliest, room_busy, person_busy,
-                         runs, sessions, exclusive, audience_busy)  # fmt: skip
+            allowed = starts[s.id]
+            if within is not None and k == 1:
+                allowed = [x for x in allowed if within[0] <= x <= within[1]]
+            spot = _find(p, s, k, allowed, candidates, earliest, board, sessions)
             if spot is None:
-                break
-            start, room = spot
+                return k > 1
+            start, room, hosts = spot
             end = start + s.duration
-            placed[(s.id, k)] = (start, room)
-            r = rooms[room]
-            room_busy[room].append((start, end + r.changeover))
-            for pid in s.people:
-                person_busy[pid].append((start, end, r.venue))
-            runs[s.id].append((start, end))
-            audience_busy.append((start, end, s.audiences))
+            board.placed[(s.id, k)] = (start, room)
+            if hosts:
+                board.moderators[(s.id, k)] = hosts
+            r = p.room(room)
+            board.room_busy[room].append((start, end + r.changeover))
+            for pid in (*s.people, *hosts):
+                board.person_busy[pid].append((start, end, r.venue))
+            for pid in hosts:
+                board.moderations[pid] += 1
+            board.runs[s.id].append((start, end))
+            board.audience_busy.append((start, end, s.audiences))
             if s.exclusive:
-                exclusive.append((start, end, s.audiences))
+                board.exclusive.append((start, end, s.audiences))
             earliest = end
-    return placed
+        return True
+
+    order = _order(p, starts)
+    done: set[str] = set()
+    for s in order:  # pinned sessions first
+        if s.fixed_start is not None and place(s):
+            done.add(s.id)
+    # Then enough sessions of each audience track to fill its windows.
+    for track in p.tracks:
+        if track.min_parallel <= 0:
+            continue
+        theirs = [
+            s
+            for s in order
+            if track.audience in s.audiences
+            and s.id not in done
+            and not s.after
+            and not any(s.id == a for o in order for a, _, _ in o.after)
+        ]
+        for moment in _track_moments(p, track.spans):
+            while _running(board, track.audience, moment) < track.min_parallel:
+                for s in sorted(theirs, key=lambda x: -x.duration):
+                    if s.id not in done and place(s, (moment - s.duration + 1, moment)):
+                        done.add(s.id)
+                        break
+                else:
+                    break  # nothing can cover it: CP-SAT will have to
+    for s in order:
+        if s.id not in done:
+            place(s)
+    return board.placed, board.moderators
+
+
+def _track_moments(p: SchedulingProblem, spans: tuple[Span, ...]) -> list[int]:
+    out = []
+    for a, b in spans:
+        for t in range(a - a % p.granularity, b, p.granularity):
+            day = p.days[t // DAY_MINUTES] if t // DAY_MINUTES < len(p.days) else None
+            if day is None or not a <= t < b or not day.open <= t < day.close:
+                continue
+            if any(x <= t < y for x, y in day.breaks):
+                continue
+            out.append(t)
+    return out
+
+
+def _running(board: _Board, audience: str, moment: int) -> int:
+    return sum(1 for a, b, aud in board.audience_busy if a <= moment < b and audience in aud)
+
+
+def _track_room(p: SchedulingProblem, s: SessionSpec, start: int, end: int, board: _Board) -> bool:
+    """Whether one more session of ``s``'s audiences at [start, end) keeps every track's
+    ceiling."""
+    for track in p.tracks:
+        if track.max_parallel is None or track.audience not in s.audiences:
+            continue
+        moments = {start} | {a for a, _, _ in board.audience_busy if start < a < end}
+        moments |= {a for a, _ in track.spans if start < a < end}
+        for m in moments:
+            inside = any(x <= m < y for x, y in track.spans)
+            if inside and _running(board, track.audience, m) + 1 > track.max_parallel:
+                return False
+    return True
+
+
+def _moderator(
+    p: SchedulingProblem, s: SessionSpec, start: int, end: int, venue: str, board: _Board
+) -> tuple[str, ...] | None:
+    """A moderator for ``s`` at that time: not a man if only men are on stage, a woman if
+    possible, the least busy first; () when it needs none, None when nobody is free."""
+    if not s.needs_moderator:
+        return ()
+    men_only = all(p.person(pid).gender == "man" for pid in s.people)
+    best = None
+    for person in p.people:
+        if not person.can_moderate or person.id in s.people:
+            continue
+        if men_only and s.people and person.gender == "man":
+            continue
+        if not _available(p, person.id, start, end - start):
+            continue
+        if not _person_free(p, person.id, start, end, venue, board.person_busy):
+            continue
+        rank = (person.gender != "woman", board.moderations[person.id], person.id)
+        if best is None or rank < best[0]:
+            best = (rank, person.id)
+    return None if best is None else (best[1],)
 
 
 def _find(
@@ -123,14 +228,11 @@ def _find(
     starts: list[int],
     candidates: list,  # type: ignore[type-arg]
     earliest: int,
-    room_busy: dict[str, list[tuple[int, int]]],
-    person_busy: dict[str, list[tuple[int, int, str]]],
-    runs: dict[str, list[tuple[int, int]]],
+    board: _Board,
     sessions: dict[str, SessionSpec],
-    exclusive: list[tuple[int, int, frozenset[str]]],
-    audience_busy: list[tuple[int, int, frozenset[str]]],
-) -> tuple[int, str] | None:
+) -> tuple[int, str, tuple[str, ...]] | None:
     d = s.duration
+    runs = board.runs
     for start in starts:
         if start < earliest:
             continue
@@ -140,25 +242,32 @@ def _find(
         day = start // DAY_MINUTES
         if not _precedence_ok(s, start, day, runs, sessions):
             continue
-        if any(a < end and start < b and (aud & s.audiences) for a, b, aud in exclusive):
+        if any(a < end and start < b and (aud & s.audiences) for a, b, aud in board.exclusive):
             continue
         if s.exclusive and any(
-            a < end and start < b and (aud & s.audiences) for a, b, aud in audience_busy
+            a < end and start < b and (aud & s.audiences) for a, b, aud in board.audience_busy
         ):
             continue
         if any(_clear(start, end, runs[o]) is False for o in s.not_parallel) or any(
             s.id in sessions[o].not_parallel and not _clear(start, end, runs[o]) for o in runs
         ):
             continue
+        if not _track_room(p, s, start, end, board):
+            continue
         for r in candidates:
             if not _inside(start, d, r.availability):
                 continue
-            busy = room_busy[r.id]
+            busy = board.room_busy[r.id]
             overlapping = sum(1 for a, b in busy if a < end + r.changeover and start < b)
             if overlapping >= r.concurrent:
                 continue
-            if all(_person_free(p, pid, start, end, r.venue, person_busy) for pid in s.people):
-                return start, r.id
+            if not all(
+                _person_free(p, pid, start, end, r.venue, board.person_busy) for pid in s.people
+            ):
+                continue
+            hosts = _moderator(p, s, start, end, r.venue, board)
+            if hosts is not None:
+                return start, r.id, hosts
     return None
 
 

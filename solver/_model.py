@@ -11,6 +11,7 @@ variable at all).
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -70,16 +71,21 @@ class ProgrammeModel:
         *,
         explain: bool = False,
         hint: dict[tuple[str, int], tuple[int, str]] | None = None,
+        hint_moderators: dict[tuple[str, int], tuple[str, ...]] | None = None,
     ) -> None:
         self.p = problem
         self.explain = explain
         self.hint = problem.previous if hint is None else hint
+        self.hint_moderators = (
+            problem.previous_moderators if hint_moderators is None else hint_moderators
+        )
         self.m = cp_model.CpModel()
         self.guards: dict[Guard, Any] = {}
         self.occurrences: list[Occurrence] = []
         self.by_session: dict[str, list[Occurrence]] = {}
         self.penalties: list[tuple[Any, int]] = []
         self.moves: list[tuple[Any, int]] = []  # re-planning: the cost of each change
+        self.moderator_load: dict[str, int] = {}
         # Who appears where: person -> [(occurrence, literal)], the literal None when the
         # person is on the session as written (present with it), else their moderator
         # literal.
@@ -236,12 +242,16 @@ class ProgrammeModel:
                 o.start, size, lit, f"iv[{o.key},{r.id}]"
             )
 
+    # When solving, an occurrence that needs a moderator considers at most this many.
+    MODERATOR_CANDIDATES = 6
+
     def _moderator_variables(self, o: Occurrence) -> None:
         """A literal for each person who may moderate the occurrence (``needs_moderator``):
         ``can_moderate``, not already on it, and (when solving) free at some start."""
         s = o.session
         if not s.needs_moderator:
             return
+        candidates = []
         for person in self.p.people:
             if not person.can_moderate or person.id in s.people:
                 continue
@@ -249,6 +259,21 @@ class ProgrammeModel:
                 free = _available(person.available, person.unavailable, s.duration)
                 if not any(free(t) for t in o.base):
                     continue
+            candidates.append(person)
+        if not self.explain and len(candidates) > self.MODERATOR_CANDIDATES:
+            # Each occurrence keeps a few candidates, women and non-binary people first
+            # (they help parity), the others in turn so that the load spreads.
+            turn = len(self.moderator_load)
+            candidates.sort(key=lambda x: (
+                x.gender == "man", x.gender == "undisclosed", self.moderator_load.get(x.id, 0),
+                (zlib.crc32(x.id.encode()) + turn) % 7919,
+            ))  # fmt: skip
+            hinted = set(self.hint_moderators.get((s.id, o.number), ()))
+            candidates = [x for i, x in enumerate(candidates)
+                          if i < self.MODERATOR_CANDIDATES or x.id in hinted]  # fmt: skip
+            for person in candidates:
+                self.moderator_load[person.id] = self.moderator_load.get(person.id, 0) + 1
+        for person in candidates:
             o.moderators[person.id] = self.m.new_bool_var(f"moderates[{o.key},{person.id}]")
 
     def present_expr(self, o: Occurrence) -> Any:
@@ -760,7 +785,7 @@ class ProgrammeModel:
                 self.m.add_hint(lit, room_id == room)
             if o.present is not True:
                 self.m.add_hint(o.present, True)
-            chosen = self.p.previous_moderators.get((o.session.id, o.number), ())
+            chosen = self.hint_moderators.get((o.session.id, o.number), ())
             for pid, lit in o.moderators.items():
                 self.m.add_hint(lit, pid in chosen)
 
