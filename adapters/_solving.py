@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -22,10 +23,12 @@ from adapters._cli_common import (
     pick_edition,
     service_for,
 )
+from adapters._report import render_changes
 from adapters._text import long_date
 from adapters.edition_document import load_edition
 from scheduler import (
     AcceptSchedule,
+    EditionSnapshot,
     EditionState,
     InvalidCommand,
     MoveSession,
@@ -36,6 +39,7 @@ from scheduler import (
     SolveProgramme,
     check_schedule,
     derive_problem,
+    schedule_changes,
     schedule_document,
     validate_snapshot,
     with_previous,
@@ -161,9 +165,13 @@ def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
             result = CpSatSolver().solve(problem, params, line)
         document = schedule_document(problem, result, params, edition=snapshot)
         _write_schedule(document, args.output)
-        return _report(document, out)
+        code = _report(document, out)
+        if args.previous and document.assignments:
+            _print_changes(snapshot, previous.assignments, document, out)
+        return code
     with service_for(args) as service:
         edition = pick_edition(service, args.edition)
+        before = service.load(edition)
         with ProgressLine(sys.stderr) as line:
             command = SolveProgramme(
                 time_limit=params.time_limit, workers=params.workers, seed=params.seed
@@ -174,12 +182,29 @@ def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
     if args.output:
         _write_schedule(document, args.output)
     code = _report(document, out)
+    if before.programme and document.assignments:
+        _print_changes(before.snapshot(), before.programme, document, out)
     if schedule_id:
         print(
             f"recorded as {schedule_id}: `creneau accept --store {args.store}` publishes it",
             file=out,
         )
     return code
+
+
+def _print_changes(
+    edition: EditionSnapshot,
+    previous: Sequence[Placement],
+    document: ScheduleDocument,
+    out: TextIO,
+) -> None:
+    """Re-planning: what the new schedule changes in the previous one."""
+    changes = schedule_changes(previous, document.assignments)
+    moved = sum(1 for c in changes if c.kind in ("moved", "removed"))
+    print(f"{moved} of {len(previous)} placements changed from the previous schedule"
+          + (":" if changes else ""), file=out)  # fmt: skip
+    for line in render_changes(edition, changes, "en"):
+        print(f"  - {line}", file=out)
 
 
 def cmd_accept(args: argparse.Namespace, out: TextIO) -> int:

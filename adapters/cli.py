@@ -14,7 +14,7 @@ from typing import TextIO
 import msgspec
 import structlog
 
-from adapters import _capacity, _solving
+from adapters import _capacity, _report, _solving
 from adapters._cli_common import (
     EXIT_FAILED,
     EXIT_INVALID,
@@ -430,6 +430,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
     p.set_defaults(run=_capacity.cmd_places)
+
+    p = add(
+        "diff",
+        "what changed between two schedule versions, in words: schedule ids (as `solve` "
+        "records them: schedule-1, schedule-2…) or `programme` for the published programme",
+    )
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    selection(p, at=False)
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.set_defaults(run=_report.cmd_diff, at=None)
+
+    p = add(
+        "report",
+        "the programme's figures (parity overall, by format, by day, on the main stage; "
+        "all-male panels; attendee conflicts; seats), and with --html a page with the "
+        "timetable and parity bars",
+    )
+    p.add_argument(
+        "--schedule",
+        metavar="ID",
+        help="a recorded schedule, or `programme` (default: the published programme, "
+        "else the latest schedule)",
+    )
+    p.add_argument("--html", metavar="FILE", help="also write the report as an HTML page")
+    selection(p)
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.set_defaults(run=_report.cmd_report)
 
     p = add(
         "check",

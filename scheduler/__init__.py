@@ -1,6 +1,7 @@
 """Créneau's core: the edition domain, its commands and events, and the ports it drives."""
 
 from scheduler._application import AuditEntry, EditionService, default_actor, stream_id_of
+from scheduler._changes import Change, schedule_changes
 from scheduler._checker import Violation, check_schedule
 from scheduler._checkpoint import Checkpoint, checkpoint, parse_checkpoint, verify_against
 from scheduler._commands import (
@@ -102,6 +103,7 @@ __all__ = [
     "Break",
     "CancelPlace",
     "ChainBreak",
+    "Change",
     "ChangePolicies",
     "Checkpoint",
     "Command",
@@ -179,6 +181,7 @@ __all__ = [
     "place_lines",
     "programme_metrics",
     "replay",
+    "schedule_changes",
     "schedule_document",
     "stage_people",
     "stream_id_of",

@@ -201,6 +201,9 @@ class SolveResult:
     wall_time: float = 0.0
     first_solution_time: float | None = None
     conflicts: tuple[Conflict, ...] = ()
+    # Re-planning: seconds until the fewest changes were found (and whether proven).
+    fewest_changes_time: float | None = None
+    fewest_changes_proven: bool = False
 
 
 # -- derivation ------------------------------------------------------------------------

@@ -72,9 +72,14 @@ class ProgrammeModel:
         explain: bool = False,
         hint: dict[tuple[str, int], tuple[int, str]] | None = None,
         hint_moderators: dict[tuple[str, int], tuple[str, ...]] | None = None,
+        prune: bool = False,
     ) -> None:
         self.p = problem
         self.explain = explain
+        # Rooms that cannot host a session get no variable, and moderators who are never
+        # free are not considered: always when solving, on request when explaining (when
+        # fit and availability are not in question).
+        self.prune = prune or not explain
         self.hint = problem.previous if hint is None else hint
         self.hint_moderators = (
             problem.previous_moderators if hint_moderators is None else hint_moderators
@@ -233,7 +238,7 @@ class ProgrammeModel:
     def _room_variables(self, o: Occurrence) -> None:
         s = o.session
         for r in self.p.rooms:
-            if not self.explain and not self.fits(s, r.id):
+            if self.prune and not self.fits(s, r.id):
                 continue  # a room that cannot host the session gets no variable
             lit = self.m.new_bool_var(f"in[{o.key},{r.id}]")
             o.rooms[r.id] = lit
@@ -255,12 +260,12 @@ class ProgrammeModel:
         for person in self.p.people:
             if not person.can_moderate or person.id in s.people:
                 continue
-            if not self.explain:
+            if self.prune:
                 free = _available(person.available, person.unavailable, s.duration)
                 if not any(free(t) for t in o.base):
                     continue
             candidates.append(person)
-        if not self.explain and len(candidates) > self.MODERATOR_CANDIDATES:
+        if self.prune and len(candidates) > self.MODERATOR_CANDIDATES:
             # Each occurrence keeps a few candidates, women and non-binary people first
             # (they help parity), the others in turn so that the load spreads.
             turn = len(self.moderator_load)
@@ -325,7 +330,7 @@ class ProgrammeModel:
 
     def rule_room_fit(self, o: Occurrence) -> None:
         """``room_fit``: required features, allowed rooms, seats plus reserve."""
-        if not self.explain:
+        if self.prune:
             return  # unfit rooms have no variable
         for room_id, lit in o.rooms.items():
             if not self.fits(o.session, room_id):

@@ -87,6 +87,8 @@ class CpSatSolver:
                 conflicts=tuple(conflicts),
                 wall_time=time.perf_counter() - started,
             )
+        fewest: tuple[float | None, bool] = (None, False)
+        building = time.perf_counter()
         if problem.previous:
             model = ProgrammeModel(problem)
         else:
@@ -94,13 +96,28 @@ class CpSatSolver:
             model = ProgrammeModel(problem, hint=hint, hint_moderators=hosts)
         watch = _Watch(started, progress)
         solver = cp_model.CpSolver()
+        # The time limit covers everything: the search, and saying why proposals were
+        # left out (time kept for it when the edition has proposals: that model takes
+        # about as long to build as this one, then a few quick probes).
+        build = time.perf_counter() - building
+        deadline = started + params.time_limit
+        reserve = 0.0
+        # (When re-planning, the fewest changes come first: the reasons get only what
+        # time is left.)
+        if any(s.optional for s in problem.sessions) and not problem.previous:
+            reserve = min(0.3 * params.time_limit, 1.5 * build + 0.5)
+
+        def left(share: float = 1.0) -> float:
+            return max(0.5, share * (deadline - reserve - time.perf_counter()))
+
         if problem.previous:
             # Re-planning: first the fewest changes the rules allow, then the best
             # programme among those.
             model.objective(moves_only=True)
-            _configure(solver, params, max(0.5, params.time_limit / 2))
+            _configure(solver, params, left(0.6))
             status = solver.solve(model.m, watch)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                fewest = (time.perf_counter() - started, status == cp_model.OPTIMAL)
                 least = round(solver.objective_value)
                 model.m.add(model.move_cost() <= least)
                 _hint_solution(model, solver)
@@ -109,15 +126,14 @@ class CpSatSolver:
                          seconds=round(time.perf_counter() - started, 3))  # fmt: skip
                 phase_one = solver
                 solver = cp_model.CpSolver()
-                left = params.time_limit - (time.perf_counter() - started)
                 model.objective()
-                _configure(solver, params, max(0.5, left))
+                _configure(solver, params, left())
                 status = solver.solve(model.m, watch)
                 if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                     solver, status = phase_one, cp_model.FEASIBLE  # keep the fewest changes
         else:
             model.objective()
-            _configure(solver, params, params.time_limit)
+            _configure(solver, params, left())
             status = solver.solve(model.m, watch)
         wall = time.perf_counter() - started
         log.info(
@@ -132,13 +148,16 @@ class CpSatSolver:
             left_out = [o.session for o in model.occurrences
                         if o.number == 1 and o.present is not True
                         and not solver.boolean_value(o.present)]  # fmt: skip
-            budget = max(2.0, min(10.0, params.time_limit / 4))
+            budget = deadline - time.perf_counter()
+            if budget < 1.5 * build:  # not enough to build the model that says why
+                budget = 0
             unscheduled = why_left_out(problem, assignments, left_out, params, budget)
             return SolveResult(
                 status="optimal" if status == cp_model.OPTIMAL else "feasible",
                 assignments=tuple(assignments), unscheduled=tuple(unscheduled),
                 objective=solver.objective_value, bound=solver.best_objective_bound,
                 wall_time=time.perf_counter() - started, first_solution_time=watch.first,
+                fewest_changes_time=fewest[0], fewest_changes_proven=fewest[1],
             )  # fmt: skip
         if status == cp_model.INFEASIBLE:
             remaining = max(1.0, params.time_limit - wall)
@@ -206,8 +225,11 @@ def why_left_out(
     "not selected" when it would fit but is not worth what it costs."""
     if not left_out:
         return []
+    if budget < 0.5:  # no time left to look: say only that they were not chosen
+        return [(s.id, "not selected") for s in left_out]
     deadline = time.perf_counter() + budget
-    model = ProgrammeModel(problem, explain=True)
+    hosts = {(a.session, a.occurrence): a.moderators for a in assignments}
+    model = ProgrammeModel(problem, explain=True, prune=True, hint_moderators=hosts)
     placed = {(a.session, a.occurrence): a for a in assignments}
     out_lit: dict[str, Any] = {}
     for o in model.occurrences:

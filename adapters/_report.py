@@ -1,0 +1,406 @@
+"""Reports for a committee: what changed between two schedules (`creneau diff`), and the
+programme's figures, in text and as a self-contained HTML page (`creneau report`)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from adapters._cli_common import EXIT_OK, UsageError, load_selected, service_for
+from adapters._text import long_date
+from scheduler import (
+    Change,
+    EditionSnapshot,
+    EditionState,
+    Placement,
+    parity_details,
+    programme_metrics,
+    schedule_changes,
+    stage_people,
+)
+
+__all__ = ["cmd_diff", "cmd_report", "html_report", "render_changes", "render_metrics"]
+
+PROGRAMME = "programme"  # the published programme, hand moves included
+
+WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "moved": "« {title} »{run} : déplacée de {before} à {after}",
+        "added": "« {title} »{run} : ajoutée, {after}",
+        "removed": "« {title} »{run} : retirée (était {before})",
+        "moderators": "« {title} »{run} : animation {before} → {after}",
+        "nobody": "personne",
+        "no_change": "Aucun changement.",
+        "changes": "{n} changement(s) de {a} à {b} :",
+        "at": "{day} {start}–{end}, {room}",
+        "report": "Rapport — {name}",
+        "women_share": "Part des femmes",
+        "overall": "sur tout le programme",
+        "main_stage": "sur la grande scène ({room})",
+        "by_format": "par format",
+        "by_day": "par jour",
+        "all_male_panels": "Panels 100 % masculins",
+        "not_established": "Parité non établie (genre non renseigné)",
+        "attendee_conflicts": "Conflits pour les inscrits (deux choix en parallèle)",
+        "seats": "Places utilisées / offertes",
+        "reserve": "dont chaises de réserve",
+        "proposals": "Propositions retenues",
+        "sessions": "Sessions programmées",
+        "timetable": "Grille horaire",
+        "parity": "Parité",
+        "legend": "Couleurs : publics",
+        "women": "femmes",
+        "men": "hommes",
+        "nonbinary": "non binaires",
+        "undisclosed": "non renseignés",
+        "source": "Programme : {which}, version {version} du flux",
+        "published": "publié ({sid})",
+        "none": "—",
+    },
+    "en": {
+        "moved": "« {title} »{run}: moved from {before} to {after}",
+        "added": "« {title} »{run}: added, {after}",
+        "removed": "« {title} »{run}: removed (was {before})",
+        "moderators": "« {title} »{run}: moderation {before} → {after}",
+        "nobody": "nobody",
+        "no_change": "No change.",
+        "changes": "{n} change(s) from {a} to {b}:",
+        "at": "{day} {start}–{end}, {room}",
+        "report": "Report — {name}",
+        "women_share": "Share of women",
+        "overall": "on the whole programme",
+        "main_stage": "on the main stage ({room})",
+        "by_format": "by format",
+        "by_day": "by day",
+        "all_male_panels": "All-male panels",
+        "not_established": "Parity not established (undisclosed gender)",
+        "attendee_conflicts": "Attendee conflicts (two choices in parallel)",
+        "seats": "Seats used / offered",
+        "reserve": "of which reserve chairs",
+        "proposals": "Proposals selected",
+        "sessions": "Sessions scheduled",
+        "timetable": "Timetable",
+        "parity": "Parity",
+        "legend": "Colours: audiences",
+        "women": "women",
+        "men": "men",
+        "nonbinary": "non-binary",
+        "undisclosed": "undisclosed",
+        "source": "Programme: {which}, stream version {version}",
+        "published": "published ({sid})",
+        "none": "—",
+    },
+}
+
+
+# -- diff ------------------------------------------------------------------------------
+
+
+def _placements(state: EditionState, which: str) -> tuple[Placement, ...]:
+    if which == PROGRAMME:
+        if not state.programme:
+            raise UsageError("no programme is published yet: name two schedules")
+        return state.programme
+    schedule = state.schedules.get(which)
+    if schedule is None:
+        known = ", ".join([*state.schedules, PROGRAMME]) if state.schedules else "none yet"
+        raise UsageError(f'no schedule "{which}" in this edition (known: {known})')
+    return schedule.assignments
+
+
+def render_changes(edition: EditionSnapshot, changes: Sequence[Change], lang: str) -> list[str]:
+    w = WORDS[lang]
+    sessions = {s.id: s for s in edition.sessions}
+    rooms = {r.id: r.name or r.id for r in edition.rooms}
+    people = {p.id: p.name or p.id for p in edition.people}
+
+    def at(p: Placement | None) -> str:
+        if p is None:
+            return ""
+        return w["at"].format(
+            day=long_date(p.day, lang), start=p.start, end=p.end, room=rooms.get(p.room, p.room)
+        )
+
+    def hosts(p: Placement | None) -> str:
+        names = [people.get(x, x) for x in (p.moderators if p else ())]
+        return ", ".join(names) or w["nobody"]
+
+    lines = []
+    for c in changes:
+        s = sessions.get(c.session)
+        title = (s.title or s.id) if s else c.session
+        run = f" ({c.occurrence}/{s.occurrences})" if s and s.occurrences > 1 else ""
+        if c.kind == "moderators":
+            before, after = hosts(c.before), hosts(c.after)
+        else:
+            before, after = at(c.before), at(c.after)
+        lines.append(w[c.kind].format(title=title, run=run, before=before, after=after))
+    return lines
+
+
+def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
+    with service_for(args) as service:
+        state = load_selected(service, args)
+    changes = schedule_changes(_placements(state, args.a), _placements(state, args.b))
+    w = WORDS[args.lang]
+    if not changes:
+        print(w["no_change"], file=out)
+        return EXIT_OK
+    print(w["changes"].format(n=len(changes), a=args.a, b=args.b), file=out)
+    for line in render_changes(state.snapshot(), changes, args.lang):
+        print(f"  - {line}", file=out)
+    return EXIT_OK
+
+
+# -- figures ---------------------------------------------------------------------------
+
+
+def _pct(value: float | int | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def render_metrics(
+    edition: EditionSnapshot, placements: Sequence[Placement], lang: str
+) -> list[str]:
+    w = WORDS[lang]
+    m = programme_metrics(edition, placements)
+    sessions = {s.id: s for s in edition.sessions}
+    main = max(edition.rooms, key=lambda r: r.capacity) if edition.rooms else None
+    lines = [
+        f"{w['women_share']} {w['overall']} : {_pct(m.get('women_share'))}"
+        if lang == "fr"
+        else f"{w['women_share']} {w['overall']}: {_pct(m.get('women_share'))}"
+    ]
+    sep = " : " if lang == "fr" else ": "
+    if main is not None:
+        lines.append(
+            f"  {w['main_stage'].format(room=main.name or main.id)}{sep}"
+            f"{_pct(m.get('women_share.main_stage'))}"
+        )
+    for kind, prefix in (("by_format", "women_share.format."), ("by_day", "women_share.day.")):
+        parts = [f"{k[len(prefix) :]} {_pct(v)}" for k, v in m.items() if k.startswith(prefix)]
+        if parts:
+            lines.append(f"  {w[kind]}{sep}{', '.join(parts)}")
+    details = parity_details(edition, placements)
+
+    def titled(ids: Sequence[str]) -> str:
+        return ", ".join(f"« {sessions[x].title or x} »" for x in ids if x in sessions)
+
+    lines.append(f"{w['all_male_panels']}{sep}{m['all_male_panels']}")
+    if details.all_male:
+        lines.append(f"  {titled(details.all_male)}")
+    lines.append(f"{w['not_established']}{sep}{m['parity_not_established']}")
+    if details.not_established:
+        lines.append(f"  {titled(details.not_established)}")
+    lines += [
+        f"{w['attendee_conflicts']}{sep}{m['attendee_conflicts']}",
+        f"{w['seats']}{sep}{m['seats_used']} / {m['seats_offered']} "
+        f"({w['reserve']} {m['reserve_seats_used']})",
+        f"{w['sessions']}{sep}{m['sessions_scheduled']}",
+        f"{w['proposals']}{sep}{m['proposals_selected']} / "
+        f"{sum(1 for s in edition.sessions if s.optional)}",
+    ]
+    return lines
+
+
+def _source(state: EditionState, args: argparse.Namespace) -> tuple[tuple[Placement, ...], str]:
+    w = WORDS[args.lang]
+    if args.schedule is not None and args.schedule != PROGRAMME:
+        return _placements(state, args.schedule), args.schedule
+    if state.programme:
+        return state.programme, w["published"].format(sid=state.accepted)
+    if args.schedule == PROGRAMME or not state.schedules:
+        raise UsageError("no programme is published yet: solve, then accept a schedule")
+    latest = list(state.schedules)[-1]
+    return _placements(state, latest), latest
+
+
+def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    with service_for(args) as service:
+        state = load_selected(service, args)
+    placements, which = _source(state, args)
+    edition = state.snapshot()
+    w = WORDS[args.lang]
+    print(w["report"].format(name=edition.name or edition.id), file=out)
+    print(w["source"].format(which=which, version=state.version), file=out)
+    for line in render_metrics(edition, placements, args.lang):
+        print(line, file=out)
+    if args.html:
+        page = html_report(edition, placements, args.lang, w["source"].format(
+            which=which, version=state.version))  # fmt: skip
+        Path(args.html).write_text(page, encoding="utf-8")
+        print(f"→ {args.html}", file=out)
+    return EXIT_OK
+
+
+# -- the HTML page ---------------------------------------------------------------------
+
+AUDIENCE_COLOURS = ("#2f6db5", "#e07b00", "#2e9a5b", "#8e44ad", "#c0392b", "#7f8c8d")
+MIXED = "#5d6d7e"
+PLURAL = {"woman": "women", "man": "men", "nonbinary": "nonbinary", "undisclosed": "undisclosed"}
+GENDER_COLOURS = {
+    "woman": "#b0377a",
+    "man": "#2f6db5",
+    "nonbinary": "#e0a100",
+    "undisclosed": "#b8b8b8",
+}
+
+
+def _m(clock: str) -> int:
+    return int(clock[:2]) * 60 + int(clock[3:])
+
+
+def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], lang: str) -> str:
+    """One SVG per day: rooms down, time across, one block per session, coloured by
+    its audience."""
+    sessions = {s.id: s for s in edition.sessions}
+    colour = {
+        a: AUDIENCE_COLOURS[i % len(AUDIENCE_COLOURS)] for i, a in enumerate(edition.audiences)
+    }
+    by_day: dict[dt.date, list[Placement]] = defaultdict(list)
+    for p in placements:
+        by_day[p.day].append(p)
+    parts = []
+    for day in edition.days:
+        theirs = by_day.get(day.day, [])
+        used = {p.room for p in theirs}
+        rooms = [r for r in edition.rooms if r.id in used]
+        if not rooms:
+            continue
+        start, end = _m(day.open), _m(day.close)
+        label_w, px, row = 170, 2.0, 34
+        width = label_w + (end - start) * px + 10
+        height = 24 + row * len(rooms)
+        svg = [f'<svg width="{width:.0f}" height="{height}" role="img" '
+               f'aria-label="{html.escape(long_date(day.day, lang))}">']  # fmt: skip
+        for hour in range(-(-start // 60) * 60, end + 1, 60):
+            x = label_w + (hour - start) * px
+            svg.append(
+                f'<line x1="{x:.0f}" y1="18" x2="{x:.0f}" y2="{height}" class="hour"/>'
+                f'<text x="{x:.0f}" y="12" class="tick">{hour // 60:02d}:00</text>'
+            )
+        for b in day.breaks:
+            x = label_w + (_m(b.start) - start) * px
+            svg.append(f'<rect x="{x:.0f}" y="18" width="{(_m(b.end) - _m(b.start)) * px:.0f}" '
+                       f'height="{height - 18}" class="break"/>')  # fmt: skip
+        for i, r in enumerate(rooms):
+            y = 20 + i * row
+            svg.append(f'<text x="4" y="{y + row / 2 + 4:.0f}" class="room">'
+                       f"{html.escape((r.name or r.id)[:26])}</text>")  # fmt: skip
+            for p in sorted((p for p in theirs if p.room == r.id), key=lambda p: p.start):
+                s = sessions.get(p.session)
+                audiences = (s.audiences or edition.audiences) if s else ()
+                fill = colour.get(audiences[0], MIXED) if len(audiences) == 1 else MIXED
+                x = label_w + (_m(p.start) - start) * px
+                w = max(4.0, (_m(p.end) - _m(p.start)) * px - 2)
+                title = (s.title or s.id) if s else p.session
+                svg.append(
+                    f"<g><title>{html.escape(f'{p.start}–{p.end} {title}')}</title>"
+                    f'<rect x="{x:.0f}" y="{y + 2}" width="{w:.0f}" height="{row - 6}" rx="3" '
+                    f'fill="{fill}"/><text x="{x + 4:.0f}" y="{y + row / 2 + 3:.0f}" '
+                    f'class="block">{html.escape(title[: max(0, int(w / 6.5))])}</text></g>'
+                )
+        svg.append("</svg>")
+        parts.append(f"<h3>{html.escape(long_date(day.day, lang))}</h3>\n" + "\n".join(svg))
+    legend = (
+        " ".join(
+            f'<span class="swatch" style="background:{c}"></span>{html.escape(a)}'
+            for a, c in colour.items()
+        )
+        + f' <span class="swatch" style="background:{MIXED}"></span>'
+        + ("plusieurs publics" if lang == "fr" else "several audiences")
+    )
+    return f'<p class="legend">{WORDS[lang]["legend"]} : {legend}</p>\n' + "\n".join(parts)
+
+
+def _bar(label: str, people: Sequence[str], gender: Mapping[str, str], lang: str) -> str:
+    counts = {g: 0 for g in GENDER_COLOURS}
+    for pid in set(people):
+        counts[gender.get(pid, "undisclosed")] += 1
+    total = sum(counts.values()) or 1
+    w = WORDS[lang]
+    segments = "".join(
+        f'<span style="width:{100 * n / total:.1f}%;background:{GENDER_COLOURS[g]}" '
+        f'title="{html.escape(w[PLURAL[g]])} : {n}"></span>'
+        for g, n in counts.items()
+        if n
+    )
+    words = ", ".join(f"{n} {w[PLURAL[g]]}" for g, n in counts.items() if n)
+    return (
+        f'<div class="bar-row"><span class="bar-label">{html.escape(label)}</span>'
+        f'<span class="bar">{segments}</span><span class="bar-words">{html.escape(words)}</span>'
+        "</div>"
+    )
+
+
+def _parity(edition: EditionSnapshot, placements: Sequence[Placement], lang: str) -> str:
+    w = WORDS[lang]
+    sessions = {s.id: s for s in edition.sessions}
+    gender = {p.id: p.gender for p in edition.people}
+    known = [p for p in placements if p.session in sessions]
+
+    def row(label: str, keep: Callable[[Placement], bool]) -> str:
+        people = [x for p in known if keep(p) for x in stage_people(sessions[p.session], p)]
+        return _bar(label, people, gender, lang)
+
+    rows = [row(w["overall"], lambda p: True)]
+    if edition.rooms:
+        main = max(edition.rooms, key=lambda r: r.capacity)
+        rows.append(row(w["main_stage"].format(room=main.name or main.id),
+                        lambda p: p.room == main.id))  # fmt: skip
+    for fmt in sorted({sessions[p.session].format for p in known}):
+        rows.append(row(fmt, lambda p, fmt=fmt: sessions[p.session].format == fmt))  # type: ignore[misc]
+    for day in sorted({p.day for p in known}):
+        rows.append(row(long_date(day, lang), lambda p, day=day: p.day == day))  # type: ignore[misc]
+    return "\n".join(rows)
+
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 1400px; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; }
+ul.figures li { margin: .2rem 0; }
+svg { display: block; margin: .5rem 0 1.5rem; overflow: visible; }
+svg .hour { stroke: #e3e3e3; } svg .break { fill: #f4f1e8; }
+svg .tick { font-size: 11px; fill: #777; text-anchor: middle; }
+svg .room { font-size: 12px; fill: #333; } svg .block { font-size: 11px; fill: #fff; }
+.legend .swatch { display: inline-block; width: .9rem; height: .9rem; margin: 0 .3rem 0 .8rem;
+  vertical-align: middle; border-radius: 2px; }
+.bar-row { display: flex; align-items: center; margin: .3rem 0; }
+.bar-label { width: 16rem; } .bar-words { margin-left: .8rem; color: #555; font-size: .9rem; }
+.bar { display: flex; width: 28rem; height: 1.1rem; background: #eee; border-radius: 3px;
+  overflow: hidden; } .bar span { height: 100%; }
+"""
+
+
+def html_report(
+    edition: EditionSnapshot, placements: Sequence[Placement], lang: str, source: str
+) -> str:
+    """A page a committee opens in any browser: the figures, the timetable, the parity
+    bars. Nothing to install, nothing fetched."""
+    w = WORDS[lang]
+    figures = "\n".join(
+        f"<li>{html.escape(line.strip())}</li>"
+        for line in render_metrics(edition, placements, lang)
+    )
+    title = w["report"].format(name=edition.name or edition.id)
+    return f"""<!doctype html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{CSS}</style></head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p>{html.escape(source)}</p>
+<ul class="figures">
+{figures}
+</ul>
+<h2>{w["timetable"]}</h2>
+{_timetable(edition, placements, lang)}
+<h2>{w["parity"]}</h2>
+{_parity(edition, placements, lang)}
+</body>
+</html>
+"""

@@ -1,0 +1,127 @@
+"""Re-planning, differences and reports from the command line, on the Metz edition."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+METZ = ROOT / "examples" / "nec-metz-2023.toml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def published(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, dict]:  # type: ignore[type-arg]
+    """A store with the Metz programme solved and published, and the programme."""
+    store = str(tmp_path / "metz.db")
+    run(capsys, "import", str(METZ), "--store", store)
+    run(capsys, "solve", "--store", store, "--seed", "1")
+    run(capsys, "accept", "--store", store)
+    programme = json.loads(run(capsys, "export", "--store", store, "--format", "json")[1])
+    return store, programme
+
+
+def small_edition(unavailable: list[dict[str, str]] | None = None) -> dict:  # type: ignore[type-arg]
+    """Four talks of an hour, a speaker each, two rooms, one morning."""
+    people = [{"id": x, "name": x.capitalize(), "gender": "woman"}
+              for x in ("ana", "bea", "cleo", "dora")]  # fmt: skip
+    if unavailable:
+        people[1]["unavailable"] = unavailable  # type: ignore[assignment]
+    return {
+        "format": "creneau/edition@1", "id": "matinee", "name": "Matinée",
+        "days": [{"day": "2023-10-12", "open": "09:00", "close": "12:00"}],
+        "rooms": [{"id": "r1", "name": "Salle 1", "capacity": 50},
+                  {"id": "r2", "name": "Salle 2", "capacity": 50}],
+        "people": people,
+        "sessions": [{"id": f"talk-{x}", "title": f"Talk {x.capitalize()}", "duration": 60,
+                      "speakers": [x]} for x in ("ana", "bea", "cleo", "dora")],
+    }  # fmt: skip
+
+
+def test_a_speaker_cancels_the_replan_moves_only_their_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "matinee.db")
+    path = tmp_path / "matinee.json"
+    path.write_text(json.dumps(small_edition()))
+    run(capsys, "import", str(path), "--store", store)
+    run(capsys, "solve", "--store", store, "--seed", "1")
+    run(capsys, "accept", "--store", store)
+    programme = json.loads(run(capsys, "export", "--store", store, "--format", "json")[1])
+    bea = next(a for a in programme["assignments"] if a["session"] == "talk-bea")
+    # Bea can no longer come at the time of her talk.
+    gone = [{"day": bea["day"], "start": bea["start"], "end": bea["end"]}]
+    path.write_text(json.dumps(small_edition(unavailable=gone)))
+    assert run(capsys, "import", str(path), "--store", store)[0] == 0
+
+    code, out, err = run(capsys, "solve", "--store", store, "--seed", "1")
+    assert code == 0 and "recorded as schedule-2" in out, (out, err)
+    assert "1 of 4 placements changed from the previous schedule" in out
+    code, out, _ = run(capsys, "diff", "--store", store, "schedule-1", "schedule-2", "--lang", "en")
+    assert code == 0
+    [line] = [x for x in out.splitlines() if x.startswith("  - ")]
+    assert line.startswith(f"  - « Talk Bea »: moved from Thursday 12 October 2023 {bea['start']}")
+    # The published programme against the new schedule says the same, in French too.
+    same = run(capsys, "diff", "--store", store, "programme", "schedule-2", "--lang", "en")[1]
+    assert same.splitlines()[1:] == out.splitlines()[1:]
+    french = run(capsys, "diff", "--store", store, "schedule-1", "schedule-2")[1]
+    assert "« Talk Bea » : déplacée de jeudi 12 octobre 2023" in french
+
+
+def test_diff_names_an_unknown_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, _ = published(tmp_path, capsys)
+    code, _, err = run(capsys, "diff", "--store", store, "schedule-1", "schedule-9")
+    assert code != 0 and 'no schedule "schedule-9"' in err and "schedule-1" in err
+    assert run(capsys, "diff", "--store", store, "schedule-1", "programme")[1].startswith(
+        "Aucun changement"
+    )
+
+
+def test_report_prints_the_figures_and_writes_a_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, programme = published(tmp_path, capsys)
+    page = tmp_path / "rapport.html"
+    code, out, _ = run(capsys, "report", "--store", store, "--html", str(page))
+    assert code == 0
+    assert "Part des femmes sur tout le programme" in out
+    # The Metz committee penalises all-male panels rather than forbidding them; the
+    # report names the one the 2023 programme had.
+    assert "Panels 100 % masculins : 1" in out and "PC Solidaire" in out
+    metrics = programme.get("metrics") or {}
+    english = run(capsys, "report", "--store", store, "--lang", "en")[1]
+    assert "Share of women on the whole programme" in english
+    assert "Attendee conflicts" in english
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!doctype html>") and "<svg" in text and "Parité" in text
+    # One block per placement in the timetable, each titled with its times.
+    assert text.count("<rect x=") >= len(programme["assignments"])
+    assert isinstance(metrics, dict)
+
+
+def test_one_shot_solve_with_previous_reports_the_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = tmp_path / "first.json"
+    assert run(capsys, "solve", str(METZ), "--output", str(first), "--seed", "1")[0] == 0
+    document = json.loads(first.read_text())
+    assert document["metrics"]["all_male_panels"] == 1  # PC Solidaire (parity is soft here)
+    assert "women_share" in document["metrics"]
+    again = tmp_path / "again.json"
+    code, out, _ = run(capsys, "solve", str(METZ), "--previous", str(first), "--output",
+                       str(again), "--seed", "1")  # fmt: skip
+    assert code == 0 and "0 of" in out and "placements changed" in out
+    keep = {(a["session"], a["occurrence"]): (a["day"], a["start"], a["room"])
+            for a in document["assignments"]}  # fmt: skip
+    redo = json.loads(again.read_text())["assignments"]
+    assert {(a["session"], a["occurrence"]): (a["day"], a["start"], a["room"])
+            for a in redo} == keep  # fmt: skip
