@@ -13,21 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.cli import main
 from adapters.edition_document import load_edition, to_document
 from events_store import SQLiteEventStore
 from scheduler import EditionService
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-METZ = EXAMPLES / "nec-metz-2023.toml"
-SUD_OUEST = EXAMPLES / "nec-sud-ouest-2023.toml"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.integration.cli_helpers import METZ, SUD_OUEST, run
 
 
 @pytest.mark.parametrize("example", [METZ, SUD_OUEST], ids=lambda p: p.stem)

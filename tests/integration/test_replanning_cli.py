@@ -7,17 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.cli import main
-
-ROOT = Path(__file__).resolve().parents[2]
-METZ = ROOT / "examples" / "nec-metz-2023.toml"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.integration.cli_helpers import METZ, run
 
 
 def published(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, dict]:  # type: ignore[type-arg]

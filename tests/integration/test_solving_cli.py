@@ -8,18 +8,8 @@ from pathlib import Path
 import pytest
 
 from adapters._solving import ProgressLine
-from adapters.cli import main
 from solver import Progress
-
-ROOT = Path(__file__).resolve().parents[2]
-METZ = ROOT / "examples" / "nec-metz-2023.toml"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.integration.cli_helpers import METZ, run
 
 
 def test_one_shot_solve_writes_a_valid_schedule(

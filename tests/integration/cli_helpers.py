@@ -1,0 +1,21 @@
+"""What the command-line tests share: the examples, and running `creneau` in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+METZ = EXAMPLES / "nec-metz-2023.toml"
+SUD_OUEST = EXAMPLES / "nec-sud-ouest-2023.toml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Exit code, standard output and standard error of one `creneau` command."""
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
