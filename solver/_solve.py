@@ -114,7 +114,7 @@ class CpSatSolver:
             # Re-planning: first the fewest changes the rules allow, then the best
             # programme among those.
             model.objective(moves_only=True)
-            _configure(solver, params, left(0.6))
+            _configure(solver, params, left(0.85))
             status = solver.solve(model.m, watch)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 fewest = (time.perf_counter() - started, status == cp_model.OPTIMAL)
