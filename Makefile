@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/creneau solve --store $(DEMO)/metz.db --actor demo --workers 2 --seed 1
 	$(BIN)/creneau accept --store $(DEMO)/metz.db --actor demo
 	$(BIN)/creneau programme --store $(DEMO)/metz.db
+	$(BIN)/creneau report --store $(DEMO)/metz.db --html $(DEMO)/rapport.html
 	$(BIN)/creneau verify --store $(DEMO)/metz.db
 
 test: $(STAMP)
