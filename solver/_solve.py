@@ -108,7 +108,9 @@ class CpSatSolver:
             reserve = min(0.3 * params.time_limit, 1.5 * build + 0.5)
 
         def left(share: float = 1.0) -> float:
-            return max(0.5, share * (deadline - reserve - time.perf_counter()))
+            # At least half a second for a search, unless the time limit itself is gone.
+            now = time.perf_counter()
+            return max(min(0.5, deadline - now), share * (deadline - reserve - now), 0.0)
 
         if problem.previous:
             # Re-planning: first the fewest changes the rules allow, then the best
