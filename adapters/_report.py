@@ -18,6 +18,7 @@ from scheduler import (
     EditionSnapshot,
     EditionState,
     Placement,
+    minutes,
     parity_details,
     programme_metrics,
     schedule_changes,
@@ -171,12 +172,8 @@ def render_metrics(
     m = programme_metrics(edition, placements)
     sessions = {s.id: s for s in edition.sessions}
     main = max(edition.rooms, key=lambda r: r.capacity) if edition.rooms else None
-    lines = [
-        f"{w['women_share']} {w['overall']} : {_pct(m.get('women_share'))}"
-        if lang == "fr"
-        else f"{w['women_share']} {w['overall']}: {_pct(m.get('women_share'))}"
-    ]
     sep = " : " if lang == "fr" else ": "
+    lines = [f"{w['women_share']} {w['overall']}{sep}{_pct(m.get('women_share'))}"]
     if main is not None:
         lines.append(
             f"  {w['main_stage'].format(room=main.name or main.id)}{sep}"
@@ -251,10 +248,6 @@ GENDER_COLOURS = {
 }
 
 
-def _m(clock: str) -> int:
-    return int(clock[:2]) * 60 + int(clock[3:])
-
-
 def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], lang: str) -> str:
     """One SVG per day: rooms down, time across, one block per session, coloured by
     its audience."""
@@ -272,7 +265,7 @@ def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], lang: 
         rooms = [r for r in edition.rooms if r.id in used]
         if not rooms:
             continue
-        start, end = _m(day.open), _m(day.close)
+        start, end = minutes(day.open), minutes(day.close)
         label_w, px, row = 170, 2.0, 34
         width = label_w + (end - start) * px + 10
         height = 24 + row * len(rooms)
@@ -285,8 +278,9 @@ def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], lang: 
                 f'<text x="{x:.0f}" y="12" class="tick">{hour // 60:02d}:00</text>'
             )
         for b in day.breaks:
-            x = label_w + (_m(b.start) - start) * px
-            svg.append(f'<rect x="{x:.0f}" y="18" width="{(_m(b.end) - _m(b.start)) * px:.0f}" '
+            x = label_w + (minutes(b.start) - start) * px
+            wide = (minutes(b.end) - minutes(b.start)) * px
+            svg.append(f'<rect x="{x:.0f}" y="18" width="{wide:.0f}" '
                        f'height="{height - 18}" class="break"/>')  # fmt: skip
         for i, r in enumerate(rooms):
             y = 20 + i * row
@@ -296,8 +290,8 @@ def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], lang: 
                 s = sessions.get(p.session)
                 audiences = (s.audiences or edition.audiences) if s else ()
                 fill = colour.get(audiences[0], MIXED) if len(audiences) == 1 else MIXED
-                x = label_w + (_m(p.start) - start) * px
-                w = max(4.0, (_m(p.end) - _m(p.start)) * px - 2)
+                x = label_w + (minutes(p.start) - start) * px
+                w = max(4.0, (minutes(p.end) - minutes(p.start)) * px - 2)
                 title = (s.title or s.id) if s else p.session
                 svg.append(
                     f"<g><title>{html.escape(f'{p.start}–{p.end} {title}')}</title>"

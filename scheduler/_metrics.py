@@ -19,14 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from scheduler._schedule import Placement
-from scheduler._values import EditionSnapshot, Session
+from scheduler._values import EditionSnapshot, Session, minutes
 
 __all__ = ["ParityDetails", "parity_details", "programme_metrics", "stage_people"]
-
-
-def _m(clock: str) -> int:
-    hours, _, mins = clock.partition(":")
-    return int(hours) * 60 + int(mins)
 
 
 def stage_people(session: Session, placement: Placement) -> tuple[str, ...]:
@@ -69,7 +64,9 @@ def parity_details(edition: EditionSnapshot, placements: Sequence[Placement]) ->
 
 
 def _overlap(a: Placement, b: Placement) -> bool:
-    return a.day == b.day and _m(a.start) < _m(b.end) and _m(b.start) < _m(a.end)
+    return (
+        a.day == b.day and minutes(a.start) < minutes(b.end) and minutes(b.start) < minutes(a.end)
+    )
 
 
 def attendee_conflicts(edition: EditionSnapshot, placements: Sequence[Placement]) -> int:

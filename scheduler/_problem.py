@@ -163,6 +163,13 @@ class SchedulingProblem:
     def day_of(self, moment: int) -> DaySpec:
         return self.days[moment // DAY_MINUTES]
 
+    def is_open(self, moment: int) -> bool:
+        """Whether sessions can run at ``moment``: a day's open hours, not a break."""
+        if not 0 <= moment // DAY_MINUTES < len(self.days):
+            return False
+        day = self.days[moment // DAY_MINUTES]
+        return day.open <= moment < day.close and not any(a <= moment < b for a, b in day.breaks)
+
 
 @attrs.frozen
 class SolveParameters:

@@ -166,16 +166,12 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
 
 
 def _track_moments(p: SchedulingProblem, spans: tuple[Span, ...]) -> list[int]:
-    out = []
-    for a, b in spans:
-        for t in range(a - a % p.granularity, b, p.granularity):
-            day = p.days[t // DAY_MINUTES] if t // DAY_MINUTES < len(p.days) else None
-            if day is None or not a <= t < b or not day.open <= t < day.close:
-                continue
-            if any(x <= t < y for x, y in day.breaks):
-                continue
-            out.append(t)
-    return out
+    return [
+        t
+        for a, b in spans
+        for t in range(a - a % p.granularity, b, p.granularity)
+        if a <= t and p.is_open(t)
+    ]
 
 
 def _running(board: _Board, audience: str, moment: int) -> int:

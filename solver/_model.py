@@ -589,19 +589,9 @@ class ProgrammeModel:
             points.update(b for _, b in day.breaks)
         for o in self.occurrences:
             points.update(s + o.session.duration for s in o.base)
-        out = []
-        for t in sorted(points):
-            if not any(a <= t < b for a, b in spans):
-                continue
-            if t // DAY_MINUTES >= len(self.p.days):
-                continue
-            day = self.p.days[t // DAY_MINUTES]
-            if not day.open <= t < day.close:
-                continue
-            if any(a <= t < b for a, b in day.breaks):
-                continue
-            out.append(t)
-        return out
+        return [
+            t for t in sorted(points) if any(a <= t < b for a, b in spans) and self.p.is_open(t)
+        ]
 
     def rule_tracks(self, track: Any) -> None:
         """``tracks``: during the track's windows, between ``min_parallel`` and
