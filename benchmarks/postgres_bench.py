@@ -8,8 +8,10 @@ dropped afterwards).
 
 Workloads: batches of 1,000; one event per transaction; replay of the whole stream into
 the edition state; 8 concurrent writers on different streams (one event per
-transaction) against one writer. Medians of the rounds; ``--write`` keeps the table in
-benchmarks/README.md.
+transaction) against one writer, timed from the moment every writer is connected until
+the last append is acknowledged; the same again while a live subscription follows the
+store (the writers then NOTIFY on every append). Medians of the rounds; ``--write``
+keeps the table in benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import platform
 import re
 import statistics
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -35,9 +38,14 @@ import psycopg  # noqa: E402
 import structlog  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore  # noqa: E402
+from psycopg import sql  # noqa: E402
 
 from benchmarks.workload import edition_events, new_events  # noqa: E402
-from events_store.postgres import PostgresEventStore, new_schema_name  # noqa: E402
+from events_store.postgres import (  # noqa: E402
+    LISTENERS_CHECK_INTERVAL,
+    PostgresEventStore,
+    new_schema_name,
+)
 from scheduler import EditionService, NewEvent, decode_event, replay  # noqa: E402
 
 DSN = os.environ.get("CRENEAU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -76,36 +84,84 @@ def _timed(fn: Any) -> float:
     return time.perf_counter() - started
 
 
-def _creneau_writer(schema: str, stream: str, count: int, start: Any) -> None:
+def _creneau_writer(
+    schema: str, stream: str, count: int, ready: Any, start: Any, done: Any
+) -> None:
     sys.path.insert(0, str(ROOT))
     store = PostgresEventStore(DSN, schema=schema, migrate=False)
     events = new_events(list(edition_events(count)))
+    ready.put(True)
     start.wait()
     for version, e in enumerate(events):
         store.append(stream, [e], version)
+    done.put(True)
     store.close()
 
 
-def _es_writer(schema: str, count: int, start: Any) -> None:
+def _es_writer(schema: str, count: int, ready: Any, start: Any, done: Any) -> None:
     _, recorder = _es(schema, create=False)
     events = _stored(new_events(list(edition_events(count))))
+    ready.put(True)
     start.wait()
     for e in events:
         recorder.insert_events([e])
+    done.put(True)
 
 
 def _concurrent(target: Any, args_for: Any, writers: int) -> float:
+    """Seconds from the moment every writer is connected with its events built until
+    the last one has had its last append acknowledged: process start-up and shutdown are
+    not part of the workload."""
     ctx = multiprocessing.get_context("spawn")
-    start = ctx.Event()
-    procs = [ctx.Process(target=target, args=(*args_for(i), start)) for i in range(writers)]
+    ready, start, done = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=target, args=(*args_for(i), ready, start, done)) for i in range(writers)
+    ]
     for p in procs:
         p.start()
-    time.sleep(3.0)  # let every writer connect and build its events
+    for _ in procs:
+        ready.get(timeout=120)
     began = time.perf_counter()
     start.set()
+    for _ in procs:
+        done.get(timeout=600)
+    elapsed = time.perf_counter() - began
     for p in procs:
         p.join()
-    return time.perf_counter() - began
+        if p.exitcode != 0:
+            raise RuntimeError(f"a writer exited with {p.exitcode}")
+    return elapsed
+
+
+class _Follower:
+    """A live subscription following the store from its current end, in a thread, while
+    writers append: with one, the writers announce every append (NOTIFY)."""
+
+    def __init__(self, schema: str) -> None:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            row = conn.execute(
+                sql.SQL("SELECT coalesce(max(position), 0) FROM {}.events").format(
+                    sql.Identifier(schema)
+                )
+            ).fetchone()
+        self.store = PostgresEventStore(DSN, schema=schema, migrate=False)
+        self.stop = threading.Event()
+        self.seen = 0
+        self.thread = threading.Thread(target=self._follow, args=(int(row[0]) if row else 0,))
+
+    def _follow(self, after: int) -> None:
+        for _ in self.store.subscribe(after, stop=self.stop):
+            self.seen += 1
+
+    def __enter__(self) -> _Follower:
+        self.thread.start()
+        time.sleep(2 * LISTENERS_CHECK_INTERVAL)  # registered, and seen by the writers
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.store.close()
 
 
 def one_round(n: int, m: int, concurrent_each: int) -> dict[str, float]:
@@ -143,6 +199,18 @@ def one_round(n: int, m: int, concurrent_each: int) -> dict[str, float]:
         times["eight_writers"] = _concurrent(
             _creneau_writer, lambda i: (ours, f"w-{i}", concurrent_each), 8
         )
+        with _Follower(ours):
+            times["one_writer_followed"] = _concurrent(
+                _creneau_writer, lambda i: (ours, "f-solo", concurrent_each), 1
+            )
+        with _Follower(ours) as follower:
+            times["eight_writers_followed"] = _concurrent(
+                _creneau_writer, lambda i: (ours, f"f-{i}", concurrent_each), 8
+            )
+        if follower.seen < 8 * concurrent_each:
+            raise RuntimeError(
+                f"the subscription saw {follower.seen} events of {8 * concurrent_each}"
+            )
         times["es_one_writer"] = _concurrent(_es_writer, lambda i: (theirs, concurrent_each), 1)
         times["es_eight_writers"] = _concurrent(_es_writer, lambda i: (theirs, concurrent_each), 8)
     finally:
@@ -179,6 +247,9 @@ def main() -> None:
         ("8 writers, different streams", "Créneau, 1 writer", c / t["one_writer"], ""),
         ("", "Créneau, 8 writers", 8 * c / t["eight_writers"],
          f"8 / 1 = {8 * t['one_writer'] / t['eight_writers']:.2f} (target ≥ 2)"),
+        ("", "Créneau, 1 writer, a subscription following", c / t["one_writer_followed"], ""),
+        ("", "Créneau, 8 writers, a subscription following", 8 * c / t["eight_writers_followed"],
+         f"8 / 1 = {8 * t['one_writer_followed'] / t['eight_writers_followed']:.2f}"),
         ("", "eventsourcing, 1 writer", c / t["es_one_writer"], ""),
         ("", "eventsourcing, 8 writers", 8 * c / t["es_eight_writers"],
          f"8 / 1 = {8 * t['es_one_writer'] / t['es_eight_writers']:.2f}"),

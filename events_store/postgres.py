@@ -1,35 +1,49 @@
 """The server event store: PostgreSQL through psycopg 3.
 
 One row per event; the schema keeps ``(stream_id, version)`` and the event id unique.
-Appends to one stream are serialised by a transaction-scoped advisory lock on the
-stream, so writers to different streams run side by side.
+A batch is appended under a transaction-scoped advisory lock on its stream, so writers
+to different streams run side by side. One event appended on the head this store last
+saw is a single INSERT: the UNIQUE ``(stream_id, version)`` index is what refuses a
+concurrent writer that got there first.
 
 Gap-safe global order: positions come from a sequence, so a transaction may take a
 position and commit after one that took a higher position. Each row records the id of
 the transaction that wrote it, and readers deliver only rows written by transactions
 older than every transaction still in flight (``pg_snapshot_xmin``): an event committed
 late with a lower position is never skipped, it is waited for. New events are announced
-with NOTIFY; subscriptions LISTEN instead of polling.
+with NOTIFY; subscriptions LISTEN instead of polling. PostgreSQL holds one lock per
+database from a notifying transaction's pre-commit to its end, so a NOTIFY inside the
+append would serialise every writer's commit, disk flush included. The announcement is
+therefore a transaction of its own, sent after the append has committed and not waiting
+for the disk, and only while a subscription is listening: subscriptions register their
+connection in ``listeners``, and a writer looks there at most every
+``LISTENERS_CHECK_INTERVAL`` seconds. A subscription reads anyway every ten poll
+intervals, so an announcement lost or not yet sent only delays it until that read.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import msgspec
 import psycopg
+import structlog
 from psycopg import errors, sql
 
 from events_store._common import StoreReadMixin, catch_up, is_retry, refuse_repeated_ids, seal
 from scheduler._envelope import GENESIS_HASH, Metadata, NewEvent, RecordedEvent
 from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
 
-__all__ = ["MIGRATIONS", "PostgresEventStore", "new_schema_name"]
+__all__ = ["LISTENERS_CHECK_INTERVAL", "MIGRATIONS", "PostgresEventStore", "new_schema_name"]
+
+log = structlog.get_logger()
 
 # Versioned migrations, applied in order; a migration is never edited once released.
 MIGRATIONS: tuple[str, ...] = (
@@ -54,7 +68,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE SEQUENCE {schema}.positions AS BIGINT;
     """,
     # One event appended in one round trip, when the caller knows the stream's head:
-    # lock the stream, check its head, number, insert, announce.
+    # lock the stream, check its head, number, insert, announce. (Unused since the third
+    # migration, which drops it: see ``PostgresEventStore._append_one``.)
     """
     CREATE FUNCTION {schema}.append_one(
         p_stream TEXT, p_expected INTEGER, p_prev TEXT, p_event_id UUID, p_type TEXT,
@@ -87,7 +102,20 @@ MIGRATIONS: tuple[str, ...] = (
     END
     $$;
     """,
+    # The single-event path became one INSERT; subscriptions register so that writers
+    # NOTIFY only while someone listens.
+    """
+    DROP FUNCTION {schema}.append_one(TEXT, INTEGER, TEXT, UUID, TEXT, INTEGER, BYTEA, TEXT,
+        TEXT, TEXT, TEXT, TEXT, TEXT, TEXT);
+    CREATE TABLE {schema}.listeners (
+        pid   INTEGER     PRIMARY KEY,
+        since TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    """,
 )
+
+# How long a writer trusts what it last saw of the listeners, in seconds.
+LISTENERS_CHECK_INTERVAL = 0.5
 
 _COLUMNS = (
     "position, event_id, stream_id, version, type, schema_version, payload, actor, "
@@ -126,13 +154,26 @@ class PostgresEventStore(StoreReadMixin):
         # event is appended in one round trip. Stale heads are caught by the database.
         self._heads: dict[str, tuple[int, str]] = {}
         self._conn = self._connect()
-        self._single_insert = sql.SQL(
-            "WITH inserted AS (INSERT INTO {schema}.events ("
-            + _COLUMNS + ") VALUES (nextval({sequence}), "
-            + ", ".join(["%s"] * 12) + ") RETURNING position) "
-            "SELECT position, pg_notify({channel}, position::text) FROM inserted"
-        ).format(schema=sql.Identifier(schema), channel=sql.Literal(self.channel),
-                 sequence=sql.Literal(f"{schema}.positions"))  # fmt: skip
+        # Statements of the hot paths, composed once (psycopg prepares them server-side
+        # after a few executions).
+        self._insert_one = self._bytes(
+            "INSERT INTO {schema}.events (" + _COLUMNS + ") VALUES (nextval({sequence}), "
+            + ", ".join(["%s"] * 12) + ") RETURNING position"
+        )  # fmt: skip
+        self._insert_on_head = self._bytes(
+            "INSERT INTO {schema}.events (" + _COLUMNS + ") SELECT nextval({sequence}), "
+            + ", ".join(["%s"] * 12) + " WHERE EXISTS (SELECT 1 FROM {schema}.events "
+            "WHERE stream_id = %s AND version = %s AND hash = %s) RETURNING position"
+        )  # fmt: skip
+        self._announce_query = self._bytes(
+            "SELECT set_config('synchronous_commit', 'off', true), pg_notify({channel}, %s)"
+        )
+        self._listeners_query = self._bytes(
+            "SELECT EXISTS (SELECT 1 FROM {schema}.listeners l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid)"
+        )
+        self._listened = True
+        self._listeners_checked = -math.inf
         if migrate:
             self.migrate()
 
@@ -146,6 +187,14 @@ class PostgresEventStore(StoreReadMixin):
 
     def _q(self, text: str) -> sql.Composed:
         return sql.SQL(text).format(schema=sql.Identifier(self.schema))
+
+    def _bytes(self, text: str) -> bytes:
+        return (
+            sql.SQL(text)
+            .format(schema=sql.Identifier(self.schema), channel=sql.Literal(self.channel),
+                    sequence=sql.Literal(f"{self.schema}.positions"))
+            .as_bytes(self._conn)
+        )  # fmt: skip
 
     # -- schema --------------------------------------------------------------------
 
@@ -195,21 +244,20 @@ class PostgresEventStore(StoreReadMixin):
         with self._lock:
             try:
                 head = self._heads.get(stream_id)
+                sealed: list[RecordedEvent] | None = None
                 if len(events) == 1 and head is not None and head[0] == expected_version:
-                    done = self._append_one(stream_id, events[0], head)
-                    if done is not None:
-                        return [done]
-                with self._conn.transaction():
-                    sealed = self._append(stream_id, events, expected_version)
-                if sealed:
-                    self._heads[stream_id] = (sealed[-1].version, sealed[-1].hash)
-                return sealed
+                    sealed = self._append_one(stream_id, events[0], head)
+                if sealed is None:
+                    with self._conn.transaction():
+                        sealed = self._append(stream_id, events, expected_version)
             except errors.LockNotAvailable as exc:
                 raise StoreUnavailable(
                     f'stream "{stream_id}" stayed locked past the lock timeout; nothing was written'
                 ) from exc
             except errors.UniqueViolation as exc:
-                # An event id already stored: this very batch (a retry), or a clash.
+                # An event id already stored (this very batch, retried, or a clash), or,
+                # on the single-INSERT path, a version another writer took first.
+                self._heads.pop(stream_id, None)
                 stored = self._stored(events)
                 if stored and is_retry(stream_id, events, stored):
                     return stored
@@ -224,27 +272,51 @@ class PostgresEventStore(StoreReadMixin):
                     f"the connection to PostgreSQL was lost during an append: {exc}; the "
                     "batch was not written, or was written whole: appending it again is safe"
                 ) from exc
+            if sealed and sealed[-1].position:
+                self._heads[stream_id] = (sealed[-1].version, sealed[-1].hash)
+                self._announce(sealed[-1].position)
+            return sealed
+
+    def _announce(self, position: int) -> None:
+        """NOTIFY the subscribers, if any listens, in a transaction of its own that does not
+        wait for the disk (see the module's docstring). The events are stored whatever
+        happens here."""
+        try:
+            now = time.monotonic()
+            if now - self._listeners_checked >= LISTENERS_CHECK_INTERVAL:
+                self._listeners_checked = now
+                try:
+                    row = self._conn.execute(self._listeners_query).fetchone()
+                    self._listened = bool(row and row[0])
+                except errors.UndefinedTable:
+                    self._listened = True  # a schema not yet migrated: always announce
+            if self._listened:
+                self._conn.execute(self._announce_query, (str(position),))
+        except psycopg.Error as exc:
+            log.warning("store.announce_failed", position=position, error=str(exc))
+            if isinstance(exc, psycopg.OperationalError):
+                self._reconnect()
 
     def _append_one(
         self, stream_id: str, event: NewEvent, head: tuple[int, str]
-    ) -> RecordedEvent | None:
-        """The one-round-trip append, from the head this store last saw; None when the
-        stream has moved on (the caller then takes the full path)."""
+    ) -> list[RecordedEvent] | None:
+        """One event on the head this store last saw, in one statement and no lock: the
+        row goes in only if the head is still the event it chains to, and the UNIQUE
+        (stream_id, version) index refuses it if another writer took that version first
+        (a UniqueViolation, which ``append`` turns into a ConcurrencyError). None when the
+        head was not found as remembered (the caller then takes the locked path)."""
         (sealed,), _ = seal(stream_id, [event], head[0], head[1], 0)
         m = sealed.metadata
         row = self._conn.execute(
-            self._q("SELECT * FROM {schema}.append_one(%s, %s, %s, %s, %s, %s, %s, %s, %s, "
-                    "%s, %s, %s, %s, %s)"),
-            (stream_id, head[0], head[1], sealed.event_id, sealed.type, sealed.schema_version,
+            self._insert_on_head,
+            (sealed.event_id, stream_id, sealed.version, sealed.type, sealed.schema_version,
              sealed.payload, m.actor, m.recorded_at, m.correlation_id, m.causation_id,
-             sealed.hash, f"{self.schema}:{stream_id}", self.channel),
+             sealed.prev_hash, sealed.hash, stream_id, head[0], head[1]),
         ).fetchone()  # fmt: skip
-        assert row is not None
-        done, position, version, head_hash = row
-        self._heads[stream_id] = (version, head_hash)
-        if not done:
+        if row is None:
+            self._heads.pop(stream_id, None)
             return None
-        return msgspec.structs.replace(sealed, position=int(position))
+        return [msgspec.structs.replace(sealed, position=int(row[0]))]
 
     def _append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int
@@ -274,8 +346,7 @@ class PostgresEventStore(StoreReadMixin):
             for e in sealed
         ]  # fmt: skip
         if len(rows) == 1:
-            # One round trip: number, insert and announce.
-            found = conn.execute(self._single_insert, rows[0]).fetchone()
+            found = conn.execute(self._insert_one, rows[0]).fetchone()
             positions = [int(found[0])] if found else []
         else:
             taken = conn.execute(
@@ -288,8 +359,6 @@ class PostgresEventStore(StoreReadMixin):
             )) as copy:  # fmt: skip
                 for position, row in zip(positions, rows, strict=True):
                     copy.write_row((position, *row))
-            conn.execute(sql.SQL("SELECT pg_notify({}, %s)").format(sql.Literal(self.channel)),
-                         (str(positions[-1]),))  # fmt: skip
         return [msgspec.structs.replace(e, position=p)
                 for e, p in zip(sealed, positions, strict=True)]  # fmt: skip
 
@@ -384,6 +453,17 @@ class PostgresEventStore(StoreReadMixin):
         anyway, in case a notification was lost)."""
         listener = psycopg.connect(self.dsn, autocommit=True)
         listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        # Registered after LISTEN: a writer that sees the row announces to this connection.
+        # Rows of connections that are gone (a subscriber killed) are swept on the way.
+        with contextlib.suppress(errors.UndefinedTable):
+            listener.execute(self._q(
+                "DELETE FROM {schema}.listeners WHERE pid NOT IN "
+                "(SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL); "
+            ))  # fmt: skip
+            listener.execute(self._q(
+                "INSERT INTO {schema}.listeners (pid) VALUES (pg_backend_pid()) "
+                "ON CONFLICT DO NOTHING"
+            ))  # fmt: skip
 
         def wait(seconds: float) -> None:
             for _ in listener.notifies(timeout=seconds, stop_after=1):
@@ -393,6 +473,10 @@ class PostgresEventStore(StoreReadMixin):
             yield from catch_up(self.read_all, after_position, stop, poll_interval * 10,
                                 idle_timeout, wait)  # fmt: skip
         finally:
+            with contextlib.suppress(psycopg.Error):
+                listener.execute(self._q(
+                    "DELETE FROM {schema}.listeners WHERE pid = pg_backend_pid()"
+                ))  # fmt: skip
             listener.close()
 
     def close(self) -> None:
