@@ -153,6 +153,14 @@ class _Follower:
         for _ in self.store.subscribe(after, stop=self.stop):
             self.seen += 1
 
+    def drain(self, expected: int, timeout: float = 30.0) -> None:
+        """Wait until the subscription has delivered ``expected`` events."""
+        deadline = time.monotonic() + timeout
+        while self.seen < expected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self.seen < expected:
+            raise RuntimeError(f"the subscription delivered {self.seen} events of {expected}")
+
     def __enter__(self) -> _Follower:
         self.thread.start()
         time.sleep(2 * LISTENERS_CHECK_INTERVAL)  # registered, and seen by the writers
@@ -199,18 +207,16 @@ def one_round(n: int, m: int, concurrent_each: int) -> dict[str, float]:
         times["eight_writers"] = _concurrent(
             _creneau_writer, lambda i: (ours, f"w-{i}", concurrent_each), 8
         )
-        with _Follower(ours):
+        with _Follower(ours) as follower:
             times["one_writer_followed"] = _concurrent(
                 _creneau_writer, lambda i: (ours, "f-solo", concurrent_each), 1
             )
+            follower.drain(concurrent_each)
         with _Follower(ours) as follower:
             times["eight_writers_followed"] = _concurrent(
                 _creneau_writer, lambda i: (ours, f"f-{i}", concurrent_each), 8
             )
-        if follower.seen < 8 * concurrent_each:
-            raise RuntimeError(
-                f"the subscription saw {follower.seen} events of {8 * concurrent_each}"
-            )
+            follower.drain(8 * concurrent_each)
         times["es_one_writer"] = _concurrent(_es_writer, lambda i: (theirs, concurrent_each), 1)
         times["es_eight_writers"] = _concurrent(_es_writer, lambda i: (theirs, concurrent_each), 8)
     finally:
@@ -224,7 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--single", type=int, default=3_000)
-    parser.add_argument("--concurrent", type=int, default=500, help="appends per writer")
+    parser.add_argument("--concurrent", type=int, default=2000, help="appends per writer")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()

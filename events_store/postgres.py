@@ -1,21 +1,26 @@
 """The server event store: PostgreSQL through psycopg 3.
 
 One row per event; the schema keeps ``(stream_id, version)`` and the event id unique.
-A batch is appended under a transaction-scoped advisory lock on its stream, so writers
-to different streams run side by side. One event appended on the head this store last
-saw is a single INSERT: the UNIQUE ``(stream_id, version)`` index is what refuses a
-concurrent writer that got there first.
+A batch is appended under a transaction-scoped advisory lock on its stream. One event
+on the head this store last saw is one call of ``append_event``, without the stream
+lock: the UNIQUE ``(stream_id, version)`` index refuses a writer that got there second.
 
-Gap-safe global order: positions come from a sequence, so a transaction may take a
-position and commit after one that took a higher position. Each row records the id of
-the transaction that wrote it, and readers deliver only rows written by transactions
-older than every transaction still in flight (``pg_snapshot_xmin``): an event committed
-late with a lower position is never skipped, it is waited for. New events are announced
-with NOTIFY; subscriptions LISTEN instead of polling. PostgreSQL holds one lock per
-database from a notifying transaction's pre-commit to its end, so a NOTIFY inside the
-append would serialise every writer's commit, disk flush included. The announcement is
-therefore a transaction of its own, sent after the append has committed and not waiting
-for the disk, and only while a subscription is listening: subscriptions register their
+Gap-safe global order: positions come from a sequence, and sequence order is not commit
+order, so a reader tailing the positions could pass over an event committed late with a
+lower position. (Ordering by transaction id does not save it either: an older transaction
+may draw its position after a younger one.) The assignment of positions is therefore
+serialised: an append takes the schema's position lock just before drawing and holds it
+to its commit, which PostgreSQL makes visible before it releases the lock. Positions
+become visible in order, readers read by position, and nothing is skipped. Only the draw,
+the insert and the commit happen under that lock; the stream's checks, sealing and
+hashing happen before it, and there writers to different streams overlap.
+
+New events are announced with NOTIFY; subscriptions LISTEN instead of polling.
+PostgreSQL holds one lock per *database* from a notifying transaction's pre-commit to its
+end, so a NOTIFY inside the append would also serialise the commits of every other
+schema (every other edition) in the database. The announcement is therefore a
+transaction of its own, sent after the append has committed and not waiting for the
+disk, and only while a subscription is listening: subscriptions register their
 connection in ``listeners``, and a writer looks there at most every
 ``LISTENERS_CHECK_INTERVAL`` seconds. A subscription reads anyway every ten poll
 intervals, so an announcement lost or not yet sent only delays it until that read.
@@ -24,6 +29,7 @@ intervals, so an announcement lost or not yet sent only delays it until that rea
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import re
 import threading
@@ -35,7 +41,7 @@ from typing import Any
 import msgspec
 import psycopg
 import structlog
-from psycopg import errors, sql
+from psycopg import errors, pq, sql
 
 from events_store._common import StoreReadMixin, catch_up, is_retry, refuse_repeated_ids, seal
 from scheduler._envelope import GENESIS_HASH, Metadata, NewEvent, RecordedEvent
@@ -69,7 +75,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # One event appended in one round trip, when the caller knows the stream's head:
     # lock the stream, check its head, number, insert, announce. (Unused since the third
-    # migration, which drops it: see ``PostgresEventStore._append_one``.)
+    # migration, which replaces it by append_event.)
     """
     CREATE FUNCTION {schema}.append_one(
         p_stream TEXT, p_expected INTEGER, p_prev TEXT, p_event_id UUID, p_type TEXT,
@@ -102,11 +108,42 @@ MIGRATIONS: tuple[str, ...] = (
     END
     $$;
     """,
-    # The single-event path became one INSERT; subscriptions register so that writers
-    # NOTIFY only while someone listens.
+    # Positions drawn under the schema's position lock (see the module's docstring); one
+    # event appended by a function that checks its head without the stream lock and does
+    # not announce; subscriptions register so that writers NOTIFY only while someone
+    # listens.
     """
     DROP FUNCTION {schema}.append_one(TEXT, INTEGER, TEXT, UUID, TEXT, INTEGER, BYTEA, TEXT,
         TEXT, TEXT, TEXT, TEXT, TEXT, TEXT);
+    CREATE FUNCTION {schema}.append_event(
+        p_event_id UUID, p_stream TEXT, p_version INTEGER, p_type TEXT,
+        p_schema_version INTEGER, p_payload BYTEA, p_actor TEXT, p_recorded_at TEXT,
+        p_correlation_id TEXT, p_causation_id TEXT, p_prev_hash TEXT, p_hash TEXT,
+        p_position_lock BIGINT
+    ) RETURNS BIGINT
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        p BIGINT;
+    BEGIN
+        -- Only on the event it chains to; the UNIQUE (stream_id, version) index refuses
+        -- a version another writer took first.
+        IF p_version > 1 THEN
+            PERFORM 1 FROM {schema}.events
+                WHERE stream_id = p_stream AND version = p_version - 1 AND hash = p_prev_hash;
+            IF NOT FOUND THEN
+                RETURN NULL;
+            END IF;
+        END IF;
+        PERFORM pg_advisory_xact_lock(p_position_lock);  -- held to the commit
+        p := nextval('{schema}.positions');
+        INSERT INTO {schema}.events (position, event_id, stream_id, version, type,
+            schema_version, payload, actor, recorded_at, correlation_id, causation_id,
+            prev_hash, hash)
+        VALUES (p, p_event_id, p_stream, p_version, p_type, p_schema_version, p_payload,
+            p_actor, p_recorded_at, p_correlation_id, p_causation_id, p_prev_hash, p_hash);
+        RETURN p;
+    END
+    $$;
     CREATE TABLE {schema}.listeners (
         pid   INTEGER     PRIMARY KEY,
         since TIMESTAMPTZ NOT NULL DEFAULT now()
@@ -156,15 +193,20 @@ class PostgresEventStore(StoreReadMixin):
         self._conn = self._connect()
         # Statements of the hot paths, composed once (psycopg prepares them server-side
         # after a few executions).
-        self._insert_one = self._bytes(
-            "INSERT INTO {schema}.events (" + _COLUMNS + ") VALUES (nextval({sequence}), "
-            + ", ".join(["%s"] * 12) + ") RETURNING position"
-        )  # fmt: skip
-        self._insert_on_head = self._bytes(
-            "INSERT INTO {schema}.events (" + _COLUMNS + ") SELECT nextval({sequence}), "
-            + ", ".join(["%s"] * 12) + " WHERE EXISTS (SELECT 1 FROM {schema}.events "
-            "WHERE stream_id = %s AND version = %s AND hash = %s) RETURNING position"
-        )  # fmt: skip
+        self._append_event = self._bytes(
+            "SELECT {schema}.append_event(" + ", ".join(["%s"] * 13) + ")"
+        )
+        # The hottest statement is prepared and run through libpq directly: psycopg's
+        # Python layers cost about as much CPU per event as the server's work for it.
+        self._append_event_numbered = self._bytes(
+            "SELECT {schema}.append_event(" + ", ".join(f"${i}" for i in range(1, 14)) + ")"
+        )
+        self._prepared_on: pq.abc.PGconn | None = None
+        # The advisory lock key under which this schema's positions are drawn.
+        self._position_lock = int.from_bytes(
+            hashlib.sha256(f"creneau positions {schema}".encode()).digest()[:8], "big", signed=True
+        )
+        self._position_lock_text = str(self._position_lock).encode()
         self._announce_query = self._bytes(
             "SELECT set_config('synchronous_commit', 'off', true), pg_notify({channel}, %s)"
         )
@@ -300,23 +342,39 @@ class PostgresEventStore(StoreReadMixin):
     def _append_one(
         self, stream_id: str, event: NewEvent, head: tuple[int, str]
     ) -> list[RecordedEvent] | None:
-        """One event on the head this store last saw, in one statement and no lock: the
-        row goes in only if the head is still the event it chains to, and the UNIQUE
+        """One event on the head this store last saw, in one call and no lock: the row
+        goes in only if the head is still the event it chains to, and the UNIQUE
         (stream_id, version) index refuses it if another writer took that version first
         (a UniqueViolation, which ``append`` turns into a ConcurrencyError). None when the
         head was not found as remembered (the caller then takes the locked path)."""
         (sealed,), _ = seal(stream_id, [event], head[0], head[1], 0)
         m = sealed.metadata
-        row = self._conn.execute(
-            self._insert_on_head,
-            (sealed.event_id, stream_id, sealed.version, sealed.type, sealed.schema_version,
-             sealed.payload, m.actor, m.recorded_at, m.correlation_id, m.causation_id,
-             sealed.prev_hash, sealed.hash, stream_id, head[0], head[1]),
-        ).fetchone()  # fmt: skip
-        if row is None:
+        pgconn = self._conn.pgconn
+        if self._prepared_on is not pgconn:
+            self._prepare_on_head(pgconn)
+        # libpq takes None for NULL, which psycopg's type hints do not say.
+        params: list[Any] = [
+            str(sealed.event_id).encode(), stream_id.encode(), str(sealed.version).encode(),
+            sealed.type.encode(), str(sealed.schema_version).encode(), sealed.payload,
+            m.actor.encode(), m.recorded_at.encode(), m.correlation_id.encode(),
+            None if m.causation_id is None else m.causation_id.encode(),
+            sealed.prev_hash.encode(), sealed.hash.encode(), self._position_lock_text,
+        ]  # fmt: skip
+        result = pgconn.exec_prepared(_ON_HEAD, params, _ON_HEAD_FORMATS)
+        if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
+            # psycopg deallocates every prepared statement after a ROLLBACK or a DROP.
+            self._prepare_on_head(pgconn)
+            result = pgconn.exec_prepared(_ON_HEAD, params, _ON_HEAD_FORMATS)
+        _raise_for(pgconn, result)
+        position = result.get_value(0, 0)
+        if position is None:
             self._heads.pop(stream_id, None)
             return None
-        return [msgspec.structs.replace(sealed, position=int(row[0]))]
+        return [msgspec.structs.replace(sealed, position=int(position))]
+
+    def _prepare_on_head(self, pgconn: pq.abc.PGconn) -> None:
+        _raise_for(pgconn, pgconn.prepare(_ON_HEAD, self._append_event_numbered, _ON_HEAD_TYPES))
+        self._prepared_on = pgconn
 
     def _append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int
@@ -346,9 +404,10 @@ class PostgresEventStore(StoreReadMixin):
             for e in sealed
         ]  # fmt: skip
         if len(rows) == 1:
-            found = conn.execute(self._insert_one, rows[0]).fetchone()
-            positions = [int(found[0])] if found else []
+            found = conn.execute(self._append_event, (*rows[0], self._position_lock)).fetchone()
+            positions = [int(found[0])] if found and found[0] is not None else []
         else:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._position_lock,))
             taken = conn.execute(
                 self._q("SELECT nextval('{schema}.positions') FROM generate_series(1, %s)"),
                 (len(rows),),
@@ -425,11 +484,10 @@ class PostgresEventStore(StoreReadMixin):
     def read_all(
         self, after_position: int = 0, limit: int | None = None
     ) -> Iterator[RecordedEvent]:
-        # Only rows of transactions older than any still in flight: a late commit with a
-        # lower position is delivered before anything above it.
+        # Positions become visible in order (see the module's docstring).
         return iter(self._rows(
             f"SELECT {_COLUMNS} FROM {{schema}}.events WHERE position > %s "
-            "AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY position LIMIT %s",
+            "ORDER BY position LIMIT %s",
             (after_position, limit),
         ))  # fmt: skip
 
@@ -490,6 +548,31 @@ class PostgresEventStore(StoreReadMixin):
                 self._q("UPDATE {schema}.events SET payload = %s WHERE position = %s"),
                 (payload, position),
             )
+
+
+# The prepared call of append_event: its name, its parameters' types (uuid, text, int4,
+# text, int4, bytea, text × 6, int8) and formats (the payload travels as binary, the rest
+# as text).
+_ON_HEAD = b"creneau_append_event"
+_ON_HEAD_TYPES = [2950, 25, 23, 25, 23, 17, 25, 25, 25, 25, 25, 25, 20]
+_ON_HEAD_FORMATS = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+_OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
+_NO_SUCH_STATEMENT = b"26000"
+
+
+def _raise_for(pgconn: pq.abc.PGconn, result: pq.abc.PGresult) -> None:
+    """Raise what psycopg would have raised for a failed libpq result."""
+    if result.status in _OK:
+        return
+    message = (result.error_message or pgconn.error_message).decode(errors="replace").strip()
+    if pgconn.status != pq.ConnStatus.OK:
+        raise psycopg.OperationalError(message or "the connection to PostgreSQL was lost")
+    state = result.error_field(pq.DiagnosticField.SQLSTATE)
+    try:
+        error = errors.lookup(state.decode()) if state else psycopg.DatabaseError
+    except KeyError:
+        error = psycopg.DatabaseError
+    raise error(message)
 
 
 def new_schema_name() -> str:

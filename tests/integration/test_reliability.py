@@ -20,7 +20,13 @@ import psycopg
 import pytest
 
 from events_store.postgres import PostgresEventStore, new_schema_name
-from scheduler import StoreUnavailable, checkpoint, parse_checkpoint, verify_against
+from scheduler import (
+    ConcurrencyError,
+    StoreUnavailable,
+    checkpoint,
+    parse_checkpoint,
+    verify_against,
+)
 from tests.integration.reliability_helpers import DSN, ROOT, contended_writer, open_named
 from tests.strategies import batch, new_event
 
@@ -76,31 +82,45 @@ def test_a_killed_writer_leaves_only_whole_acknowledged_batches(where: tuple[str
 
 
 def test_late_commit_is_never_skipped_by_a_catch_up_reader() -> None:
+    """A draws a position and stays open; B, whose transaction is the older one (so that
+    ordering by transaction id would not help either), appends after it. B cannot be
+    delivered before A is known: committed (A then B) or rolled back (B alone)."""
     schema = new_schema_name()
-    a, b = (PostgresEventStore(DSN, schema=schema) for _ in range(2))
+    a, b, reader = (PostgresEventStore(DSN, schema=schema) for _ in range(3))
+    watcher = psycopg.connect(DSN, autocommit=True)
+    start = 0
     try:
-        reader_position = 0
-        with a._conn.transaction():
-            # A takes a position and stays open; B takes a higher one and commits.
-            (late,) = a._append("stream-a", [new_event(1)], 0)
-            (early,) = b.append("stream-b", [new_event(2)], 0)
+        for a_commits in (True, False):
+            b_tx = b._conn.transaction()
+            b_tx.__enter__()
+            b._conn.execute("SELECT pg_current_xact_id()")  # B's transaction id comes first
+            a_tx = a._conn.transaction()
+            a_tx.__enter__()
+            (late,) = a._append(f"a-{a_commits}", [new_event(1)], 0)
+            appended: list[Any] = []
+            writer = threading.Thread(
+                target=lambda into, stream: into.extend(b._append(stream, [new_event(2)], 0)),
+                args=(appended, f"b-{a_commits}"),
+            )
+            writer.start()
+            _wait_until_waiting(watcher, b._conn.info.backend_pid)
+            assert list(reader.read_all(start)) == [], "nothing of B before A is known"
+            if a_commits:
+                a_tx.__exit__(None, None, None)
+            else:
+                a_tx.__exit__(RuntimeError, RuntimeError("roll back"), None)
+            writer.join(10)
+            b_tx.__exit__(None, None, None)
+            (early,) = appended
             assert early.position > late.position
-            seen = list(b.read_all(reader_position))
-            assert seen == [], "B must wait until A is known"
-        seen = list(b.read_all(reader_position))
-        assert [e.position for e in seen] == [late.position, early.position]
-        # A rolled back instead: B is delivered once A is gone.
-        tx = a._conn.transaction()
-        tx.__enter__()
-        a._append("stream-c", [new_event(3)], 0)
-        (after,) = b.append("stream-d", [new_event(4)], 0)
-        assert list(b.read_all(early.position)) == []
-        tx.__exit__(RuntimeError, RuntimeError("roll back"), None)
-        assert [e.position for e in b.read_all(early.position)] == [after.position]
+            expected = [late.position, early.position] if a_commits else [early.position]
+            assert [e.position for e in reader.read_all(start)] == expected
+            start = early.position
     finally:
+        watcher.close()
         a.drop()
-        a.close()
-        b.close()
+        for store in (a, b, reader):
+            store.close()
 
 
 def test_connection_cut_during_an_append() -> None:
@@ -131,6 +151,65 @@ def test_connection_cut_during_an_append() -> None:
         blocker.close()
         store.drop()
         store.close()
+
+
+def test_connection_cut_during_a_single_event_append() -> None:
+    """The one-statement path (one event on a head the store knows) fails as cleanly."""
+    schema = new_schema_name()
+    store = PostgresEventStore(DSN, schema=schema)
+    blocker = psycopg.connect(DSN, autocommit=True)
+    try:
+        store.append("s", batch(1), 0)  # the store now knows the head
+        event = batch(1)[0]
+        outcome: list[Any] = []
+        with blocker.transaction():
+            # An uncommitted row at version 2: the append's UNIQUE check waits for it.
+            blocker.execute(
+                f"INSERT INTO {schema}.events (position, event_id, stream_id, version, type, "
+                "schema_version, payload, actor, recorded_at, correlation_id, causation_id, "
+                "prev_hash, hash) VALUES (-1, gen_random_uuid(), 's', 2, 't', 1, '', 'a', "
+                "'', '', NULL, '', '')"
+            )
+            writer = threading.Thread(
+                target=lambda: outcome.append(_try(lambda: store.append("s", [event], 1)))
+            )
+            writer.start()
+            pid = store._conn.info.backend_pid
+            _wait_until_waiting(blocker, pid)
+            blocker.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            writer.join(10)
+            raise psycopg.Rollback  # the blocking row goes away
+        assert isinstance(outcome[0], StoreUnavailable)
+        assert "appending it again is safe" in str(outcome[0])
+        stored = store.append("s", [event], 1)
+        assert store.append("s", [event], 1) == stored  # a retry: stored once
+        assert store.stream_version("s") == 2 and store.verify() is None
+    finally:
+        blocker.close()
+        store.drop()
+        store.close()
+
+
+def test_a_stale_head_is_refused_on_the_single_event_path() -> None:
+    schema = new_schema_name()
+    a = PostgresEventStore(DSN, schema=schema)
+    b = PostgresEventStore(DSN, schema=schema, migrate=False)
+    try:
+        a.append("s", batch(1), 0)  # a remembers version 1 as the head
+        b.append("s", batch(1), 1)
+        late = batch(1)
+        with pytest.raises(ConcurrencyError) as refused:
+            a.append("s", late, 1)
+        assert (refused.value.expected, refused.value.actual) == (1, 2)
+        with pytest.raises(ConcurrencyError):  # the locked path, rolled back: psycopg
+            a.append("s", late, 1)  # then deallocates every prepared statement
+        assert [e.version for e in a.append("s", late, 2)] == [3]
+        assert [e.version for e in a.append("s", batch(1), 3)] == [4]  # on the known head
+        assert a.stream_version("s") == 4 and a.verify() is None
+    finally:
+        a.drop()
+        a.close()
+        b.close()
 
 
 def _try(fn: Any) -> Any:
