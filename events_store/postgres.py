@@ -8,12 +8,13 @@ lock: the UNIQUE ``(stream_id, version)`` index refuses a writer that got there 
 Gap-safe global order: positions come from a sequence, and sequence order is not commit
 order, so a reader tailing the positions could pass over an event committed late with a
 lower position. (Ordering by transaction id does not save it either: an older transaction
-may draw its position after a younger one.) The assignment of positions is therefore
-serialised: an append takes the schema's position lock just before drawing and holds it
-to its commit, which PostgreSQL makes visible before it releases the lock. Positions
-become visible in order, readers read by position, and nothing is skipped. Only the draw,
-the insert and the commit happen under that lock; the stream's checks, sealing and
-hashing happen before it, and there writers to different streams overlap.
+may draw its position after a younger one.) So readers are held below any position in
+flight: an append draws its positions and marks the first one as in flight (a
+transaction-scoped advisory lock keyed by it, released by PostgreSQL only once the
+commit is visible) in one step, behind a gate that readers take shared; a reader first
+asks for the settled position (one below the lowest mark, or the last drawn when none
+is held) and then reads up to it in a statement of its own. Writers do not wait for one
+another's commits (they share the disk flushes), and nothing is skipped.
 
 New events are announced with NOTIFY; subscriptions LISTEN instead of polling.
 PostgreSQL holds one lock per *database* from a notifying transaction's pre-commit to its
@@ -115,11 +116,66 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP FUNCTION {schema}.append_one(TEXT, INTEGER, TEXT, UUID, TEXT, INTEGER, BYTEA, TEXT,
         TEXT, TEXT, TEXT, TEXT, TEXT, TEXT);
+    CREATE FUNCTION {schema}.draw_positions(p_count INTEGER, p_gate BIGINT, p_space INTEGER)
+    RETURNS BIGINT[]
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        drawn BIGINT[];
+    BEGIN
+        -- Drawing and marking the first position drawn as in flight are one step for
+        -- readers (they take the gate shared). The gate is a session lock, released
+        -- here (nothing between can fail but a cancellation, after which the store
+        -- releases it or closes the session); the mark is a transaction lock, held to
+        -- the end.
+        PERFORM pg_advisory_lock(p_gate);
+        IF p_count = 1 THEN
+            drawn := ARRAY[nextval('{schema}.positions')];
+        ELSE
+            SELECT array_agg(nextval('{schema}.positions')) INTO drawn
+                FROM generate_series(1, p_count);
+        END IF;
+        IF drawn[1] > 2147483647 THEN
+            PERFORM pg_advisory_unlock(p_gate);
+            RAISE EXCEPTION 'more than 2147483647 positions in schema {schema}';
+        END IF;
+        PERFORM pg_advisory_xact_lock(p_space, drawn[1]::INTEGER);
+        PERFORM pg_advisory_unlock(p_gate);
+        RETURN drawn;
+    END
+    $$;
+    -- The highest position below which every position drawn is committed (and visible
+    -- to any later statement) or rolled back.
+    CREATE FUNCTION {schema}.settled_position(p_gate BIGINT, p_space INTEGER)
+    RETURNS BIGINT
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        in_flight BIGINT;
+        drawn BIGINT;
+        called BOOLEAN;
+    BEGIN
+        PERFORM pg_advisory_lock_shared(p_gate);
+        BEGIN
+            SELECT min(l.objid::TEXT::BIGINT) INTO in_flight FROM pg_locks l
+                JOIN pg_database d ON d.oid = l.database AND d.datname = current_database()
+                WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
+                AND l.classid = p_space::TEXT::OID;
+            SELECT last_value, is_called INTO drawn, called FROM {schema}.positions;
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM pg_advisory_unlock_shared(p_gate);
+            RAISE;
+        END;
+        PERFORM pg_advisory_unlock_shared(p_gate);
+        IF in_flight IS NOT NULL THEN
+            RETURN in_flight - 1;
+        END IF;
+        RETURN CASE WHEN called THEN drawn ELSE 0 END;
+    END
+    $$;
     CREATE FUNCTION {schema}.append_event(
         p_event_id UUID, p_stream TEXT, p_version INTEGER, p_type TEXT,
         p_schema_version INTEGER, p_payload BYTEA, p_actor TEXT, p_recorded_at TEXT,
         p_correlation_id TEXT, p_causation_id TEXT, p_prev_hash TEXT, p_hash TEXT,
-        p_position_lock BIGINT
+        p_gate BIGINT, p_space INTEGER
     ) RETURNS BIGINT
     LANGUAGE plpgsql AS $$
     DECLARE
@@ -134,8 +190,7 @@ MIGRATIONS: tuple[str, ...] = (
                 RETURN NULL;
             END IF;
         END IF;
-        PERFORM pg_advisory_xact_lock(p_position_lock);  -- held to the commit
-        p := nextval('{schema}.positions');
+        p := ({schema}.draw_positions(1, p_gate, p_space))[1];
         INSERT INTO {schema}.events (position, event_id, stream_id, version, type,
             schema_version, payload, actor, recorded_at, correlation_id, causation_id,
             prev_hash, hash)
@@ -194,19 +249,20 @@ class PostgresEventStore(StoreReadMixin):
         # Statements of the hot paths, composed once (psycopg prepares them server-side
         # after a few executions).
         self._append_event = self._bytes(
-            "SELECT {schema}.append_event(" + ", ".join(["%s"] * 13) + ")"
+            "SELECT {schema}.append_event(" + ", ".join(["%s"] * 14) + ")"
         )
         # The hottest statement is prepared and run through libpq directly: psycopg's
         # Python layers cost about as much CPU per event as the server's work for it.
         self._append_event_numbered = self._bytes(
-            "SELECT {schema}.append_event(" + ", ".join(f"${i}" for i in range(1, 14)) + ")"
+            "SELECT {schema}.append_event(" + ", ".join(f"${i}" for i in range(1, 15)) + ")"
         )
         self._prepared_on: pq.abc.PGconn | None = None
-        # The advisory lock key under which this schema's positions are drawn.
-        self._position_lock = int.from_bytes(
-            hashlib.sha256(f"creneau positions {schema}".encode()).digest()[:8], "big", signed=True
-        )
-        self._position_lock_text = str(self._position_lock).encode()
+        # This schema's advisory lock keys: the gate of the positions' draw, and the
+        # space of the marks of positions in flight (see the module's docstring).
+        digest = hashlib.sha256(f"creneau positions {schema}".encode()).digest()
+        self._gate = int.from_bytes(digest[:8], "big", signed=True)
+        self._space = int.from_bytes(digest[8:12], "big") & 0x7FFFFFFF
+        self._keys_text = [str(self._gate).encode(), str(self._space).encode()]
         self._announce_query = self._bytes(
             "SELECT set_config('synchronous_commit', 'off', true), pg_notify({channel}, %s)"
         )
@@ -314,6 +370,11 @@ class PostgresEventStore(StoreReadMixin):
                     f"the connection to PostgreSQL was lost during an append: {exc}; the "
                     "batch was not written, or was written whole: appending it again is safe"
                 ) from exc
+            except psycopg.Error:
+                # Whatever failed, the positions' gate (a session lock) must not stay held.
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.execute("SELECT pg_advisory_unlock_all()")
+                raise
             if sealed and sealed[-1].position:
                 self._heads[stream_id] = (sealed[-1].version, sealed[-1].hash)
                 self._announce(sealed[-1].position)
@@ -358,7 +419,7 @@ class PostgresEventStore(StoreReadMixin):
             sealed.type.encode(), str(sealed.schema_version).encode(), sealed.payload,
             m.actor.encode(), m.recorded_at.encode(), m.correlation_id.encode(),
             None if m.causation_id is None else m.causation_id.encode(),
-            sealed.prev_hash.encode(), sealed.hash.encode(), self._position_lock_text,
+            sealed.prev_hash.encode(), sealed.hash.encode(), *self._keys_text,
         ]  # fmt: skip
         result = pgconn.exec_prepared(_ON_HEAD, params, _ON_HEAD_FORMATS)
         if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
@@ -404,15 +465,15 @@ class PostgresEventStore(StoreReadMixin):
             for e in sealed
         ]  # fmt: skip
         if len(rows) == 1:
-            found = conn.execute(self._append_event, (*rows[0], self._position_lock)).fetchone()
+            found = conn.execute(self._append_event, (*rows[0], self._gate, self._space)).fetchone()
             positions = [int(found[0])] if found and found[0] is not None else []
         else:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._position_lock,))
-            taken = conn.execute(
-                self._q("SELECT nextval('{schema}.positions') FROM generate_series(1, %s)"),
-                (len(rows),),
-            ).fetchall()
-            positions = [int(r[0]) for r in taken]
+            drawn = conn.execute(
+                self._q("SELECT {schema}.draw_positions(%s, %s, %s)"),
+                (len(rows), self._gate, self._space),
+            ).fetchone()
+            assert drawn is not None
+            positions = [int(p) for p in drawn[0]]
             with conn.cursor().copy(self._q(
                 f"COPY {{schema}}.events ({_COLUMNS}) FROM STDIN"
             )) as copy:  # fmt: skip
@@ -437,9 +498,17 @@ class PostgresEventStore(StoreReadMixin):
 
     # -- reading -------------------------------------------------------------------
 
-    def _rows(self, query: str, args: tuple[Any, ...]) -> list[RecordedEvent]:
+    def _rows(
+        self, query: str, args: tuple[Any, ...], *, settled: bool = False
+    ) -> list[RecordedEvent]:
         with self._lock:
             try:
+                if settled:
+                    found = self._conn.execute(
+                        self._q("SELECT {schema}.settled_position(%s, %s)"),
+                        (self._gate, self._space),
+                    ).fetchone()
+                    args = (args[0], found[0] if found else 0, *args[1:])
                 rows = self._conn.execute(self._q(query), args).fetchall()
             except psycopg.OperationalError as exc:
                 self._reconnect()
@@ -484,11 +553,12 @@ class PostgresEventStore(StoreReadMixin):
     def read_all(
         self, after_position: int = 0, limit: int | None = None
     ) -> Iterator[RecordedEvent]:
-        # Positions become visible in order (see the module's docstring).
+        # Up to the settled position, read in a statement of its own: the rows are then
+        # read with a later snapshot, in which every position up to it is final.
         return iter(self._rows(
             f"SELECT {_COLUMNS} FROM {{schema}}.events WHERE position > %s "
-            "ORDER BY position LIMIT %s",
-            (after_position, limit),
+            "AND position <= %s ORDER BY position LIMIT %s",
+            (after_position, limit), settled=True,
         ))  # fmt: skip
 
     def streams(self) -> list[str]:
@@ -551,11 +621,11 @@ class PostgresEventStore(StoreReadMixin):
 
 
 # The prepared call of append_event: its name, its parameters' types (uuid, text, int4,
-# text, int4, bytea, text × 6, int8) and formats (the payload travels as binary, the rest
+# text, int4, bytea, text × 6, int8, int4) and formats (the payload travels as binary, the rest
 # as text).
 _ON_HEAD = b"creneau_append_event"
-_ON_HEAD_TYPES = [2950, 25, 23, 25, 23, 17, 25, 25, 25, 25, 25, 25, 20]
-_ON_HEAD_FORMATS = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+_ON_HEAD_TYPES = [2950, 25, 23, 25, 23, 17, 25, 25, 25, 25, 25, 25, 20, 23]
+_ON_HEAD_FORMATS = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
 _OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
 _NO_SUCH_STATEMENT = b"26000"
 
