@@ -36,7 +36,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -246,15 +246,16 @@ class PostgresEventStore(StoreReadMixin):
         # event is appended in one round trip. Stale heads are caught by the database.
         self._heads: dict[str, tuple[int, str]] = {}
         self._conn = self._connect()
-        # Statements of the hot paths, composed once (psycopg prepares them server-side
-        # after a few executions).
+        # Statements of the hot paths, composed once. On the known head, the call of
+        # append_event is prepared and run through libpq directly: psycopg's Python layers
+        # cost about as much CPU per event as the server's work for it. Inside the locked
+        # path's transaction psycopg runs it (a statement deallocated by psycopg after a
+        # ROLLBACK would abort that transaction, where outside one it is prepared again).
         self._append_event = self._bytes(
-            "SELECT {schema}.append_event(" + ", ".join(["%s"] * 14) + ")"
-        )
-        # The hottest statement is prepared and run through libpq directly: psycopg's
-        # Python layers cost about as much CPU per event as the server's work for it.
-        self._append_event_numbered = self._bytes(
             "SELECT {schema}.append_event(" + ", ".join(f"${i}" for i in range(1, 15)) + ")"
+        )
+        self._append_event_in_tx = self._bytes(
+            "SELECT {schema}.append_event(" + ", ".join(["%s"] * 14) + ")"
         )
         self._prepared_on: pq.abc.PGconn | None = None
         # This schema's advisory lock keys: the gate of the positions' draw, and the
@@ -266,6 +267,7 @@ class PostgresEventStore(StoreReadMixin):
         self._announce_query = self._bytes(
             "SELECT set_config('synchronous_commit', 'off', true), pg_notify({channel}, %s)"
         )
+        self._settled_query = self._bytes("SELECT {schema}.settled_position(%s, %s)")
         self._listeners_query = self._bytes(
             "SELECT EXISTS (SELECT 1 FROM {schema}.listeners l "
             "JOIN pg_stat_activity a ON a.pid = l.pid)"
@@ -289,8 +291,7 @@ class PostgresEventStore(StoreReadMixin):
     def _bytes(self, text: str) -> bytes:
         return (
             sql.SQL(text)
-            .format(schema=sql.Identifier(self.schema), channel=sql.Literal(self.channel),
-                    sequence=sql.Literal(f"{self.schema}.positions"))
+            .format(schema=sql.Identifier(self.schema), channel=sql.Literal(self.channel))
             .as_bytes(self._conn)
         )  # fmt: skip
 
@@ -409,14 +410,24 @@ class PostgresEventStore(StoreReadMixin):
         (a UniqueViolation, which ``append`` turns into a ConcurrencyError). None when the
         head was not found as remembered (the caller then takes the locked path)."""
         (sealed,), _ = seal(stream_id, [event], head[0], head[1], 0)
+        position = self._call_append_event(sealed)
+        if position is None:
+            self._heads.pop(stream_id, None)
+            return None
+        return [msgspec.structs.replace(sealed, position=position)]
+
+    def _call_append_event(self, sealed: RecordedEvent) -> int | None:
+        """``append_event`` for one sealed event, through libpq: its position, or None
+        when the event it chains to is not the stream's head."""
         m = sealed.metadata
         pgconn = self._conn.pgconn
         if self._prepared_on is not pgconn:
             self._prepare_on_head(pgconn)
         # libpq takes None for NULL, which psycopg's type hints do not say.
         params: list[Any] = [
-            str(sealed.event_id).encode(), stream_id.encode(), str(sealed.version).encode(),
-            sealed.type.encode(), str(sealed.schema_version).encode(), sealed.payload,
+            str(sealed.event_id).encode(), sealed.stream_id.encode(),
+            str(sealed.version).encode(), sealed.type.encode(),
+            str(sealed.schema_version).encode(), sealed.payload,
             m.actor.encode(), m.recorded_at.encode(), m.correlation_id.encode(),
             None if m.causation_id is None else m.causation_id.encode(),
             sealed.prev_hash.encode(), sealed.hash.encode(), *self._keys_text,
@@ -428,13 +439,10 @@ class PostgresEventStore(StoreReadMixin):
             result = pgconn.exec_prepared(_ON_HEAD, params, _ON_HEAD_FORMATS)
         _raise_for(pgconn, result)
         position = result.get_value(0, 0)
-        if position is None:
-            self._heads.pop(stream_id, None)
-            return None
-        return [msgspec.structs.replace(sealed, position=int(position))]
+        return None if position is None else int(position)
 
     def _prepare_on_head(self, pgconn: pq.abc.PGconn) -> None:
-        _raise_for(pgconn, pgconn.prepare(_ON_HEAD, self._append_event_numbered, _ON_HEAD_TYPES))
+        _raise_for(pgconn, pgconn.prepare(_ON_HEAD, self._append_event, _ON_HEAD_TYPES))
         self._prepared_on = pgconn
 
     def _append(
@@ -458,27 +466,23 @@ class PostgresEventStore(StoreReadMixin):
             return []
         # The hash does not cover the position: seal first, number on insert.
         sealed, _ = seal(stream_id, events, expected_version, prev, 0)
-        rows = [
-            (e.event_id, e.stream_id, e.version, e.type, e.schema_version, e.payload,
-             e.metadata.actor, e.metadata.recorded_at, e.metadata.correlation_id,
-             e.metadata.causation_id, e.prev_hash, e.hash)
-            for e in sealed
-        ]  # fmt: skip
-        if len(rows) == 1:
-            found = conn.execute(self._append_event, (*rows[0], self._gate, self._space)).fetchone()
+        if len(sealed) == 1:
+            found = conn.execute(
+                self._append_event_in_tx, (*_row(sealed[0]), self._gate, self._space)
+            ).fetchone()
             positions = [int(found[0])] if found and found[0] is not None else []
         else:
             drawn = conn.execute(
                 self._q("SELECT {schema}.draw_positions(%s, %s, %s)"),
-                (len(rows), self._gate, self._space),
+                (len(sealed), self._gate, self._space),
             ).fetchone()
             assert drawn is not None
             positions = [int(p) for p in drawn[0]]
             with conn.cursor().copy(self._q(
                 f"COPY {{schema}}.events ({_COLUMNS}) FROM STDIN"
             )) as copy:  # fmt: skip
-                for position, row in zip(positions, rows, strict=True):
-                    copy.write_row((position, *row))
+                for position, e in zip(positions, sealed, strict=True):
+                    copy.write_row((position, *_row(e)))
         return [msgspec.structs.replace(e, position=p)
                 for e, p in zip(sealed, positions, strict=True)]  # fmt: skip
 
@@ -498,18 +502,15 @@ class PostgresEventStore(StoreReadMixin):
 
     # -- reading -------------------------------------------------------------------
 
-    def _rows(
-        self, query: str, args: tuple[Any, ...], *, settled: bool = False
+    def _rows(self, query: str, args: tuple[Any, ...]) -> list[RecordedEvent]:
+        return self._reading(lambda conn: conn.execute(self._q(query), args).fetchall())
+
+    def _reading(
+        self, read: Callable[[psycopg.Connection[Any]], list[tuple[Any, ...]]]
     ) -> list[RecordedEvent]:
         with self._lock:
             try:
-                if settled:
-                    found = self._conn.execute(
-                        self._q("SELECT {schema}.settled_position(%s, %s)"),
-                        (self._gate, self._space),
-                    ).fetchone()
-                    args = (args[0], found[0] if found else 0, *args[1:])
-                rows = self._conn.execute(self._q(query), args).fetchall()
+                rows = read(self._conn)
             except psycopg.OperationalError as exc:
                 self._reconnect()
                 raise StoreUnavailable(f"PostgreSQL did not answer: {exc}") from exc
@@ -553,13 +554,19 @@ class PostgresEventStore(StoreReadMixin):
     def read_all(
         self, after_position: int = 0, limit: int | None = None
     ) -> Iterator[RecordedEvent]:
-        # Up to the settled position, read in a statement of its own: the rows are then
-        # read with a later snapshot, in which every position up to it is final.
-        return iter(self._rows(
+        query = self._q(
             f"SELECT {_COLUMNS} FROM {{schema}}.events WHERE position > %s "
-            "AND position <= %s ORDER BY position LIMIT %s",
-            (after_position, limit), settled=True,
-        ))  # fmt: skip
+            "AND position <= %s ORDER BY position LIMIT %s"
+        )
+
+        def read(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+            # The settled position in a statement of its own: the rows are then read with
+            # a later snapshot, in which every position up to it is final.
+            found = conn.execute(self._settled_query, (self._gate, self._space)).fetchone()
+            settled = found[0] if found else 0
+            return conn.execute(query, (after_position, settled, limit)).fetchall()
+
+        return iter(self._reading(read))
 
     def streams(self) -> list[str]:
         with self._lock:
@@ -618,6 +625,15 @@ class PostgresEventStore(StoreReadMixin):
                 self._q("UPDATE {schema}.events SET payload = %s WHERE position = %s"),
                 (payload, position),
             )
+
+
+def _row(e: RecordedEvent) -> tuple[Any, ...]:
+    """The columns of an event after its position."""
+    m = e.metadata
+    return (
+        e.event_id, e.stream_id, e.version, e.type, e.schema_version, e.payload,
+        m.actor, m.recorded_at, m.correlation_id, m.causation_id, e.prev_hash, e.hash,
+    )  # fmt: skip
 
 
 # The prepared call of append_event: its name, its parameters' types (uuid, text, int4,

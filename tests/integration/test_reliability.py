@@ -119,20 +119,12 @@ def test_connection_cut_during_an_append() -> None:
     blocker = psycopg.connect(DSN, autocommit=True)
     try:
         events = batch(3)
-        outcome: list[Any] = []
         with blocker.transaction():
             # Hold the stream's lock, so that the append is under way and waiting on it.
             blocker.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}:s",))
-            writer = threading.Thread(
-                target=lambda: outcome.append(_try(lambda: store.append("s", events, 0)))
-            )
-            writer.start()
-            pid = store._conn.info.backend_pid
-            _wait_until_waiting(blocker, pid)
-            blocker.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            writer.join(10)
-        assert isinstance(outcome[0], StoreUnavailable)
-        assert "connection" in str(outcome[0]) and "appending it again is safe" in str(outcome[0])
+            outcome = _cut_while_waiting(store, blocker, lambda: store.append("s", events, 0))
+        assert isinstance(outcome, StoreUnavailable)
+        assert "connection" in str(outcome) and "appending it again is safe" in str(outcome)
         stored = store.append("s", events, 0)  # the retry, on a new connection
         again = store.append("s", events, 0)  # and once more: nothing twice
         assert stored == again
@@ -151,7 +143,6 @@ def test_connection_cut_during_a_single_event_append() -> None:
     try:
         store.append("s", batch(1), 0)  # the store now knows the head
         event = batch(1)[0]
-        outcome: list[Any] = []
         with blocker.transaction():
             # An uncommitted row at version 2: the append's UNIQUE check waits for it.
             blocker.execute(
@@ -160,17 +151,10 @@ def test_connection_cut_during_a_single_event_append() -> None:
                 "prev_hash, hash) VALUES (-1, gen_random_uuid(), 's', 2, 't', 1, '', 'a', "
                 "'', '', NULL, '', '')"
             )
-            writer = threading.Thread(
-                target=lambda: outcome.append(_try(lambda: store.append("s", [event], 1)))
-            )
-            writer.start()
-            pid = store._conn.info.backend_pid
-            _wait_until_waiting(blocker, pid)
-            blocker.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            writer.join(10)
+            outcome = _cut_while_waiting(store, blocker, lambda: store.append("s", [event], 1))
             raise psycopg.Rollback  # the blocking row goes away
-        assert isinstance(outcome[0], StoreUnavailable)
-        assert "appending it again is safe" in str(outcome[0])
+        assert isinstance(outcome, StoreUnavailable)
+        assert "appending it again is safe" in str(outcome)
         stored = store.append("s", [event], 1)
         assert store.append("s", [event], 1) == stored  # a retry: stored once
         assert store.stream_version("s") == 2 and store.verify() is None
@@ -200,6 +184,21 @@ def test_a_stale_head_is_refused_on_the_single_event_path() -> None:
         a.drop()
         a.close()
         b.close()
+
+
+def _cut_while_waiting(
+    store: PostgresEventStore, blocker: psycopg.Connection[Any], append: Any
+) -> Any:
+    """Run ``append`` in a thread until it waits on a lock ``blocker`` holds, end its
+    connection from the server side, and return what it returned or raised."""
+    outcome: list[Any] = []
+    writer = threading.Thread(target=lambda: outcome.append(_try(append)))
+    writer.start()
+    pid = store._conn.info.backend_pid
+    _wait_until_waiting(blocker, pid)
+    blocker.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    writer.join(10)
+    return outcome[0]
 
 
 def _try(fn: Any) -> Any:
