@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator, Sequence
 
 from scheduler._envelope import (
     CANONICAL_ENCODER,
-    CanonicalRecord,
     ChainBreak,
     NewEvent,
     RecordedEvent,
@@ -45,8 +44,10 @@ def seal(
     """
     sealed: list[RecordedEvent] = []
     raw: list[tuple[bytes, bytes]] = []
-    # Local names and one pass: this loop is the hot path of every append.
-    sha256, encode, record_of, recorded = hashlib.sha256, _canonical, CanonicalRecord, RecordedEvent
+    # Local names and one pass: this loop is the hot path of every append. The canonical
+    # record is built as a plain tuple: msgspec encodes it to the very array a
+    # CanonicalRecord gives (the chain verification recomputes it that way), for less.
+    sha256, encode, recorded = hashlib.sha256, _canonical, RecordedEvent
     keep, keep_raw = sealed.append, raw.append
     version, position = expected_version, first_position - 1
     for e in events:
@@ -59,7 +60,7 @@ def seal(
             e.schema_version,
             e.payload,
         )
-        digest = sha256(encode(record_of(
+        digest = sha256(encode((
             prev_hash, event_id, stream_id, version, type_, schema, m.actor, m.recorded_at,
             m.correlation_id, m.causation_id, payload,
         ))).digest()  # fmt: skip
@@ -69,7 +70,7 @@ def seal(
             type=type_, schema_version=schema, payload=payload, metadata=m, prev_hash=prev_hash,
             hash=hex_digest,
         ))  # fmt: skip
-        keep_raw((event_id.bytes, digest))
+        keep_raw((event_id.int.to_bytes(16), digest))  # the 16 bytes, without UUID.bytes
         prev_hash = hex_digest
     return sealed, raw
 

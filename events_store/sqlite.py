@@ -70,6 +70,26 @@ CREATE TABLE IF NOT EXISTS event_ids (
 """
 
 
+# Under the write lock: the last global position in the store, and in the same statement
+# the stream's head (no row when the stream has no commit yet).
+_TAIL = "SELECT last_position FROM commits ORDER BY first_position DESC LIMIT 1"
+_HEAD = f"""
+SELECT last_version, last_hash, ({_TAIL}) FROM commits WHERE stream_no = ?
+ORDER BY last_version DESC LIMIT 1
+"""
+# A batch's event ids go in as one statement over their concatenated 16-byte forms (a
+# recursive CTE counts through them) rather than one bound statement per event: SQLite
+# steps through the rows itself, a fraction of executemany's cost per row (measured: 1.0
+# against 2.7 µs an event in batches of 1,000). Below a few events the CTE's own set-up
+# costs more than it saves (15 against 9 µs for one event), so small batches bind rows.
+_INSERT_EVENT_IDS = """
+WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?2)
+INSERT INTO event_ids (event_id, position) SELECT substr(?1, i * 16 + 1, 16), ?3 + i FROM n
+"""
+_INSERT_EVENT_ID = "INSERT INTO event_ids (position, event_id) VALUES (?, ?)"
+_SET_INSERT_FROM = 8
+
+
 class _Event(msgspec.Struct, array_like=True, gc=False):
     event_id: uuid.UUID  # kept as its 16 bytes
     type: str
@@ -172,14 +192,12 @@ class SQLiteEventStore(StoreReadMixin):
     ) -> list[RecordedEvent]:
         db = self._db
         stream_no = self._stream_no(stream_id)
-        head = None
-        if stream_no is not None:
-            head = db.execute(
-                "SELECT last_version, last_hash FROM commits WHERE stream_no = ? "
-                "ORDER BY last_version DESC LIMIT 1",
-                (stream_no,),
-            ).fetchone()
-        version, prev = (head[0], head[1].hex()) if head else (0, GENESIS_HASH)
+        head = db.execute(_HEAD, (stream_no,)).fetchone()
+        if head is None:  # a stream with no commit yet
+            tail = db.execute(_TAIL).fetchone()
+            head = (0, None, tail[0] if tail else 0)
+        version, head_hash, last = head
+        prev = GENESIS_HASH if head_hash is None else head_hash.hex()
         if version != expected_version:
             stored = self._stored(events)
             if stored and is_retry(stream_id, events, stored):
@@ -194,16 +212,13 @@ class SQLiteEventStore(StoreReadMixin):
                 "INSERT INTO streams (stream_id) VALUES (?) RETURNING stream_no", (stream_id,)
             ).fetchone()[0]
             self._stream_nos[stream_id] = stream_no
-        tail = db.execute(
-            "SELECT last_position FROM commits ORDER BY first_position DESC LIMIT 1"
-        ).fetchone()
-        last = tail[0] if tail else 0
         sealed, raw = seal(stream_id, events, expected_version, prev, last + 1)
+        ids = [event_id for event_id, _ in raw]
         try:
-            db.executemany(
-                "INSERT INTO event_ids (event_id, position) VALUES (?, ?)",
-                [(event_id, e.position) for e, (event_id, _) in zip(sealed, raw, strict=True)],
-            )
+            if len(ids) < _SET_INSERT_FROM:
+                db.executemany(_INSERT_EVENT_ID, enumerate(ids, last + 1))
+            else:
+                db.execute(_INSERT_EVENT_IDS, (b"".join(ids), len(ids), last + 1))
         except sqlite3.IntegrityError as exc:
             stored = self._stored(events)
             raise DuplicateEventError(str(stored[0].event_id if stored else "?")) from exc
