@@ -25,7 +25,7 @@ from scheduler._commands import (
     ImportEdition,
     RecordSchedule,
     SolveProgramme,
-    decide,
+    decide_and_fold,
 )
 from scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time, new_event_id
 from scheduler._errors import ConcurrencyError, CreneauError, StoreError, UnknownEdition
@@ -213,10 +213,12 @@ class EditionService:
     # -- writing -------------------------------------------------------------------
 
     @staticmethod
-    def _decide(edition_id: str, state: EditionState, command: Command) -> list[Event]:
+    def _decide(
+        edition_id: str, state: EditionState, command: Command
+    ) -> tuple[list[Event], EditionState]:
         if not state.exists and not isinstance(command, ImportEdition | DefineEdition):
             raise UnknownEdition(edition_id)
-        return decide(state, command)
+        return decide_and_fold(state, command)
 
     def execute(
         self,
@@ -244,15 +246,15 @@ class EditionService:
             cached = self._cache.get(edition_id) if attempt == 1 else None
             state = cached if cached is not None else self.load(edition_id)
             try:
-                events = self._decide(edition_id, state, command)
+                events, after = self._decide(edition_id, state, command)
             except CreneauError:
                 if cached is None:
                     raise
                 state = self.load(edition_id)
-                events = self._decide(edition_id, state, command)
+                events, after = self._decide(edition_id, state, command)
             if not events and cached is not None:
                 state = self.load(edition_id)
-                events = self._decide(edition_id, state, command)
+                events, after = self._decide(edition_id, state, command)
             if not events:
                 return []
             now = format_time(self._clock())
@@ -276,7 +278,7 @@ class EditionService:
                     raise
                 log.info("append_conflict_retrying", edition=edition_id, attempt=attempt)
                 continue
-            self._cache[edition_id] = replay(events, state)
+            self._cache[edition_id] = after
             log.info(
                 "command_executed",
                 edition=edition_id,

@@ -518,11 +518,16 @@ def _move(state: EditionState, cmd: MoveSession) -> list[Event]:
 def decide(state: EditionState, cmd: Command) -> list[Event]:
     """The events that carry ``cmd`` out on ``state``; raises ``InvalidCommand`` instead
     when the command, or the edition it would lead to, breaks a rule."""
+    return decide_and_fold(state, cmd)[0]
+
+
+def decide_and_fold(state: EditionState, cmd: Command) -> tuple[list[Event], EditionState]:
+    """``decide``, and the state its events lead to (folded once, for the deciding)."""
     if state.info is None and not isinstance(cmd, DefineEdition | ImportEdition):
         raise _refuse("", "the edition does not exist yet: import a document or define it first")
     events = _events_for(state, cmd)
     if not events:
-        return events
+        return events, state
     after = replay(events, state)
     if not isinstance(cmd, ImportEdition):
         problems = validate_change(after.snapshot(), events)
@@ -531,5 +536,7 @@ def decide(state: EditionState, cmd: Command) -> list[Event]:
     if after.places and not isinstance(cmd, BookPlace | BookPlaces | CancelPlace):
         # A change to sessions, rooms or the programme may change the places offered
         # (booking and cancelling keep the balance themselves).
-        events += rebalance(after)
-    return events
+        balance = rebalance(after)
+        events += balance
+        after = replay(balance, after)
+    return events, after

@@ -66,6 +66,7 @@ def test_replay_rebuilds_the_live_state(
         for event in expected:
             live = evolve(live, event)
             history.append(live)
+        assert service.load("ed") == live  # the state the service keeps after its append
 
     rebuilt = EditionService(store).load("ed")
     assert rebuilt == live
