@@ -24,8 +24,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -59,6 +61,18 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def taking_turns(steps: dict[str, Sequence[Callable[[], object]]]) -> dict[str, float]:
+    """Run the implementations' transactions in turn, the k-th of each one after the other,
+    and add up the time each spends. Interleaved, they see the same disk: its fsync
+    latency drifts by tens of per cent over a minute on this machine, which would
+    otherwise favour whichever ran in the quieter stretch."""
+    totals = dict.fromkeys(steps, 0.0)
+    for turn in zip(*steps.values(), strict=True):
+        for key, step in zip(steps, turn, strict=True):
+            totals[key] += timed(step)
+    return totals
+
+
 def _es_recorder(path: Path) -> tuple[SQLiteDatastore, SQLiteApplicationRecorder]:
     datastore = SQLiteDatastore(str(path))
     recorder = SQLiteApplicationRecorder(datastore)
@@ -74,68 +88,70 @@ def _es_events(batch: list[NewEvent]) -> list[StoredEvent]:
     ]
 
 
-def batches_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
-    """Append every event, 1,000 per transaction, three ways."""
-    chunks = [batch[i : i + BATCH] for i in range(0, len(batch), BATCH)]
-    store = SQLiteEventStore(work / "creneau.db")
-
-    def creneau() -> None:
-        version = 0
-        for chunk in chunks:
-            store.append(STREAM, chunk, version)
-            version += len(chunk)
-
-    times = {"creneau": timed(creneau)}
+def _stored_rows(batch: list[NewEvent], path: Path) -> list[tuple[tuple[Any, ...], list[Any]]]:
+    """The rows Créneau stores for ``batch`` appended 1,000 at a time: each commit row
+    with its event-id rows. Sealing is deterministic, so a fresh store stores the same."""
+    store = SQLiteEventStore(path)
+    for i in range(0, len(batch), BATCH):
+        store.append(STREAM, batch[i : i + BATCH], i)
     store.close()
+    db = sqlite3.connect(path)
+    commits = db.execute("SELECT * FROM commits ORDER BY first_position").fetchall()
+    ids = db.execute("SELECT * FROM event_ids ORDER BY position").fetchall()
+    db.close()
+    return [(c, ids[c[0] - 1 : c[1]]) for c in commits]
 
-    # The very rows Créneau wrote (its commits and event ids), inserted bare into the
-    # same tables: what SQLite alone costs for this data.
-    written = sqlite3.connect(work / "creneau.db")
-    commits = written.execute("SELECT * FROM commits ORDER BY first_position").fetchall()
-    ids = written.execute("SELECT * FROM event_ids ORDER BY position").fetchall()
-    streams = written.execute("SELECT * FROM streams").fetchall()
-    written.close()
+
+def batches_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
+    """Append every event, 1,000 per transaction, three ways taking turns: Créneau; the
+    very rows it stores inserted bare into the same tables (what SQLite alone costs for
+    this data); eventsourcing's recorder with a global order, like Créneau's."""
+    chunks = [batch[i : i + BATCH] for i in range(0, len(batch), BATCH)]
+    rows = _stored_rows(batch, work / "rows.db")
+    store = SQLiteEventStore(work / "creneau.db")
     bare = sqlite3.connect(work / "bare.db", isolation_level=None)
     bare.execute("PRAGMA journal_mode=WAL")
     bare.execute("PRAGMA synchronous=FULL")
     bare.executescript(SCHEMA)
-    bare.executemany("INSERT INTO streams VALUES (?, ?)", streams)
-    id_chunks = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+    bare.execute("INSERT INTO streams VALUES (1, ?)", (STREAM,))
+    datastore, recorder = _es_recorder(work / "es.db")
+    stored = _es_events(batch)
 
-    def bare_insert() -> None:
-        for commit, id_rows in zip(commits, id_chunks, strict=True):
+    def creneau(k: int) -> Callable[[], object]:
+        return lambda: store.append(STREAM, chunks[k], k * BATCH)
+
+    def bare_insert(k: int) -> Callable[[], object]:
+        commit, id_rows = rows[k]
+
+        def insert() -> None:
             bare.execute("BEGIN IMMEDIATE")
             bare.executemany("INSERT INTO event_ids VALUES (?, ?)", id_rows)
             bare.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?)", commit)
             bare.execute("COMMIT")
 
-    times["bare"] = timed(bare_insert)
+        return insert
+
+    def es(k: int) -> Callable[[], object]:
+        return lambda: recorder.insert_events(stored[k * BATCH : (k + 1) * BATCH])
+
+    turns = range(len(chunks))
+    times = taking_turns({
+        "creneau": [creneau(k) for k in turns],
+        "bare": [bare_insert(k) for k in turns],
+        "es": [es(k) for k in turns],
+    })  # fmt: skip
+    last = "SELECT last_hash FROM commits ORDER BY first_position DESC LIMIT 1"
+    assert store._db.execute(last).fetchone() == bare.execute(last).fetchone(), "same rows"
+    store.close()
     bare.close()
-
-    datastore, recorder = _es_recorder(work / "es.db")
-    stored = _es_events(batch)
-    es_chunks = [stored[i : i + BATCH] for i in range(0, len(stored), BATCH)]
-
-    def es() -> None:
-        for chunk in es_chunks:
-            recorder.insert_events(chunk)
-
-    times["es"] = timed(es)
     datastore.close()
     return times
 
 
 def singles_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
-    """One event per durable transaction: store appends, commands, and the recorder."""
+    """One event per durable transaction, taking turns: store appends, committee commands,
+    and the recorder."""
     store = SQLiteEventStore(work / "single.db")
-
-    def creneau() -> None:
-        for version, e in enumerate(batch):
-            store.append(STREAM, [e], version)
-
-    times = {"creneau": timed(creneau)}
-    store.close()
-
     service = EditionService(SQLiteEventStore(work / "commands.db"))
     metz = load_edition(ROOT / "examples" / "nec-metz-2023.toml").snapshot
     service.execute(ImportEdition(snapshot=metz))
@@ -144,22 +160,17 @@ def singles_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
         UpdateRoom(room=msgspec.structs.replace(hall, capacity=hall.capacity + 1 + i % 2))
         for i in range(len(batch))
     ]
-
-    def creneau_commands() -> None:
-        for c in commands:
-            service.execute(c, edition_id=metz.id, actor="bench")
-
-    times["commands"] = timed(creneau_commands)
-    service.store.close()
-
     datastore, recorder = _es_recorder(work / "es-single.db")
     stored = _es_events(batch)
-
-    def es() -> None:
-        for e in stored:
-            recorder.insert_events([e])
-
-    times["es"] = timed(es)
+    times = taking_turns({
+        "creneau": [partial(store.append, STREAM, [e], v) for v, e in enumerate(batch)],
+        "commands": [
+            partial(service.execute, c, edition_id=metz.id, actor="bench") for c in commands
+        ],
+        "es": [partial(recorder.insert_events, [e]) for e in stored],
+    })  # fmt: skip
+    store.close()
+    service.store.close()
     datastore.close()
     return times
 
