@@ -28,6 +28,7 @@ __all__ = ["CpSatSolver", "Progress", "describe", "relaxed_is_feasible"]
 
 log = structlog.get_logger()
 DEFAULT_PARAMETERS = SolveParameters()
+FINISHING = 0.25  # seconds kept at the end of the time limit (at most 5 % of it)
 
 
 @attrs.frozen
@@ -100,7 +101,9 @@ class CpSatSolver:
         # left out (time kept for it when the edition has proposals: that model takes
         # about as long to build as this one, then a few quick probes).
         build = time.perf_counter() - building
-        deadline = started + params.time_limit
+        # CP-SAT stops a little after its limit, and the answer is assembled after it:
+        # the searches end this much before the time limit, so the whole call fits in it.
+        deadline = started + params.time_limit - min(FINISHING, 0.05 * params.time_limit)
         reserve = 0.0
         # (When re-planning, the fewest changes come first: the reasons get only what
         # time is left.)
