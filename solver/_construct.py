@@ -3,18 +3,23 @@ hint so that large editions get a first schedule in seconds (see shared/notes,
 solver-scale.md: a plain model finds none in 300 s on ~500 sessions).
 
 Order: pinned sessions first, then every session after all it must follow, the most
-constrained first (fewest start times left); each run goes to the earliest start in the
-smallest room that fits. It keeps every hard rule; it may fail to place a session, in
-which case the hint is partial and CP-SAT does the rest.
+constrained first (fewest start times left); each run goes to the start where it overlaps
+the least weight of the pairs the objective keeps apart (people who chose both, a shared
+theme) among the sessions already placed, the earliest of those, in the smallest room that
+fits. It keeps every hard rule; it may fail to place a session, in which case the hint is
+partial and CP-SAT does the rest.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from collections.abc import Iterator
 
 import attrs
 
 from scheduler._problem import DAY_MINUTES, SchedulingProblem, SessionSpec, Span
+from solver._model import pair_weights
 
 __all__ = ["first_fit"]
 
@@ -89,12 +94,26 @@ class _Board:
     moderators: dict[tuple[str, int], tuple[str, ...]] = attrs.Factory(dict)
     moderations: dict[str, int] = attrs.Factory(lambda: defaultdict(int))
     women: set[str] = attrs.Factory(set)
+    # Each session's partners in the pairs kept apart, with the weight of their overlap.
+    partners: dict[str, list[tuple[str, int]]] = attrs.Factory(lambda: defaultdict(list))
+
+    def overlap_cost(self, session_id: str, start: int, end: int) -> int:
+        """The weight of the placed partners of ``session_id`` that [start, end) overlaps."""
+        return sum(
+            weight
+            for other, weight in self.partners[session_id]
+            if any(a < end and start < b for a, b in self.runs.get(other, ()))
+        )
 
 
 def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple[str, ...]]]:
-    """A schedule of the mandatory sessions, and the moderators it assigns."""
+    """A schedule of the mandatory sessions and of the proposals worth their cost, and
+    the moderators it assigns."""
     by_size = sorted(p.rooms, key=lambda r: (r.capacity + r.reserve, r.id))
     board = _Board()
+    for (a, b), weight in pair_weights(p).items():
+        board.partners[a].append((b, weight))
+        board.partners[b].append((a, weight))
     starts = {s.id: _starts(p, s) for s in p.sessions}
     sessions = {s.id: s for s in p.sessions}
 
@@ -103,8 +122,11 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
         return (s.requires <= r.features and (s.rooms is None or room_id in s.rooms)
                 and r.capacity + r.reserve >= s.need)  # fmt: skip
 
-    def place(s: SessionSpec, within: tuple[int, int] | None = None) -> bool:
-        """Every run of ``s``; the first inside ``within`` (a range of starts) if given."""
+    def place(
+        s: SessionSpec, within: tuple[int, int] | None = None, ceiling: float = math.inf
+    ) -> bool:
+        """Every run of ``s``; the first inside ``within`` (a range of starts) if given;
+        only where the pairs it overlaps weigh less than ``ceiling``."""
         candidates = [r for r in by_size if fits(s, r.id)]
         if s.fixed_room is not None:
             candidates = [r for r in candidates if r.id == s.fixed_room]
@@ -113,7 +135,8 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
             allowed = starts[s.id]
             if within is not None and k == 1:
                 allowed = [x for x in allowed if within[0] <= x <= within[1]]
-            spot = _find(p, s, k, allowed, candidates, earliest, board, sessions)
+            found = _spots(p, s, k, allowed, candidates, earliest, board, sessions)
+            spot = _cheapest(found, s, board, ceiling)
             if spot is None:
                 return k > 1
             start, room, hosts = spot
@@ -162,6 +185,12 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
     for s in order:
         if s.id not in done:
             place(s)
+    # Then the proposals, the highest priority first, each where it overlaps the least
+    # and only if that costs less than leaving it out.
+    for s in sorted((s for s in p.sessions if s.optional), key=lambda s: (-s.priority, s.id)):
+        if s.after or any(s.id == a for o in p.sessions for a, _, _ in o.after):
+            continue  # left to CP-SAT
+        place(s, ceiling=p.weights["proposal_priority"] * s.priority)
     return board.placed, board.moderators
 
 
@@ -217,7 +246,23 @@ def _moderator(
     return None if best is None else (best[1],)
 
 
-def _find(
+Spot = tuple[int, str, tuple[str, ...]]  # start, room, moderators
+
+
+def _cheapest(spots: Iterator[Spot], s: SessionSpec, board: _Board, ceiling: float) -> Spot | None:
+    """The spot where ``s`` overlaps the least pair weight (below ``ceiling``), the
+    earliest of those."""
+    best: tuple[int, Spot] | None = None
+    for spot in spots:
+        cost = board.overlap_cost(s.id, spot[0], spot[0] + s.duration)
+        if cost < ceiling and (best is None or cost < best[0]):
+            best = (cost, spot)
+        if cost == 0:
+            break
+    return None if best is None else best[1]
+
+
+def _spots(
     p: SchedulingProblem,
     s: SessionSpec,
     k: int,
@@ -226,7 +271,9 @@ def _find(
     earliest: int,
     board: _Board,
     sessions: dict[str, SessionSpec],
-) -> tuple[int, str, tuple[str, ...]] | None:
+) -> Iterator[Spot]:
+    """Every start where run ``k`` of ``s`` keeps the hard rules, in time order, each with
+    the smallest room that fits and its moderators."""
     d = s.duration
     runs = board.runs
     for start in starts:
@@ -263,8 +310,8 @@ def _find(
                 continue
             hosts = _moderator(p, s, start, end, r.venue, board)
             if hosts is not None:
-                return start, r.id, hosts
-    return None
+                yield start, r.id, hosts
+                break
 
 
 def _precedence_ok(

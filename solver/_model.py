@@ -20,7 +20,7 @@ from ortools.sat.python import cp_model
 
 from scheduler._problem import DAY_MINUTES, SchedulingProblem, SessionSpec, Span
 
-__all__ = ["Occurrence", "ProgrammeModel"]
+__all__ = ["MAX_PAIRS", "Occurrence", "ProgrammeModel", "pair_weights"]
 
 Guard = tuple[str, str]  # (rule id, subject id)
 
@@ -41,6 +41,32 @@ def _available(
     available: Sequence[Span] | None, unavailable: Sequence[Span], d: int
 ) -> Callable[[int], bool]:
     return lambda s: (available is None or _inside(s, d, available)) and _clear(s, d, unavailable)
+
+
+# At most this many pairs of sessions are kept apart by the objective (the heaviest).
+MAX_PAIRS = 4000
+
+
+def pair_weights(p: SchedulingProblem) -> dict[tuple[str, str], int]:
+    """Pairs of single-run sessions that should not overlap, with the cost of their
+    overlapping: people who chose both, a theme they share. The heaviest ``MAX_PAIRS``."""
+    w = p.weights
+    single = {s.id: s for s in p.sessions if s.occurrences == 1 and not s.exclusive}
+    out: dict[tuple[str, str], int] = {}
+    if w["attendee_conflicts"]:
+        for (a, b), count in p.co_choices.items():
+            if a in single and b in single:
+                out[(a, b)] = count * w["attendee_conflicts"]
+    if w["same_theme_parallel"]:
+        by_theme: dict[str, list[str]] = {}
+        for s in single.values():
+            for theme in s.themes:
+                by_theme.setdefault(theme, []).append(s.id)
+        for ids in by_theme.values():
+            for a, b in itertools.combinations(sorted(ids), 2):
+                out[(a, b)] = out.get((a, b), 0) + w["same_theme_parallel"]
+    heaviest = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_PAIRS]
+    return dict(heaviest)
 
 
 @attrs.define
@@ -90,6 +116,8 @@ class ProgrammeModel:
         self.by_session: dict[str, list[Occurrence]] = {}
         self.penalties: list[tuple[Any, int]] = []
         self.moves: list[tuple[Any, int]] = []  # re-planning: the cost of each change
+        # Pairs kept apart: (a, b, overlap literal, a-before-b literal).
+        self.pairs: list[tuple[Occurrence, Occurrence, Any, Any]] = []
         self.moderator_load: dict[str, int] = {}
         # Who appears where: person -> [(occurrence, literal)], the literal None when the
         # person is on the session as written (present with it), else their moderator
@@ -619,9 +647,6 @@ class ProgrammeModel:
 
     # -- soft rules ------------------------------------------------------------------
 
-    # At most this many pairs of sessions are kept apart by the objective (the heaviest).
-    MAX_PAIRS = 4000
-
     def soft_rules(self) -> None:
         w = self.p.weights
         for o in self.occurrences:
@@ -675,29 +700,8 @@ class ProgrammeModel:
             self.m.add(on_time == 0)
         self.penalties.append((~on_time, weight))
 
-    def pair_weights(self) -> dict[tuple[str, str], int]:
-        """Pairs of single-run sessions that should not overlap, with the cost of their
-        overlapping: people who chose both, a theme they share."""
-        w = self.p.weights
-        single = {s.id: s for s in self.p.sessions if s.occurrences == 1 and not s.exclusive}
-        out: dict[tuple[str, str], int] = {}
-        if w["attendee_conflicts"]:
-            for (a, b), count in self.p.co_choices.items():
-                if a in single and b in single:
-                    out[(a, b)] = count * w["attendee_conflicts"]
-        if w["same_theme_parallel"]:
-            by_theme: dict[str, list[str]] = {}
-            for s in single.values():
-                for theme in s.themes:
-                    by_theme.setdefault(theme, []).append(s.id)
-            for ids in by_theme.values():
-                for a, b in itertools.combinations(sorted(ids), 2):
-                    out[(a, b)] = out.get((a, b), 0) + w["same_theme_parallel"]
-        heaviest = sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[: self.MAX_PAIRS]
-        return dict(heaviest)
-
     def _pairs_apart(self) -> None:
-        for (a_id, b_id), weight in self.pair_weights().items():
+        for (a_id, b_id), weight in pair_weights(self.p).items():
             a, b = self.by_session[a_id][0], self.by_session[b_id][0]
             sa, sb = a.session, b.session
             if None not in (sa.fixed_day, sb.fixed_day) and sa.fixed_day != sb.fixed_day:
@@ -708,6 +712,7 @@ class ProgrammeModel:
             self.m.add(a.end <= b.start).only_enforce_if([~overlap, a_first, *both])
             self.m.add(b.end <= a.start).only_enforce_if([~overlap, ~a_first, *both])
             self.penalties.append((overlap, weight))
+            self.pairs.append((a, b, overlap, a_first))
 
     def _speaker_idle(self, weight: int) -> None:
         """Idle time between a person's first and last session of a day, per started
@@ -771,6 +776,8 @@ class ProgrammeModel:
     def hints(self) -> None:
         """Start the search from a schedule: a previous one, or a first-fit construction."""
         for o in self.occurrences:
+            if o.present is not True and o.number == 1:  # one literal for all the runs
+                self.m.add_hint(o.present, (o.session.id, 1) in self.hint)
             previous = self.hint.get((o.session.id, o.number))
             if previous is None:
                 continue
@@ -778,11 +785,18 @@ class ProgrammeModel:
             self.m.add_hint(o.start, start)
             for room_id, lit in o.rooms.items():
                 self.m.add_hint(lit, room_id == room)
-            if o.present is not True:
-                self.m.add_hint(o.present, True)
             chosen = self.hint_moderators.get((o.session.id, o.number), ())
             for pid, lit in o.moderators.items():
                 self.m.add_hint(lit, pid in chosen)
+        # The pairs' literals as the hinted starts make them: the search then starts from
+        # the hinted schedule's true cost, not from any completion of it.
+        for a, b, overlap, a_first in self.pairs:
+            ha, hb = self.hint.get((a.session.id, 1)), self.hint.get((b.session.id, 1))
+            if ha is None or hb is None:
+                continue
+            a_end, b_end = ha[0] + a.session.duration, hb[0] + b.session.duration
+            self.m.add_hint(overlap, ha[0] < b_end and hb[0] < a_end)
+            self.m.add_hint(a_first, ha[0] < hb[0])
 
     def move_cost(self) -> Any:
         return sum(c * lit for lit, c in self.moves)
