@@ -116,8 +116,6 @@ class ProgrammeModel:
         self.by_session: dict[str, list[Occurrence]] = {}
         self.penalties: list[tuple[Any, int]] = []
         self.moves: list[tuple[Any, int]] = []  # re-planning: the cost of each change
-        # Pairs kept apart: (a, b, overlap literal, a-before-b literal).
-        self.pairs: list[tuple[Occurrence, Occurrence, Any, Any]] = []
         self.moderator_load: dict[str, int] = {}
         # Who appears where: person -> [(occurrence, literal)], the literal None when the
         # person is on the session as written (present with it), else their moderator
@@ -712,7 +710,6 @@ class ProgrammeModel:
             self.m.add(a.end <= b.start).only_enforce_if([~overlap, a_first, *both])
             self.m.add(b.end <= a.start).only_enforce_if([~overlap, ~a_first, *both])
             self.penalties.append((overlap, weight))
-            self.pairs.append((a, b, overlap, a_first))
 
     def _speaker_idle(self, weight: int) -> None:
         """Idle time between a person's first and last session of a day, per started
@@ -788,15 +785,6 @@ class ProgrammeModel:
             chosen = self.hint_moderators.get((o.session.id, o.number), ())
             for pid, lit in o.moderators.items():
                 self.m.add_hint(lit, pid in chosen)
-        # The pairs' literals as the hinted starts make them: the search then starts from
-        # the hinted schedule's true cost, not from any completion of it.
-        for a, b, overlap, a_first in self.pairs:
-            ha, hb = self.hint.get((a.session.id, 1)), self.hint.get((b.session.id, 1))
-            if ha is None or hb is None:
-                continue
-            a_end, b_end = ha[0] + a.session.duration, hb[0] + b.session.duration
-            self.m.add_hint(overlap, ha[0] < b_end and hb[0] < a_end)
-            self.m.add_hint(a_first, ha[0] < hb[0])
 
     def move_cost(self) -> Any:
         return sum(c * lit for lit, c in self.moves)
