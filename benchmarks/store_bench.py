@@ -126,27 +126,19 @@ def batches_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
     def creneau(k: int) -> Callable[[], object]:
         return lambda: store.append(STREAM, chunks[k], k * BATCH)
 
-    def bare_insert(k: int) -> Callable[[], object]:
+    def bare_insert(db: sqlite3.Connection, k: int, set_based: bool) -> Callable[[], object]:
+        """Commit ``k``'s rows, the ids by executemany or by Créneau's one statement."""
         commit, id_rows = rows[k]
+        joined = (b"".join(i for i, _ in id_rows), len(id_rows), id_rows[0][1])
 
         def insert() -> None:
-            bare.execute("BEGIN IMMEDIATE")
-            bare.executemany("INSERT INTO event_ids VALUES (?, ?)", id_rows)
-            bare.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?)", commit)
-            bare.execute("COMMIT")
-
-        return insert
-
-    def bare_set_insert(k: int) -> Callable[[], object]:
-        """The same, the ids going in through the statement Créneau uses for them."""
-        commit, id_rows = rows[k]
-        ids = (b"".join(i for i, _ in id_rows), len(id_rows), id_rows[0][1])
-
-        def insert() -> None:
-            bare_set.execute("BEGIN IMMEDIATE")
-            bare_set.execute(_INSERT_EVENT_IDS, ids)
-            bare_set.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?)", commit)
-            bare_set.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            if set_based:
+                db.execute(_INSERT_EVENT_IDS, joined)
+            else:
+                db.executemany("INSERT INTO event_ids VALUES (?, ?)", id_rows)
+            db.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?)", commit)
+            db.execute("COMMIT")
 
         return insert
 
@@ -156,8 +148,8 @@ def batches_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
     turns = range(len(chunks))
     times = taking_turns({
         "creneau": [creneau(k) for k in turns],
-        "bare": [bare_insert(k) for k in turns],
-        "bare_set": [bare_set_insert(k) for k in turns],
+        "bare": [bare_insert(bare, k, set_based=False) for k in turns],
+        "bare_set": [bare_insert(bare_set, k, set_based=True) for k in turns],
         "es": [es(k) for k in turns],
     })  # fmt: skip
     last = "SELECT last_hash FROM commits ORDER BY first_position DESC LIMIT 1"

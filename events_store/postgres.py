@@ -419,19 +419,15 @@ class PostgresEventStore(StoreReadMixin):
     def _call_append_event(self, sealed: RecordedEvent) -> int | None:
         """``append_event`` for one sealed event, through libpq: its position, or None
         when the event it chains to is not the stream's head."""
-        m = sealed.metadata
         pgconn = self._conn.pgconn
         if self._prepared_on is not pgconn:
             self._prepare_on_head(pgconn)
-        # libpq takes None for NULL, which psycopg's type hints do not say.
+        # The row's columns in libpq's text form (the payload, bytes, goes as binary; libpq
+        # takes None for NULL, which psycopg's type hints do not say).
         params: list[Any] = [
-            str(sealed.event_id).encode(), sealed.stream_id.encode(),
-            str(sealed.version).encode(), sealed.type.encode(),
-            str(sealed.schema_version).encode(), sealed.payload,
-            m.actor.encode(), m.recorded_at.encode(), m.correlation_id.encode(),
-            None if m.causation_id is None else m.causation_id.encode(),
-            sealed.prev_hash.encode(), sealed.hash.encode(), *self._keys_text,
-        ]  # fmt: skip
+            v if v is None or type(v) is bytes else str(v).encode() for v in _row(sealed)
+        ]
+        params += self._keys_text
         result = pgconn.exec_prepared(_ON_HEAD, params, _ON_HEAD_FORMATS)
         if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
             # psycopg deallocates every prepared statement after a ROLLBACK or a DROP.

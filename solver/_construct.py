@@ -158,6 +158,9 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
         return True
 
     order = _order(p, starts)
+    # Sessions some session must follow: by a mandatory session, by any session.
+    followed_in_order = {other for s in order for other, _, _ in s.after}
+    followed = {other for s in p.sessions for other, _, _ in s.after}
     done: set[str] = set()
     for s in order:  # pinned sessions first
         if s.fixed_start is not None and place(s):
@@ -172,7 +175,7 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
             if track.audience in s.audiences
             and s.id not in done
             and not s.after
-            and not any(s.id == a for o in order for a, _, _ in o.after)
+            and s.id not in followed_in_order
         ]
         for moment in _track_moments(p, track.spans):
             while _running(board, track.audience, moment) < track.min_parallel:
@@ -188,7 +191,7 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
     # Then the proposals, the highest priority first, each where it overlaps the least
     # and only if that costs less than leaving it out.
     for s in sorted((s for s in p.sessions if s.optional), key=lambda s: (-s.priority, s.id)):
-        if s.after or any(s.id == a for o in p.sessions for a, _, _ in o.after):
+        if s.after or s.id in followed:
             continue  # left to CP-SAT
         place(s, ceiling=p.weights["proposal_priority"] * s.priority)
     return board.placed, board.moderators

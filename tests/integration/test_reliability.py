@@ -113,55 +113,66 @@ def test_late_commit_is_never_skipped_by_a_catch_up_reader() -> None:
             store.close()
 
 
-def test_connection_cut_during_an_append() -> None:
-    schema = new_schema_name()
-    store = PostgresEventStore(DSN, schema=schema)
-    blocker = psycopg.connect(DSN, autocommit=True)
-    try:
-        events = batch(3)
-        with blocker.transaction():
-            # Hold the stream's lock, so that the append is under way and waiting on it.
-            blocker.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}:s",))
-            outcome = _cut_while_waiting(store, blocker, lambda: store.append("s", events, 0))
-        assert isinstance(outcome, StoreUnavailable)
-        assert "connection" in str(outcome) and "appending it again is safe" in str(outcome)
-        stored = store.append("s", events, 0)  # the retry, on a new connection
-        again = store.append("s", events, 0)  # and once more: nothing twice
-        assert stored == again
-        assert store.stream_version("s") == 3 and store.verify() is None
-    finally:
-        blocker.close()
-        store.drop()
-        store.close()
+@pytest.fixture
+def pg_store() -> Iterator[PostgresEventStore]:
+    """A store in a schema of its own, dropped afterwards."""
+    store = PostgresEventStore(DSN, schema=new_schema_name())
+    yield store
+    store.drop()
+    store.close()
 
 
-def test_connection_cut_during_a_single_event_append() -> None:
+@pytest.fixture
+def blocker() -> Iterator[psycopg.Connection[Any]]:
+    """A second connection, to hold what an append then waits on."""
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        yield conn
+
+
+def test_connection_cut_during_an_append(
+    pg_store: PostgresEventStore, blocker: psycopg.Connection[Any]
+) -> None:
+    store, events = pg_store, batch(3)
+    with blocker.transaction():
+        # Hold the stream's lock, so that the append is under way and waiting on it.
+        blocker.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{store.schema}:s",))
+        outcome = _cut_while_waiting(store, blocker, lambda: store.append("s", events, 0))
+    assert isinstance(outcome, StoreUnavailable)
+    assert "connection" in str(outcome) and "appending it again is safe" in str(outcome)
+    _stored_once_on_retry(store, events, 0)
+
+
+def test_connection_cut_during_a_single_event_append(
+    pg_store: PostgresEventStore, blocker: psycopg.Connection[Any]
+) -> None:
     """The one-statement path (one event on a head the store knows) fails as cleanly."""
-    schema = new_schema_name()
-    store = PostgresEventStore(DSN, schema=schema)
-    blocker = psycopg.connect(DSN, autocommit=True)
-    try:
-        store.append("s", batch(1), 0)  # the store now knows the head
-        event = batch(1)[0]
-        with blocker.transaction():
-            # An uncommitted row at version 2: the append's UNIQUE check waits for it.
-            blocker.execute(
-                f"INSERT INTO {schema}.events (position, event_id, stream_id, version, type, "
-                "schema_version, payload, actor, recorded_at, correlation_id, causation_id, "
-                "prev_hash, hash) VALUES (-1, gen_random_uuid(), 's', 2, 't', 1, '', 'a', "
-                "'', '', NULL, '', '')"
-            )
-            outcome = _cut_while_waiting(store, blocker, lambda: store.append("s", [event], 1))
-            raise psycopg.Rollback  # the blocking row goes away
-        assert isinstance(outcome, StoreUnavailable)
-        assert "appending it again is safe" in str(outcome)
-        stored = store.append("s", [event], 1)
-        assert store.append("s", [event], 1) == stored  # a retry: stored once
-        assert store.stream_version("s") == 2 and store.verify() is None
-    finally:
-        blocker.close()
-        store.drop()
-        store.close()
+    store = pg_store
+    store.append("s", batch(1), 0)  # the store now knows the head
+    event = batch(1)[0]
+    with blocker.transaction():
+        # An uncommitted row at version 2: the append's UNIQUE check waits for it.
+        blocker.execute(
+            f"INSERT INTO {store.schema}.events (position, event_id, stream_id, version, type, "
+            "schema_version, payload, actor, recorded_at, correlation_id, causation_id, "
+            "prev_hash, hash) VALUES (-1, gen_random_uuid(), 's', 2, 't', 1, '', 'a', "
+            "'', '', NULL, '', '')"
+        )
+        outcome = _cut_while_waiting(store, blocker, lambda: store.append("s", [event], 1))
+        raise psycopg.Rollback  # the blocking row goes away
+    assert isinstance(outcome, StoreUnavailable)
+    assert "appending it again is safe" in str(outcome)
+    _stored_once_on_retry(store, [event], 1)
+
+
+def _stored_once_on_retry(
+    store: PostgresEventStore, events: list[Any], expected_version: int
+) -> None:
+    """After the cut: the retry stores the batch (on a new connection), once more stores
+    nothing twice, and the chain holds."""
+    stored = store.append("s", events, expected_version)
+    assert store.append("s", events, expected_version) == stored
+    assert store.stream_version("s") == expected_version + len(events)
+    assert store.verify() is None
 
 
 def test_a_stale_head_is_refused_on_the_single_event_path() -> None:
