@@ -33,10 +33,6 @@ def _clear(s: int, d: int, spans: Iterable[Span]) -> bool:
     return all(s + d <= a or b <= s for a, b in spans)
 
 
-def _fits_in(spans: Sequence[Span], d: int) -> Callable[[int], bool]:
-    return lambda s: _inside(s, d, spans)
-
-
 def _available(
     available: Sequence[Span] | None, unavailable: Sequence[Span], d: int
 ) -> Callable[[int], bool]:
@@ -73,7 +69,7 @@ def pair_weights(p: SchedulingProblem) -> dict[tuple[str, str], int]:
 class Occurrence:
     session: SessionSpec
     number: int  # from 1
-    base: list[int]  # start values allowed by the calendar alone
+    base: list[int]  # start values allowed by the calendar alone (shared: never changed)
     start: Any = None
     end: Any = None
     present: Any = None  # a literal, or True for a mandatory session
@@ -121,6 +117,8 @@ class ProgrammeModel:
         # person is on the session as written (present with it), else their moderator
         # literal.
         self.appearances: dict[str, list[tuple[Occurrence, Any]]] = {}
+        self._bases: dict[int, list[int]] = {}  # duration -> calendar starts
+        self._starts_in: dict[tuple[int, tuple[Span, ...]], list[int]] = {}
         self._build()
 
     # -- helpers -----------------------------------------------------------------------
@@ -153,10 +151,23 @@ class ProgrammeModel:
         guard: list[Any],
         extra: Sequence[Any] = (),
     ) -> None:
-        values = [s for s in o.base if allowed(s)]
+        self.restrict_to(o, [s for s in o.base if allowed(s)], guard, extra)
+
+    def restrict_to(
+        self, o: Occurrence, values: Sequence[int], guard: list[Any], extra: Sequence[Any] = ()
+    ) -> None:
         domain = cp_model.Domain.from_values(values)
         ct = self.m.add_linear_expression_in_domain(o.start, domain)
         self.enforce(ct, [*guard, *extra, *self.both_present(o)])
+
+    def starts_inside(self, o: Occurrence, spans: Sequence[Span]) -> list[int]:
+        """The calendar starts of ``o`` at which it runs inside one of ``spans`` (computed
+        once for a duration and spans: many sessions and rooms share them)."""
+        d = o.session.duration
+        key = (d, tuple(spans))
+        if key not in self._starts_in:
+            self._starts_in[key] = [s for s in o.base if _inside(s, d, spans)]
+        return self._starts_in[key]
 
     def both_present(self, *occs: Occurrence) -> list[Any]:
         return [o.present for o in occs if o.present is not True]
@@ -186,7 +197,10 @@ class ProgrammeModel:
     # -- variables ----------------------------------------------------------------------
 
     def _base_starts(self, s: SessionSpec) -> list[int]:
-        """Rule ``open_hours``: on the grid, inside a day's open hours, clear of breaks."""
+        """Rule ``open_hours``: on the grid, inside a day's open hours, clear of breaks.
+        The same list for every session of a duration (it is never changed)."""
+        if s.duration in self._bases:
+            return self._bases[s.duration]
         g = self.p.granularity
         values = []
         for day in self.p.days:
@@ -195,6 +209,7 @@ class ProgrammeModel:
             for start in range(first, day.close - s.duration + 1, g):
                 if _clear(start, s.duration, day.breaks):
                     values.append(start)
+        self._bases[s.duration] = values
         return values
 
     def _build(self) -> None:
@@ -328,8 +343,7 @@ class ProgrammeModel:
         spans = o.session.windows
         if spans is None:
             return
-        d = o.session.duration
-        self.restrict(o, _fits_in(spans, d), self.guard("windows", o.session.id))
+        self.restrict_to(o, self.starts_inside(o, spans), self.guard("windows", o.session.id))
 
     def rule_fixed(self, o: Occurrence) -> None:
         """``fixed``: the day and room the committee pinned, for every run; the start,
@@ -364,12 +378,11 @@ class ProgrammeModel:
 
     def rule_room_availability(self, o: Occurrence) -> None:
         """``room_availability``: a room hosts sessions only inside its availability."""
-        d = o.session.duration
         for room_id, lit in o.rooms.items():
-            spans = self.p.room(room_id).availability
-            if all(_inside(s, d, spans) for s in o.base):
-                continue
-            self.restrict(o, _fits_in(spans, d), self.guard("room_availability", room_id), [lit])
+            values = self.starts_inside(o, self.p.room(room_id).availability)
+            if len(values) < len(o.base):
+                guard = self.guard("room_availability", room_id)
+                self.restrict_to(o, values, guard, [lit])
 
     def rule_room_overlap(self, room_id: str) -> None:
         """``room_overlap``: one session at a time (``concurrent`` at most), with the
@@ -665,10 +678,9 @@ class ProgrammeModel:
                 for pid in s.people
                 if self.p.person(pid).preferred
             ]
-            d = s.duration
             for pref in spans:
                 hit = self.m.new_bool_var(f"preferred[{o.key}]")
-                self.restrict(o, _fits_in(pref, d), [], [hit])
+                self.restrict_to(o, self.starts_inside(o, pref), [], [hit])
                 self.penalties.append((~hit, w["preferred_windows"]))
             if o.present is not True and o.number == 1:
                 self.penalties.append((~o.present, w["proposal_priority"] * s.priority))
