@@ -166,7 +166,8 @@ class ProgrammeModel:
         d = o.session.duration
         key = (d, tuple(spans))
         if key not in self._starts_in:
-            self._starts_in[key] = [s for s in o.base if _inside(s, d, spans)]
+            base = self._base_starts(o.session)  # what the key stands for: its duration
+            self._starts_in[key] = [s for s in base if _inside(s, d, spans)]
         return self._starts_in[key]
 
     def both_present(self, *occs: Occurrence) -> list[Any]:
