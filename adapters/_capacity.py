@@ -1,4 +1,5 @@
-"""The capacity side of the command line: register, cancel, places."""
+"""The capacity side of the command line: register, cancel, places, registrations from a
+spreadsheet."""
 
 from __future__ import annotations
 
@@ -8,24 +9,28 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters._cli_common import EXIT_INVALID, EXIT_OK, UsageError, pick_edition, service_for
+from adapters._i18n import Words, for_terminal
+from adapters._messages import problem_text
 from scheduler import (
     BookPlace,
     BookPlaces,
     CancelPlace,
-    InvalidCommand,
-    decide,
+    CloseReserve,
+    OpenReserve,
+    Problem,
+    RecordedEvent,
+    book_all,
     decode_event,
     place_lines,
-    replay,
 )
-from scheduler._events import PlacePromoted
+from scheduler._events import PlaceBumped, PlacePromoted
 
 __all__ = ["cmd_cancel", "cmd_import_registrations", "cmd_places", "cmd_register"]
 
 COLUMNS = ("attendee", "session", "profile", "occurrence", "rotation")
 
 
-def cmd_register(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_register(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     command = BookPlace(attendee=args.attendee, session_id=args.session,
                         occurrence=args.occurrence or 1, rotation=args.rotation,
                         profile=args.profile)  # fmt: skip
@@ -35,13 +40,24 @@ def cmd_register(args: argparse.Namespace, out: TextIO) -> int:
         state = service.load(edition)
     confirmed, waiting = state.places[(args.session, command.occurrence, args.rotation)]
     if args.attendee in confirmed:
-        print("confirmed", file=out)
+        print(w._("confirmed"), file=out)
     else:
-        print(f"waiting {waiting.index(args.attendee) + 1}", file=out)
+        print(w._("waiting list, position {n}", n=waiting.index(args.attendee) + 1), file=out)
     return EXIT_OK
 
 
-def cmd_cancel(args: argparse.Namespace, out: TextIO) -> int:
+def _print_moves(recorded: list[RecordedEvent], w: Words, out: TextIO) -> None:
+    for record in recorded:
+        event = decode_event(record.type, record.schema_version, record.payload)
+        if isinstance(event, PlacePromoted):
+            print(w.say("{attendee} takes a place in {session}, from the waiting list",
+                        attendee=event.attendee, session=event.session_id), file=out)  # fmt: skip
+        elif isinstance(event, PlaceBumped):
+            print(w.say("{attendee} goes back to the waiting list of {session}",
+                        attendee=event.attendee, session=event.session_id), file=out)  # fmt: skip
+
+
+def cmd_cancel(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args) as service:
         edition = pick_edition(service, args.edition)
         recorded = service.execute(
@@ -50,53 +66,84 @@ def cmd_cancel(args: argparse.Namespace, out: TextIO) -> int:
             actor=args.actor,
             attempts=20,
         )
-    print("cancelled", file=out)
-    for record in recorded[1:]:
-        event = decode_event(record.type, record.schema_version, record.payload)
-        if isinstance(event, PlacePromoted):
-            print(f"{event.attendee} takes the place, from the waiting list", file=out)
+    print(w._("cancelled"), file=out)
+    _print_moves(recorded[1:], w, out)
     return EXIT_OK
 
 
-def cmd_places(args: argparse.Namespace, out: TextIO) -> int:
-    with service_for(args) as service:
+def cmd_places(args: argparse.Namespace, out: TextIO, w: Words) -> int:
+    change = args.open_reserve or args.close_reserve
+    with service_for(args, read_only=change is None) as service:
         edition = pick_edition(service, args.edition)
+        if change is not None:
+            command = (OpenReserve(session_id=change) if args.open_reserve
+                       else CloseReserve(session_id=change))  # fmt: skip
+            recorded = service.execute(command, edition_id=edition, actor=args.actor)
+            if args.open_reserve:
+                print(w.say("reserve chairs of {session} offered as places", session=change),
+                      file=out)  # fmt: skip
+            else:
+                print(w.say("reserve chairs of {session} no longer offered", session=change),
+                      file=out)  # fmt: skip
+            _print_moves(recorded, w, out)
+            print(file=out)
         state = service.load(edition)
-    print(f"{'session':<28} {'occ.':>4} {'rotation':>8} {'offered':>8} {'confirmed':>9} "
-          f"{'waiting':>7}", file=out)  # fmt: skip
+    header = (w._("session"), w._("run"), w._("rotation"), w._("offered"), w._("confirmed"),
+              w._("waiting"))  # fmt: skip
+    print(f"{header[0]:<28} {header[1]:>5} {header[2]:>8} {header[3]:>8} {header[4]:>9} "
+          f"{header[5]:>8}", file=out)  # fmt: skip
     for line in place_lines(state):
         offered = "—" if line.offered is None else str(line.offered)
-        print(f"{line.session:<28} {line.occurrence:>4} {line.rotation or '':>8} {offered:>8} "
-              f"{line.confirmed:>9} {line.waiting:>7}", file=out)  # fmt: skip
+        if line.reserve_open:
+            offered += "*"
+        print(f"{for_terminal(line.session):<28} {line.occurrence:>5} {line.rotation or '':>8} "
+              f"{offered:>8} {line.confirmed:>9} {line.waiting:>8}", file=out)  # fmt: skip
+    if any(line.reserve_open for line in place_lines(state)):
+        print(w._("* reserve chairs included"), file=out)
     return EXIT_OK
 
 
-def _rows(path: str) -> tuple[list[tuple[int, BookPlace]], list[str]]:
+def _rows(path: str) -> tuple[list[tuple[int, BookPlace]], list[tuple[int, str]]]:
     """The bookings of a spreadsheet (CSV, a header line naming the columns), each with
-    its line number; and the rows that cannot even be read, with theirs."""
+    its line number; and the rows that cannot be read, with theirs and what is wrong.
+    Lines are read one by one: a quote left open spoils its own line, not the next."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
+    except OSError as exc:
+        raise UsageError("unreadable_file", path=path, detail=exc.strerror or str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError("not_utf8", detail=str(exc)) from exc
     lines = text.splitlines()
-    if not lines:
-        raise UsageError(f"{path} is empty")
-    dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
-    reader = csv.DictReader(lines, dialect=dialect)
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    if not lines or not lines[0].strip():
+        raise UsageError("csv_empty", path=path)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # one column, or nothing to tell the delimiter by
+    try:
+        header = [h.strip().lower() for h in next(csv.reader([lines[0]], dialect, strict=True))]
+    except csv.Error as exc:
+        raise UsageError("csv_header", path=path, columns=COLUMNS, found=lines[0]) from exc
     unknown = [h for h in header if h not in COLUMNS]
     if unknown or "attendee" not in header or "session" not in header:
-        raise UsageError(
-            f"{path}, line 1: the columns are {', '.join(COLUMNS)} "
-            f"(attendee and session required); found {', '.join(header)}"
-        )
-    reader.fieldnames = header
-    bookings, bad = [], []
-    for number, row in enumerate(reader, start=2):
-        values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        raise UsageError("csv_header", path=path, columns=COLUMNS, found=", ".join(header))
+    bookings: list[tuple[int, BookPlace]] = []
+    bad: list[tuple[int, str]] = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            cells = next(csv.reader([line], dialect, strict=True))
+        except csv.Error:
+            bad.append((number, "csv_quote"))
+            continue
+        if len(cells) > len(header):
+            bad.append((number, "csv_cells"))
+            continue
+        values = {k: v.strip() for k, v in zip(header, cells, strict=False)}
         occurrence = values.get("occurrence") or "1"
-        if not occurrence.isdigit():
-            bad.append(f'line {number}: occurrence "{occurrence}" is not a number')
+        if not (occurrence.isdecimal() and occurrence.isascii()):
+            bad.append((number, f"csv_occurrence:{occurrence}"))
             continue
         bookings.append((number, BookPlace(
             attendee=values.get("attendee", ""), session_id=values.get("session", ""),
@@ -106,33 +153,45 @@ def _rows(path: str) -> tuple[list[tuple[int, BookPlace]], list[str]]:
     return bookings, bad
 
 
-def cmd_import_registrations(args: argparse.Namespace, out: TextIO) -> int:
-    bookings, bad = _rows(args.file)
+def _row_problem(code: str, w: Words) -> str:
+    if code.startswith("csv_occurrence:"):
+        return w.say('the run "{value}" is not a number', value=code.partition(":")[2])
+    if code == "csv_quote":
+        return w._("a quote is opened and not closed")
+    return w._("more cells than columns")
+
+
+def cmd_import_registrations(args: argparse.Namespace, out: TextIO, w: Words) -> int:
+    bookings, unreadable = _rows(args.file)
+    bad: list[tuple[int, str]] = [(n, _row_problem(code, w)) for n, code in unreadable]
     with service_for(args) as service:
         edition = pick_edition(service, args.edition)
-        # Try every row on a copy of the edition first: each bad row is named.
+        # Every row tried on the edition first, in one pass: each bad row is named.
         state = service.load(edition)
-        good: list[tuple[int, BookPlace]] = []
-        for number, booking in bookings:
-            try:
-                state = replay(decide(state, booking), state)
-                good.append((number, booking))
-            except InvalidCommand as refused:
-                bad += [f"line {number}: {p.message}" for p in refused.problems]
-        bad.sort(key=lambda line: int(line.split()[1].rstrip(":")))
+        _, problems = book_all(state, [b for _, b in bookings])
+        refused: dict[int, list[Problem]] = {}
+        for p in problems:
+            index, _, rest = p.path.removeprefix("bookings[").partition("]")
+            refused.setdefault(int(index), []).append(
+                Problem(rest.removeprefix("."), p.code, p.params))  # fmt: skip
+        for i, found in refused.items():
+            bad += [(bookings[i][0], problem_text(Problem("", p.code, p.params), w))
+                    for p in found]  # fmt: skip
+        good = [b for i, (_, b) in enumerate(bookings) if i not in refused]
+        bad.sort()
         if bad and args.all_or_nothing:
-            print(f"{len(bad)} rows refused; nothing recorded (--all-or-nothing):", file=out)
-            for line in bad:
-                print(f"  {line}", file=out)
+            print(w.nsay("{n} row refused; nothing recorded (--all-or-nothing):",
+                         "{n} rows refused; nothing recorded (--all-or-nothing):",
+                         len(bad)), file=out)  # fmt: skip
+            for number, message in bad:
+                print(w._("  line {line}: {problem}", line=number, problem=message), file=out)
             return EXIT_INVALID
-        if args.all_or_nothing:
-            service.execute(BookPlaces(bookings=tuple(b for _, b in good)), edition_id=edition,
+        if good:
+            service.execute(BookPlaces(bookings=tuple(good)), edition_id=edition,
                             actor=args.actor)  # fmt: skip
-        else:
-            for _, booking in good:
-                service.execute(booking, edition_id=edition, actor=args.actor, attempts=20)
-    print(f"{len(good)} rows recorded" + (f"; {len(bad)} rows refused:" if bad else ""),
-          file=out)  # fmt: skip
-    for line in bad:
-        print(f"  {line}", file=out)
+    print(w.nsay("{n} row recorded", "{n} rows recorded", len(good)), file=out)
+    if bad:
+        print(w.nsay("{n} row refused:", "{n} rows refused:", len(bad)), file=out)
+        for number, message in bad:
+            print(w._("  line {line}: {problem}", line=number, problem=message), file=out)
     return EXIT_INVALID if bad else EXIT_OK

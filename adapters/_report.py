@@ -8,11 +8,11 @@ import datetime as dt
 import html
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TextIO
 
-from adapters._cli_common import EXIT_OK, UsageError, load_selected, service_for
-from adapters._text import long_date
+from adapters._cli_common import EXIT_OK, UsageError, load_selected, service_for, warn_if_broken
+from adapters._i18n import N_, Words, for_terminal
+from adapters._messages import audience_name, format_name
 from scheduler import (
     Change,
     EditionSnapshot,
@@ -29,75 +29,6 @@ __all__ = ["cmd_diff", "cmd_report", "html_report", "render_changes", "render_me
 
 PROGRAMME = "programme"  # the published programme, hand moves included
 
-WORDS: dict[str, dict[str, str]] = {
-    "fr": {
-        "moved": "« {title} »{run} : déplacée de {before} à {after}",
-        "added": "« {title} »{run} : ajoutée, {after}",
-        "removed": "« {title} »{run} : retirée (était {before})",
-        "moderators": "« {title} »{run} : animation {before} → {after}",
-        "nobody": "personne",
-        "no_change": "Aucun changement.",
-        "changes": "{n} changement(s) de {a} à {b} :",
-        "at": "{day} {start}–{end}, {room}",
-        "report": "Rapport — {name}",
-        "women_share": "Part des femmes",
-        "overall": "sur tout le programme",
-        "main_stage": "sur la grande scène ({room})",
-        "by_format": "par format",
-        "by_day": "par jour",
-        "all_male_panels": "Panels 100 % masculins",
-        "not_established": "Parité non établie (genre non renseigné)",
-        "attendee_conflicts": "Conflits pour les inscrits (deux choix en parallèle)",
-        "seats": "Places utilisées / offertes",
-        "reserve": "dont chaises de réserve",
-        "proposals": "Propositions retenues",
-        "sessions": "Sessions programmées",
-        "timetable": "Grille horaire",
-        "parity": "Parité",
-        "legend": "Couleurs : publics",
-        "women": "femmes",
-        "men": "hommes",
-        "nonbinary": "non binaires",
-        "undisclosed": "non renseignés",
-        "source": "Programme : {which}, version {version} du flux",
-        "published": "publié ({sid})",
-        "none": "—",
-    },
-    "en": {
-        "moved": "« {title} »{run}: moved from {before} to {after}",
-        "added": "« {title} »{run}: added, {after}",
-        "removed": "« {title} »{run}: removed (was {before})",
-        "moderators": "« {title} »{run}: moderation {before} → {after}",
-        "nobody": "nobody",
-        "no_change": "No change.",
-        "changes": "{n} change(s) from {a} to {b}:",
-        "at": "{day} {start}–{end}, {room}",
-        "report": "Report — {name}",
-        "women_share": "Share of women",
-        "overall": "on the whole programme",
-        "main_stage": "on the main stage ({room})",
-        "by_format": "by format",
-        "by_day": "by day",
-        "all_male_panels": "All-male panels",
-        "not_established": "Parity not established (undisclosed gender)",
-        "attendee_conflicts": "Attendee conflicts (two choices in parallel)",
-        "seats": "Seats used / offered",
-        "reserve": "of which reserve chairs",
-        "proposals": "Proposals selected",
-        "sessions": "Sessions scheduled",
-        "timetable": "Timetable",
-        "parity": "Parity",
-        "legend": "Colours: audiences",
-        "women": "women",
-        "men": "men",
-        "nonbinary": "non-binary",
-        "undisclosed": "undisclosed",
-        "source": "Programme: {which}, stream version {version}",
-        "published": "published ({sid})",
-        "none": "—",
-    },
-}
-
 
 # -- diff ------------------------------------------------------------------------------
 
@@ -105,17 +36,27 @@ WORDS: dict[str, dict[str, str]] = {
 def _placements(state: EditionState, which: str) -> tuple[Placement, ...]:
     if which == PROGRAMME:
         if not state.programme:
-            raise UsageError("no programme is published yet: name two schedules")
+            raise UsageError("no_programme_to_diff")
         return state.programme
     schedule = state.schedules.get(which)
     if schedule is None:
-        known = ", ".join([*state.schedules, PROGRAMME]) if state.schedules else "none yet"
-        raise UsageError(f'no schedule "{which}" in this edition (known: {known})')
+        raise UsageError(
+            "no_such_schedule",
+            schedule=which,
+            known=(*state.schedules, PROGRAMME) if state.schedules else (),
+        )
     return schedule.assignments
 
 
-def render_changes(edition: EditionSnapshot, changes: Sequence[Change], lang: str) -> list[str]:
-    w = WORDS[lang]
+CHANGES = {
+    "moved": N_("« {title} »{run}: moved from {before} to {after}"),
+    "added": N_("« {title} »{run}: added, {after}"),
+    "removed": N_("« {title} »{run}: removed (was {before})"),
+    "moderators": N_("« {title} »{run}: moderation {before} → {after}"),
+}
+
+
+def render_changes(edition: EditionSnapshot, changes: Sequence[Change], w: Words) -> list[str]:
     sessions = {s.id: s for s in edition.sessions}
     rooms = {r.id: r.name or r.id for r in edition.rooms}
     people = {p.id: p.name or p.id for p in edition.people}
@@ -123,13 +64,12 @@ def render_changes(edition: EditionSnapshot, changes: Sequence[Change], lang: st
     def at(p: Placement | None) -> str:
         if p is None:
             return ""
-        return w["at"].format(
-            day=long_date(p.day, lang), start=p.start, end=p.end, room=rooms.get(p.room, p.room)
-        )
+        return w._("{day} {start}–{end}, {room}", day=w.short_date(p.day), start=p.start,
+                   end=p.end, room=rooms.get(p.room, p.room))  # fmt: skip
 
     def hosts(p: Placement | None) -> str:
         names = [people.get(x, x) for x in (p.moderators if p else ())]
-        return ", ".join(names) or w["nobody"]
+        return ", ".join(names) or w._("nobody")
 
     lines = []
     for c in changes:
@@ -140,20 +80,21 @@ def render_changes(edition: EditionSnapshot, changes: Sequence[Change], lang: st
             before, after = hosts(c.before), hosts(c.after)
         else:
             before, after = at(c.before), at(c.after)
-        lines.append(w[c.kind].format(title=title, run=run, before=before, after=after))
+        lines.append(for_terminal(w._(CHANGES[c.kind], title=title, run=run, before=before,
+                                      after=after)))  # fmt: skip
     return lines
 
 
-def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
-    with service_for(args) as service:
+def cmd_diff(args: argparse.Namespace, out: TextIO, w: Words) -> int:
+    with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
     changes = schedule_changes(_placements(state, args.a), _placements(state, args.b))
-    w = WORDS[args.lang]
     if not changes:
-        print(w["no_change"], file=out)
+        print(w._("No change."), file=out)
         return EXIT_OK
-    print(w["changes"].format(n=len(changes), a=args.a, b=args.b), file=out)
-    for line in render_changes(state.snapshot(), changes, args.lang):
+    print(w.nsay("{n} change from {a} to {b}:", "{n} changes from {a} to {b}:", len(changes),
+                 a=args.a, b=args.b), file=out)  # fmt: skip
+    for line in render_changes(state.snapshot(), changes, w):
         print(f"  - {line}", file=out)
     return EXIT_OK
 
@@ -161,77 +102,83 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
 # -- figures ---------------------------------------------------------------------------
 
 
-def _pct(value: float | int | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
-
-
 def render_metrics(
-    edition: EditionSnapshot, placements: Sequence[Placement], lang: str
+    edition: EditionSnapshot, placements: Sequence[Placement], w: Words
 ) -> list[str]:
-    w = WORDS[lang]
     m = programme_metrics(edition, placements)
     sessions = {s.id: s for s in edition.sessions}
     main = max(edition.rooms, key=lambda r: r.capacity) if edition.rooms else None
-    sep = " : " if lang == "fr" else ": "
-    lines = [f"{w['women_share']} {w['overall']}{sep}{_pct(m.get('women_share'))}"]
+    colon = w._(": ")
+    lines = [w._("Share of women on the whole programme") + colon + w.percent(m.get("women_share"))]
     if main is not None:
-        lines.append(
-            f"  {w['main_stage'].format(room=main.name or main.id)}{sep}"
-            f"{_pct(m.get('women_share.main_stage'))}"
-        )
-    for kind, prefix in (("by_format", "women_share.format."), ("by_day", "women_share.day.")):
-        parts = [f"{k[len(prefix) :]} {_pct(v)}" for k, v in m.items() if k.startswith(prefix)]
-        if parts:
-            lines.append(f"  {w[kind]}{sep}{', '.join(parts)}")
+        lines.append("  " + w._("on the main stage ({room})", room=main.name or main.id) + colon
+                     + w.percent(m.get("women_share.main_stage")))  # fmt: skip
+    formats = [f"{format_name(k.removeprefix('women_share.format.'), w)} {w.percent(v)}"
+               for k, v in m.items() if k.startswith("women_share.format.")]  # fmt: skip
+    if formats:
+        lines.append("  " + w._("by format") + colon + ", ".join(formats))
+    days = [f"{w.short_date(k.removeprefix('women_share.day.'))} {w.percent(v)}"
+            for k, v in m.items() if k.startswith("women_share.day.")]  # fmt: skip
+    if days:
+        lines.append("  " + w._("by day") + colon + ", ".join(days))
     details = parity_details(edition, placements)
 
     def titled(ids: Sequence[str]) -> str:
         return ", ".join(f"« {sessions[x].title or x} »" for x in ids if x in sessions)
 
-    lines.append(f"{w['all_male_panels']}{sep}{m['all_male_panels']}")
+    lines.append(w._("All-male panels") + colon + str(m["all_male_panels"]))
     if details.all_male:
         lines.append(f"  {titled(details.all_male)}")
-    lines.append(f"{w['not_established']}{sep}{m['parity_not_established']}")
+    lines.append(w._("Parity not established (undisclosed gender)") + colon
+                 + str(m["parity_not_established"]))  # fmt: skip
     if details.not_established:
         lines.append(f"  {titled(details.not_established)}")
     lines += [
-        f"{w['attendee_conflicts']}{sep}{m['attendee_conflicts']}",
-        f"{w['seats']}{sep}{m['seats_used']} / {m['seats_offered']} "
-        f"({w['reserve']} {m['reserve_seats_used']})",
-        f"{w['sessions']}{sep}{m['sessions_scheduled']}",
-        f"{w['proposals']}{sep}{m['proposals_selected']} / "
+        w._("Attendee conflicts (two choices in parallel)") + colon + str(m["attendee_conflicts"]),
+        w._("Seats used / offered")
+        + colon
+        + f"{m['seats_used']} / {m['seats_offered']} ("
+        + w._("of which reserve chairs {n}", n=m["reserve_seats_used"])
+        + ")",
+        w._("Sessions scheduled") + colon + str(m["sessions_scheduled"]),
+        w._("Proposals selected") + colon + f"{m['proposals_selected']} / "
         f"{sum(1 for s in edition.sessions if s.optional)}",
     ]
-    return lines
+    return [for_terminal(line) for line in lines]
 
 
-def _source(state: EditionState, args: argparse.Namespace) -> tuple[tuple[Placement, ...], str]:
-    w = WORDS[args.lang]
+def _source(
+    state: EditionState, args: argparse.Namespace, w: Words
+) -> tuple[tuple[Placement, ...], str]:
     if args.schedule is not None and args.schedule != PROGRAMME:
         return _placements(state, args.schedule), args.schedule
     if state.programme:
-        return state.programme, w["published"].format(sid=state.accepted)
+        return state.programme, w._("published ({schedule})", schedule=state.accepted)
     if args.schedule == PROGRAMME or not state.schedules:
-        raise UsageError("no programme is published yet: solve, then accept a schedule")
+        raise UsageError("no_programme_yet")
     latest = list(state.schedules)[-1]
     return _placements(state, latest), latest
 
 
-def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
-    with service_for(args) as service:
+def cmd_report(args: argparse.Namespace, out: TextIO, w: Words) -> int:
+    with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
-    placements, which = _source(state, args)
+    placements, which = _source(state, args, w)
+    if placements is state.programme:
+        warn_if_broken(state, args, w, out)
     edition = state.snapshot()
-    w = WORDS[args.lang]
-    print(w["report"].format(name=edition.name or edition.id), file=out)
-    print(w["source"].format(which=which, version=state.version), file=out)
-    for line in render_metrics(edition, placements, args.lang):
+    print(w.say("Report — {name}", name=edition.name or edition.id), file=out)
+    source = w._("Programme: {which}, stream version {version}", which=which,
+                 version=state.version)  # fmt: skip
+    print(for_terminal(source), file=out)
+    for line in render_metrics(edition, placements, w):
         print(line, file=out)
     if args.html:
-        page = html_report(edition, placements, args.lang, w["source"].format(
-            which=which, version=state.version))  # fmt: skip
-        Path(args.html).write_text(page, encoding="utf-8")
-        print(f"→ {args.html}", file=out)
+        from adapters._cli_common import write_private
+
+        page = html_report(edition, placements, w, source)
+        write_private(args.html, page.encode("utf-8"))
+        print(w.say("→ {path}", path=args.html), file=out)
     return EXIT_OK
 
 
@@ -239,7 +186,6 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
 
 AUDIENCE_COLOURS = ("#2f6db5", "#e07b00", "#2e9a5b", "#8e44ad", "#c0392b", "#7f8c8d")
 MIXED = "#5d6d7e"
-PLURAL = {"woman": "women", "man": "men", "nonbinary": "nonbinary", "undisclosed": "undisclosed"}
 GENDER_COLOURS = {
     "woman": "#b0377a",
     "man": "#2f6db5",
@@ -248,7 +194,7 @@ GENDER_COLOURS = {
 }
 
 
-def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], lang: str) -> str:
+def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], w: Words) -> str:
     """One SVG per day: rooms down, time across, one block per session, coloured by
     its audience."""
     sessions = {s.id: s for s in edition.sessions}
@@ -270,7 +216,7 @@ def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], lang: 
         width = label_w + (end - start) * px + 10
         height = 24 + row * len(rooms)
         svg = [f'<svg width="{width:.0f}" height="{height}" role="img" '
-               f'aria-label="{html.escape(long_date(day.day, lang))}">']  # fmt: skip
+               f'aria-label="{html.escape(w.date(day.day))}">']  # fmt: skip
         for hour in range(-(-start // 60) * 60, end + 1, 60):
             x = label_w + (hour - start) * px
             svg.append(
@@ -291,40 +237,48 @@ def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], lang: 
                 audiences = (s.audiences or edition.audiences) if s else ()
                 fill = colour.get(audiences[0], MIXED) if len(audiences) == 1 else MIXED
                 x = label_w + (minutes(p.start) - start) * px
-                w = max(4.0, (minutes(p.end) - minutes(p.start)) * px - 2)
+                wide = max(4.0, (minutes(p.end) - minutes(p.start)) * px - 2)
                 title = (s.title or s.id) if s else p.session
                 svg.append(
                     f"<g><title>{html.escape(f'{p.start}–{p.end} {title}')}</title>"
-                    f'<rect x="{x:.0f}" y="{y + 2}" width="{w:.0f}" height="{row - 6}" rx="3" '
+                    f'<rect x="{x:.0f}" y="{y + 2}" width="{wide:.0f}" height="{row - 6}" rx="3" '
                     f'fill="{fill}"/><text x="{x + 4:.0f}" y="{y + row / 2 + 3:.0f}" '
-                    f'class="block">{html.escape(title[: max(0, int(w / 6.5))])}</text></g>'
+                    f'class="block">{html.escape(title[: max(0, int(wide / 6.5))])}</text></g>'
                 )
         svg.append("</svg>")
-        parts.append(f"<h3>{html.escape(long_date(day.day, lang))}</h3>\n" + "\n".join(svg))
+        parts.append(f"<h3>{html.escape(w.date(day.day))}</h3>\n" + "\n".join(svg))
     legend = (
         " ".join(
-            f'<span class="swatch" style="background:{c}"></span>{html.escape(a)}'
+            f'<span class="swatch" style="background:{c}"></span>{html.escape(audience_name(a, w))}'
             for a, c in colour.items()
         )
         + f' <span class="swatch" style="background:{MIXED}"></span>'
-        + ("plusieurs publics" if lang == "fr" else "several audiences")
+        + html.escape(w._("several audiences"))
     )
-    return f'<p class="legend">{WORDS[lang]["legend"]} : {legend}</p>\n' + "\n".join(parts)
+    label = html.escape(w._("Colours: audiences") + w._(": "))
+    return f'<p class="legend">{label}{legend}</p>\n' + "\n".join(parts)
 
 
-def _bar(label: str, people: Sequence[str], gender: Mapping[str, str], lang: str) -> str:
+GENDER_WORDS = {
+    "woman": N_("women"),
+    "man": N_("men"),
+    "nonbinary": N_("non-binary"),
+    "undisclosed": N_("undisclosed"),
+}
+
+
+def _bar(label: str, people: Sequence[str], gender: Mapping[str, str], w: Words) -> str:
     counts = {g: 0 for g in GENDER_COLOURS}
     for pid in set(people):
         counts[gender.get(pid, "undisclosed")] += 1
     total = sum(counts.values()) or 1
-    w = WORDS[lang]
     segments = "".join(
         f'<span style="width:{100 * n / total:.1f}%;background:{GENDER_COLOURS[g]}" '
-        f'title="{html.escape(w[PLURAL[g]])} : {n}"></span>'
+        f'title="{html.escape(w._(GENDER_WORDS[g]) + w._(": "))}{n}"></span>'
         for g, n in counts.items()
         if n
     )
-    words = ", ".join(f"{n} {w[PLURAL[g]]}" for g, n in counts.items() if n)
+    words = ", ".join(f"{n} {w._(GENDER_WORDS[g])}" for g, n in counts.items() if n)
     return (
         f'<div class="bar-row"><span class="bar-label">{html.escape(label)}</span>'
         f'<span class="bar">{segments}</span><span class="bar-words">{html.escape(words)}</span>'
@@ -332,25 +286,24 @@ def _bar(label: str, people: Sequence[str], gender: Mapping[str, str], lang: str
     )
 
 
-def _parity(edition: EditionSnapshot, placements: Sequence[Placement], lang: str) -> str:
-    w = WORDS[lang]
+def _parity(edition: EditionSnapshot, placements: Sequence[Placement], w: Words) -> str:
     sessions = {s.id: s for s in edition.sessions}
     gender = {p.id: p.gender for p in edition.people}
     known = [p for p in placements if p.session in sessions]
 
     def row(label: str, keep: Callable[[Placement], bool]) -> str:
         people = [x for p in known if keep(p) for x in stage_people(sessions[p.session], p)]
-        return _bar(label, people, gender, lang)
+        return _bar(label, people, gender, w)
 
-    rows = [row(w["overall"], lambda p: True)]
+    rows = [row(w._("on the whole programme"), lambda p: True)]
     if edition.rooms:
         main = max(edition.rooms, key=lambda r: r.capacity)
-        rows.append(row(w["main_stage"].format(room=main.name or main.id),
+        rows.append(row(w._("on the main stage ({room})", room=main.name or main.id),
                         lambda p: p.room == main.id))  # fmt: skip
     for fmt in sorted({sessions[p.session].format for p in known}):
-        rows.append(row(fmt, lambda p, fmt=fmt: sessions[p.session].format == fmt))  # type: ignore[misc]
+        rows.append(row(format_name(fmt, w), lambda p, fmt=fmt: sessions[p.session].format == fmt))  # type: ignore[misc]
     for day in sorted({p.day for p in known}):
-        rows.append(row(long_date(day, lang), lambda p, day=day: p.day == day))  # type: ignore[misc]
+        rows.append(row(w.date(day), lambda p, day=day: p.day == day))  # type: ignore[misc]
     return "\n".join(rows)
 
 
@@ -372,18 +325,16 @@ svg .room { font-size: 12px; fill: #333; } svg .block { font-size: 11px; fill: #
 
 
 def html_report(
-    edition: EditionSnapshot, placements: Sequence[Placement], lang: str, source: str
+    edition: EditionSnapshot, placements: Sequence[Placement], w: Words, source: str
 ) -> str:
     """A page a committee opens in any browser: the figures, the timetable, the parity
     bars. Nothing to install, nothing fetched."""
-    w = WORDS[lang]
     figures = "\n".join(
-        f"<li>{html.escape(line.strip())}</li>"
-        for line in render_metrics(edition, placements, lang)
+        f"<li>{html.escape(line.strip())}</li>" for line in render_metrics(edition, placements, w)
     )
-    title = w["report"].format(name=edition.name or edition.id)
+    title = w._("Report — {name}", name=edition.name or edition.id)
     return f"""<!doctype html>
-<html lang="{lang}">
+<html lang="{w.lang}">
 <head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{CSS}</style></head>
 <body>
 <h1>{html.escape(title)}</h1>
@@ -391,10 +342,10 @@ def html_report(
 <ul class="figures">
 {figures}
 </ul>
-<h2>{w["timetable"]}</h2>
-{_timetable(edition, placements, lang)}
-<h2>{w["parity"]}</h2>
-{_parity(edition, placements, lang)}
+<h2>{html.escape(w._("Timetable"))}</h2>
+{_timetable(edition, placements, w)}
+<h2>{html.escape(w._("Parity"))}</h2>
+{_parity(edition, placements, w)}
 </body>
 </html>
 """

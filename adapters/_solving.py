@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO, TypeVar
 
 import msgspec
 
 from adapters._cli_common import (
     EXIT_FAILED,
     EXIT_INFEASIBLE,
+    EXIT_INTERRUPTED,
     EXIT_NO_SCHEDULE,
     EXIT_OK,
     UsageError,
     load_selected,
     pick_edition,
     service_for,
+    warn_if_broken,
+    write_private,
 )
+from adapters._i18n import Words, for_terminal
+from adapters._messages import Names, conflict_text, left_out_text, violation_text
 from adapters._report import render_changes
-from adapters._text import long_date
-from adapters.edition_document import load_edition
+from adapters.edition_document import decode_raw, load_edition, read_bytes
 from scheduler import (
     AcceptSchedule,
     EditionSnapshot,
@@ -37,14 +41,12 @@ from scheduler import (
     ScheduleDocument,
     SolveParameters,
     SolveProgramme,
-    check_schedule,
     derive_problem,
     schedule_changes,
     schedule_document,
     validate_snapshot,
     with_previous,
 )
-from solver import CpSatSolver, Progress
 
 __all__ = [
     "ProgressLine",
@@ -54,33 +56,64 @@ __all__ = [
     "cmd_programme",
     "cmd_solve",
     "render_programme",
+    "seconds",
+    "workers",
 ]
 
-
 _encode = msgspec.json.Encoder()
+MAX_WORKERS = 64
+
+
+def seconds(w: Words) -> Callable[[str], float]:
+    """``--time-limit``: a positive, finite number of seconds."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.replace(",", "."))
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value <= 0:
+            raise w.refusal('"{value}" is not a number of seconds above 0', value=text)
+        return value
+
+    return parse
+
+
+def workers(w: Words) -> Callable[[str], int]:
+    """``--workers``: 1 to 64 search workers."""
+
+    def parse(text: str) -> int:
+        if not (text.isdecimal() and text.isascii()) or not 1 <= int(text) <= MAX_WORKERS:
+            raise w.refusal('"{value}" is not a number of workers from 1 to {most}', value=text,
+                            most=MAX_WORKERS)  # fmt: skip
+        return int(text)
+
+    return parse
 
 
 def _write_schedule(document: ScheduleDocument, path: str) -> None:
-    Path(path).write_bytes(msgspec.json.format(_encode.encode(document), indent=2) + b"\n")
+    write_private(path, msgspec.json.format(_encode.encode(document), indent=2) + b"\n")
 
 
 def read_schedule(path: str) -> ScheduleDocument:
+    raw = decode_raw(read_bytes(path), kind="json")
     try:
-        return msgspec.json.decode(Path(path).read_bytes(), type=ScheduleDocument)
-    except OSError as exc:
-        raise InvalidCommand([Problem("", f"cannot read {path}: {exc.strerror}")]) from exc
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidCommand([Problem("", f"{path} is not a schedule document: {exc}")]) from exc
+        return msgspec.convert(raw, ScheduleDocument)
+    except msgspec.ValidationError as exc:
+        raise InvalidCommand(
+            [Problem("", "not_a_schedule", {"path": path, "detail": str(exc)})]
+        ) from exc
 
 
 class ProgressLine:
     """A live line on a terminal while a solve runs longer than a second: elapsed time,
     best objective, bound and gap. Silent when the output is not a terminal."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, w: Words) -> None:
         self.stream = stream
+        self.w = w
         self.live = stream.isatty()
-        self.last: Progress | None = None
+        self.last: Any = None
         self.started = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._tick, daemon=True)
@@ -97,16 +130,17 @@ class ProgressLine:
             self.stream.write("\r\033[K")
             self.stream.flush()
 
-    def __call__(self, progress: Progress) -> None:
+    def __call__(self, progress: Any) -> None:
         self.last = progress
 
-    @staticmethod
-    def format(elapsed: float, progress: Progress | None) -> str:
-        text = f"résolution… {elapsed:5.1f} s"
+    def format(self, elapsed: float, progress: Any) -> str:
+        w = self.w
+        text = w._("solving… {elapsed} s", elapsed=w.number(round(elapsed, 1)))
         if progress is not None and progress.objective is not None:
-            text += f" · meilleur {progress.objective:g} · borne {progress.bound:g}"
+            text += w._(" · best {best} · bound {bound}", best=w.number(progress.objective),
+                        bound=w.number(progress.bound))  # fmt: skip
             if progress.gap is not None:
-                text += f" · écart {progress.gap:.1%}"
+                text += w._(" · gap {gap}", gap=w.percent(progress.gap))
         return text
 
     def _tick(self) -> None:
@@ -117,37 +151,105 @@ class ProgressLine:
                 self.stream.flush()
 
 
+T = TypeVar("T")
+
+
+def run_interruptibly(work: Callable[[threading.Event], T], w: Words) -> tuple[T, bool]:
+    """Run ``work(stop)`` in a thread of its own, the main thread waiting for it: Ctrl-C
+    sets ``stop`` (the solve ends with the best schedule so far) instead of raising in
+    the middle of the work. Returns its result, and whether it was interrupted."""
+    stop = threading.Event()
+    box: list[Any] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            box.append(work(stop))
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="solve", daemon=True)
+    thread.start()
+    interrupted = False
+    while thread.is_alive():
+        try:
+            thread.join(0.1)
+        except KeyboardInterrupt:
+            if not interrupted:
+                print(w._("\ninterrupted: stopping the search…"), file=sys.stderr)
+            interrupted = True
+            stop.set()
+    if failure:
+        raise failure[0]
+    return box[0], interrupted
+
+
 def _params(args: argparse.Namespace) -> SolveParameters:
     return SolveParameters(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
 
 
-def _report(document: ScheduleDocument, out: TextIO) -> int:
+def _worded(document: ScheduleDocument, w: Words) -> ScheduleDocument:
+    """The document with its explanation worded in the run's language."""
+    if not document.explanation:
+        return document
+    return msgspec.structs.replace(
+        document, conflicts=tuple(conflict_text(c, w) for c in document.explanation)
+    )
+
+
+def _report(document: ScheduleDocument, out: TextIO, w: Words, interrupted: bool) -> int:
     if document.status in ("optimal", "feasible"):
-        print(f"{document.status}: {len(document.assignments)} placements, objective "
-              f"{document.objective:g} (bound {document.bound:g}), {document.solve_seconds} s",
-              file=out)  # fmt: skip
+        status = w._("optimal") if document.status == "optimal" else w._("feasible")
+        print(w.nsay("{status}: {n} placement, objective {objective} (bound {bound}), "
+                     "{seconds} s", "{status}: {n} placements, objective {objective} (bound "
+                     "{bound}), {seconds} s", len(document.assignments), status=status,
+                     objective=w.number(document.objective or 0),
+                     bound=w.number(document.bound or 0),
+                     seconds=w.number(document.solve_seconds)), file=out)  # fmt: skip
+        if document.first_solution_seconds is not None:
+            print(w._("first schedule after {seconds} s",
+                      seconds=w.number(document.first_solution_seconds)), file=out)  # fmt: skip
+        for u in document.unscheduled:
+            print(w.say("  proposal {session}: {why}", session=u.session,
+                        why=left_out_text(u.reason, u.rules, w)), file=out)  # fmt: skip
+        if interrupted:
+            print(w._("interrupted: this is the best schedule found before the stop"),
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_INTERRUPTED
         return EXIT_OK
     if document.status == "infeasible":
-        print("infeasible: these rules conflict —", file=sys.stderr)
+        print(w._("infeasible: these rules conflict —"), file=sys.stderr)
         for message in document.conflicts:
-            print(f"  - {message}", file=sys.stderr)
+            print(f"  - {for_terminal(message)}", file=sys.stderr)
         return EXIT_INFEASIBLE
-    print(f"no schedule found within {document.parameters.get('time_limit')} s", file=sys.stderr)
+    if interrupted:
+        print(w._("interrupted before any schedule was found: nothing recorded"),
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
+    print(w._("no schedule found within {seconds} s", seconds=document.parameters.get(
+        "time_limit")), file=sys.stderr)  # fmt: skip
     return EXIT_NO_SCHEDULE
 
 
-def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
+def _solver() -> Any:
+    from solver import CpSatSolver  # OR-Tools is imported only by the commands that solve
+
+    return CpSatSolver()
+
+
+def cmd_solve(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     if (args.edition_file is None) == (args.store is None):
-        raise UsageError("solve takes an edition document, or --store, not both")
+        raise UsageError("solve_document_or_store")
     params = _params(args)
     if args.edition_file is not None:
         if args.output is None:
-            raise UsageError("solve EDITION needs --output FILE")
+            raise UsageError("solve_needs_output")
         snapshot = load_edition(args.edition_file).snapshot
         problems = validate_snapshot(snapshot)
         if problems:
             raise InvalidCommand(problems)
         problem = derive_problem(snapshot)
+        previous = None
         if args.previous:
             previous = read_schedule(args.previous)
             if previous.edition != snapshot.id:
@@ -155,40 +257,45 @@ def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
                     [
                         Problem(
                             "",
-                            f"{args.previous} is a schedule of "
-                            f'"{previous.edition}", not "{snapshot.id}"',
+                            "schedule_of_other_edition",
+                            {
+                                "path": args.previous,
+                                "other": previous.edition,
+                                "edition": snapshot.id,
+                            },
                         )
                     ]
                 )
             problem = with_previous(problem, previous.assignments)
-        with ProgressLine(sys.stderr) as line:
-            result = CpSatSolver().solve(problem, params, line)
-        document = schedule_document(problem, result, params, edition=snapshot)
+        solver = _solver()
+        with ProgressLine(sys.stderr, w) as line:
+            result, interrupted = run_interruptibly(
+                lambda stop: solver.solve(problem, params, line, stop), w)  # fmt: skip
+        document = _worded(schedule_document(problem, result, params, edition=snapshot), w)
         _write_schedule(document, args.output)
-        code = _report(document, out)
-        if args.previous and document.assignments:
-            _print_changes(snapshot, previous.assignments, document, out)
+        code = _report(document, out, w, interrupted)
+        if previous is not None and document.assignments:
+            _print_changes(snapshot, previous.assignments, document, out, w)
         return code
     with service_for(args) as service:
         edition = pick_edition(service, args.edition)
         before = service.load(edition)
-        with ProgressLine(sys.stderr) as line:
-            command = SolveProgramme(
-                time_limit=params.time_limit, workers=params.workers, seed=params.seed
-            )
-            document, schedule_id = service.solve(
-                edition, CpSatSolver(), command, actor=args.actor, progress=line
-            )
+        solver = _solver()
+        command = SolveProgramme(time_limit=params.time_limit, workers=params.workers,
+                                 seed=params.seed)  # fmt: skip
+        with ProgressLine(sys.stderr, w) as line:
+            (document, schedule_id), interrupted = run_interruptibly(
+                lambda stop: service.solve(edition, solver, command, actor=args.actor,
+                                           progress=line, stop=stop), w)  # fmt: skip
+    document = _worded(document, w)
     if args.output:
         _write_schedule(document, args.output)
-    code = _report(document, out)
+    code = _report(document, out, w, interrupted)
     if before.programme and document.assignments:
-        _print_changes(before.snapshot(), before.programme, document, out)
+        _print_changes(before.snapshot(), before.programme, document, out, w)
     if schedule_id:
-        print(
-            f"recorded as {schedule_id}: `creneau accept --store {args.store}` publishes it",
-            file=out,
-        )
+        print(w.say("recorded as {schedule}: `creneau accept --store {store}` publishes it",
+                    schedule=schedule_id, store=args.store), file=out)  # fmt: skip
     return code
 
 
@@ -197,126 +304,117 @@ def _print_changes(
     previous: Sequence[Placement],
     document: ScheduleDocument,
     out: TextIO,
+    w: Words,
 ) -> None:
     """Re-planning: what the new schedule changes in the previous one."""
     changes = schedule_changes(previous, document.assignments)
     moved = sum(1 for c in changes if c.kind in ("moved", "removed"))
-    print(f"{moved} of {len(previous)} placements changed from the previous schedule"
-          + (":" if changes else ""), file=out)  # fmt: skip
-    for line in render_changes(edition, changes, "en"):
+    print(w._("{moved} of {total} placements changed from the previous schedule",
+              moved=moved, total=len(previous)) + (w._(":") if changes else ""),
+          file=out)  # fmt: skip
+    for line in render_changes(edition, changes, w):
         print(f"  - {line}", file=out)
 
 
-def cmd_accept(args: argparse.Namespace, out: TextIO) -> int:
+def _named(service: Any, edition: str, work: Callable[[], T]) -> T:
+    """``work()``, its refusals told with the edition's names (titles, rooms, people)."""
+    try:
+        return work()
+    except InvalidCommand as refused:
+        refused.names = Names.of(service.load(edition).snapshot())  # type: ignore[attr-defined]
+        raise
+
+
+def cmd_accept(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args) as service:
         edition = pick_edition(service, args.edition)
-        service.execute(
-            AcceptSchedule(schedule_id=args.schedule_id), edition_id=edition, actor=args.actor
+        _named(
+            service,
+            edition,
+            lambda: service.execute(
+                AcceptSchedule(schedule_id=args.schedule_id), edition_id=edition, actor=args.actor
+            ),
         )
         state = service.load(edition)
-    print(f"{state.accepted} published: {len(state.programme)} placements", file=out)
+    print(w.nsay("{schedule} published: {n} placement", "{schedule} published: {n} placements",
+                 len(state.programme), schedule=state.accepted), file=out)  # fmt: skip
     return EXIT_OK
 
 
-def cmd_move(args: argparse.Namespace, out: TextIO) -> int:
-    command = MoveSession(
-        session_id=args.session,
-        occurrence=args.occurrence,
-        day=args.day,
-        start=args.start,
-        room=args.room,
-    )
+def cmd_move(args: argparse.Namespace, out: TextIO, w: Words) -> int:
+    command = MoveSession(session_id=args.session, occurrence=args.occurrence, day=args.day,
+                          start=args.start, room=args.room)  # fmt: skip
     with service_for(args) as service:
         edition = pick_edition(service, args.edition)
-        recorded = service.execute(command, edition_id=edition, actor=args.actor)
-    print("moved" if recorded else "already there: nothing recorded", file=out)
+        recorded = _named(
+            service, edition, lambda: service.execute(command, edition_id=edition, actor=args.actor)
+        )
+    print(w._("moved") if recorded else w._("already there: nothing recorded"), file=out)
     return EXIT_OK
 
 
-def cmd_programme(args: argparse.Namespace, out: TextIO) -> int:
-    with service_for(args) as service:
+def cmd_programme(args: argparse.Namespace, out: TextIO, w: Words) -> int:
+    with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
     if not state.programme:
-        raise UsageError("no programme is published yet: solve, then accept a schedule")
-    print(render_programme(state, args.lang), file=out, end="")
+        raise UsageError("no_programme_yet")
+    warn_if_broken(state, args, w, out)
+    print(render_programme(state, w), file=out, end="")
     return EXIT_OK
 
 
-def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    snapshot = load_edition(args.edition_file).snapshot
-    document = read_schedule(args.schedule)
-    if document.edition != snapshot.id:
-        raise InvalidCommand(
-            [
-                Problem(
-                    "edition",
-                    f'the schedule is for "{document.edition}", the edition is "{snapshot.id}"',
-                )
-            ]
-        )
-    broken = check_schedule(snapshot, document.assignments)
-    if broken:
-        print(f"{len(broken)} hard rules broken:", file=out)
-        for v in broken:
-            print(f"  {v}", file=out)
+def cmd_check(args: argparse.Namespace, out: TextIO, w: Words) -> int:
+    from adapters import validator
+
+    try:
+        edition, _, findings = validator.check_files(args.edition_file, args.schedule)
+    except validator.DocumentError as exc:
+        params = dict(exc.params)
+        raise InvalidCommand([Problem(str(params.pop("at", "")), exc.code, params)]) from exc
+    names = Names.of_document(edition)
+    if findings:
+        print(w.nsay("{n} hard rule broken:", "{n} hard rules broken:", len(findings)), file=out)
+        for f in findings:
+            print(f"  [{f.rule}] {violation_text(f, w, names)}", file=out)
         return EXIT_FAILED
-    print(f"valid: {len(document.assignments)} placements break no hard rule", file=out)
+    placed = sum(1 for _ in read_schedule(args.schedule).assignments)
+    print(w.nsay("valid: {n} placement breaks no hard rule",
+                 "valid: {n} placements break no hard rule", placed), file=out)  # fmt: skip
     return EXIT_OK
 
 
 # -- the printed programme -----------------------------------------------------------
 
 
-_WORDS = {
-    "fr": {
-        "title": "Programme",
-        "from": "publié depuis",
-        "moderation": "animation",
-        "empty": "aucune session",
-    },
-    "en": {
-        "title": "Programme",
-        "from": "published from",
-        "moderation": "moderation",
-        "empty": "no session",
-    },
-}
-
-
-def render_programme(state: EditionState, lang: str) -> str:
+def render_programme(state: EditionState, w: Words) -> str:
     """The published programme, day by day and room by room."""
-    words = _WORDS[lang]
     snap = state.snapshot()
     sessions = {s.id: s for s in snap.sessions}
     people = {p.id: p.name or p.id for p in snap.people}
     rooms = {r.id: r.name or r.id for r in snap.rooms}
     order = {r.id: i for i, r in enumerate(snap.rooms)}
-    lines = [
-        f"{words['title']} — {snap.name or snap.id} ({words['from']} {state.accepted}, "
-        f"version {state.version})"
-    ]
-    by_day: dict[object, dict[str, list[Placement]]] = defaultdict(lambda: defaultdict(list))
+    lines = [w.say("Programme — {name} (published from {schedule}, version {version})",
+                   name=snap.name or snap.id, schedule=state.accepted,
+                   version=state.version)]  # fmt: skip
+    by_day: dict[Any, dict[str, list[Placement]]] = defaultdict(lambda: defaultdict(list))
     for p in state.programme:
         by_day[p.day][p.room].append(p)
-    for day in sorted(by_day):  # type: ignore[type-var]
-        lines += ["", long_date(day, lang)]  # type: ignore[arg-type]
+    for day in sorted(by_day):
+        lines += ["", w.date(day)]
         for room in sorted(by_day[day], key=lambda r: order.get(r, len(order))):
-            lines.append(f"  {rooms.get(room, room)}")
+            lines.append(f"  {for_terminal(rooms.get(room, room))}")
             for p in sorted(by_day[day][room], key=lambda p: p.start):
                 s = sessions.get(p.session)
-                title = s.title if s else p.session
+                title = for_terminal(s.title or s.id if s else p.session)
                 if s and s.occurrences > 1:
                     title += f" ({p.occurrence}/{s.occurrences})"
-                who = ", ".join(people.get(x, x) for x in (s.speakers if s else ()))
+                who = ", ".join(for_terminal(people.get(x, x)) for x in (s.speakers if s else ()))
                 hosts = ", ".join(
-                    people.get(x, x) for x in (*(s.moderators if s else ()), *p.moderators)
+                    for_terminal(people.get(x, x))
+                    for x in (*(s.moderators if s else ()), *p.moderators)
                 )
                 extra = f" — {who}" if who else ""
                 if hosts:
-                    extra += (
-                        f" ; {words['moderation']} : {hosts}"
-                        if lang == "fr"
-                        else f"; {words['moderation']}: {hosts}"
-                    )
+                    extra += w._("; moderation: {people}", people=hosts)
                 lines.append(f"    {p.start}–{p.end}  {title}{extra}")
     return "\n".join(lines) + "\n"

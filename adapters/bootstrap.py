@@ -6,13 +6,17 @@ import urllib.parse
 from pathlib import Path
 
 from events_store import MemoryEventStore, SQLiteEventStore
-from scheduler import CreneauError, EditionService, EventStore
+from scheduler import EditionService, EventStore, StoreError
 
-__all__ = ["StoreNotFound", "build", "open_store"]
+__all__ = ["StoreNotFound", "build", "is_postgres", "open_store"]
 
 
-class StoreNotFound(CreneauError):
-    pass
+class StoreNotFound(StoreError):
+    """No store at the address given (and none was to be created)."""
+
+
+def is_postgres(address: str) -> bool:
+    return address.startswith(("postgresql://", "postgres://"))
 
 
 def _postgres(address: str, create: bool) -> EventStore:
@@ -24,36 +28,35 @@ def _postgres(address: str, create: bool) -> EventStore:
     dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
     store = PostgresEventStore(dsn, schema=schema, migrate=False)
     version = store.schema_version()
+    known = len(MIGRATIONS)
+    if version > known:
+        store.close()
+        raise StoreError("store_schema_newer", path=f"schema {schema}", found=version, known=known)
     if version == 0 and not create:
         store.close()
-        raise StoreNotFound(
-            f'no store in schema "{schema}" of that database (import an '
-            "edition, or run `creneau store migrate`, to create one)"
-        )
-    if version < len(MIGRATIONS):
+        raise StoreNotFound("no_postgres_store", schema=schema)
+    if version < known:
         if version and not create:
             store.close()
-            raise StoreNotFound(
-                f"the store is at schema version {version}; this Créneau needs "
-                f"{len(MIGRATIONS)}: run `creneau store migrate`"
-            )
+            raise StoreNotFound("store_schema_older", found=version, known=known)
         store.migrate()
     return store
 
 
-def open_store(address: str, *, create: bool = False) -> EventStore:
+def open_store(address: str, *, create: bool = False, read_only: bool = False) -> EventStore:
     """A store from its address: ``memory:``, ``postgresql://…[?schema=NAME]``, or a SQLite
-    file path (``sqlite:`` optional)."""
+    file path (``sqlite:`` optional). ``read_only``: a SQLite store opened without write
+    access (nothing on a read-only medium stops it being read and verified)."""
     if address == "memory:":
         return MemoryEventStore()
-    if address.startswith(("postgresql://", "postgres://")):
+    if is_postgres(address):
         return _postgres(address, create)
     path = Path(address.removeprefix("sqlite:"))
     if not create and not path.exists():
-        raise StoreNotFound(f"no store at {path} (import an edition to create one)")
+        raise StoreNotFound("no_store", path=str(path))
     if create and not path.parent.exists():
-        raise StoreNotFound(f"cannot create a store at {path}: {path.parent} does not exist")
-    return SQLiteEventStore(path)
+        raise StoreNotFound("no_store_folder", path=str(path), folder=str(path.parent))
+    return SQLiteEventStore(path, read_only=read_only and not create)
 
 
 def build(store: EventStore) -> EditionService:

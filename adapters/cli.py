@@ -1,4 +1,9 @@
-"""The ``creneau`` command line."""
+"""The ``creneau`` command line.
+
+One language per run (``--lang``, ``CRENEAU_LANG``, ``LANG``; French by default): the
+help, the errors, every table. OR-Tools is imported by the commands that solve only, so
+that every other command starts at once.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +13,34 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from importlib import metadata
 from typing import TextIO
 
-import msgspec
 import structlog
 
-from adapters import _capacity, _report, _solving
 from adapters._cli_common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_OK,
     UsageError,
     load_selected,
-    pick_edition,
     service_for,
+    warn_if_broken,
+    write_private,
 )
-from adapters._text import TEXT, long_date
+from adapters._i18n import LANGUAGES, N_, Words, choose_language, words
+from adapters._messages import error_lines
 from adapters.bootstrap import StoreNotFound, open_store
-from adapters.edition_document import document_bytes, load_edition
+from adapters.edition_document import document_bytes
 from scheduler import (
+    BrokenRule,
+    CheckpointError,
     CreneauError,
-    EditionState,
-    ImportEdition,
     InvalidCommand,
     checkpoint,
     default_actor,
+    is_name,
     parse_checkpoint,
     verify_against,
 )
@@ -61,84 +68,63 @@ def _configure_logging(json_logs: bool, verbose: bool) -> None:
     )
 
 
-def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
-    document = load_edition(args.file)  # before the store: a bad file must not create one
-    command = ImportEdition(
-        snapshot=document.snapshot, source=document.source, sha256=document.sha256
-    )
-    with service_for(args, create=True) as service:
-        recorded = service.execute(command, actor=args.actor)
-    if recorded:
-        print(
-            f'imported "{document.snapshot.id}": {len(recorded)} events, '
-            f"now at version {recorded[-1].version}",
-            file=out,
-        )
-    else:
-        print(
-            f'"{document.snapshot.id}" is already as {document.source} says: nothing recorded',
-            file=out,
-        )
-    return EXIT_OK
+# -- commands that need no module of their own -------------------------------------------
 
 
-def cmd_log(args: argparse.Namespace, out: TextIO) -> int:
-    with service_for(args) as service:
-        edition = args.edition if args.edition is None else pick_edition(service, args.edition)
-        entries = list(service.history(edition, entity=args.entity))
-    t = TEXT[args.lang]
-    if not entries:
-        print(t["no_events"], file=out)
-        return EXIT_OK
-    print(_log_line(*t["log_columns"].split("|")), file=out)
-    for e in entries:
-        r = e.record
-        when = r.metadata.recorded_at[:19].replace("T", " ")
-        print(_log_line(str(r.position), when, r.metadata.actor, r.type, e.entity), file=out)
-    return EXIT_OK
-
-
-def _log_line(position: str, when: str, actor: str, kind: str, entity: str) -> str:
-    return f"{position:>8}  {when:<19}  {actor[:14]:<14}  {kind:<24}  {entity}"
-
-
-def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
-    with service_for(args) as service:
-        state = load_selected(service, args)
-    print(render_edition(state, args.lang), file=out, end="")
-    return EXIT_OK
-
-
-def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_verify(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     kept = None
     if args.against is not None:
-        source = Path(args.against)
-        text = source.read_text() if source.is_file() else args.against
-        try:
-            kept = parse_checkpoint(text)
-        except ValueError as exc:
-            raise UsageError(f"--against: {exc}") from exc
-    store = open_store(args.store)
+        source = args.against
+        text = source
+        if os.path.isfile(source):
+            with open(source, encoding="utf-8-sig") as f:
+                text = f.read()
+        kept = parse_checkpoint(text)
+    store = open_store(args.store, read_only=True)
     try:
         broken = store.verify()
-        rewritten = verify_against(store, kept) if kept is not None else []
+        rewritten = verify_against(store, kept) if kept is not None and broken is None else []
         streams = store.streams()
         count = sum(store.stream_version(s) for s in streams)
     finally:
         store.close()
     if broken is not None:
-        print(f"BROKEN: {broken}", file=out)
+        reasons = {
+            "gap": N_("a version is missing: the stream has a gap"),
+            "previous_hash": N_("it does not chain to the event before it"),
+            "altered": N_("its content does not match its hash: it was altered after being "
+                          "recorded"),
+            "unreadable": N_("the store cannot give it back ({detail})"),
+        }  # fmt: skip
+        why = w._(reasons.get(broken.reason, broken.reason), detail=broken.detail)
+        print(w.say('BROKEN: "{stream}" version {version} (position {position}): {why}',
+                    stream=broken.stream_id.removeprefix("edition-"), version=broken.version,
+                    position=broken.position, why=why), file=out)  # fmt: skip
         return EXIT_FAILED
     if rewritten:
-        for problem in rewritten:
-            print(f"REWRITTEN: {problem}", file=out)
+        for code, stream, version in rewritten:
+            message = {
+                "gone": N_('REWRITTEN: "{stream}" no longer reaches version {version}: events '
+                           "recorded before the checkpoint are gone"),
+                "rewritten": N_('REWRITTEN: "{stream}" version {version} is not what was '
+                                "checkpointed: history up to it was rewritten"),
+                "no_such_moment": N_("REWRITTEN: no moment of this store's history has that "
+                                     "digest: its history was rewritten, or it is another store"),
+            }[code]  # fmt: skip
+            print(w.say(message, stream=stream.removeprefix("edition-"), version=version),
+                  file=out)  # fmt: skip
         return EXIT_FAILED
-    print(f"OK: {count} events in {len(streams)} streams, every hash chain intact", file=out)
+    print(w.nsay("OK: {n} event in {streams} streams, every hash chain intact",
+                 "OK: {n} events in {streams} streams, every hash chain intact", count,
+                 streams=len(streams)), file=out)  # fmt: skip
+    if kept is not None:
+        print(w._("and history up to the checkpoint {digest} holds", digest=kept.digest),
+              file=out)  # fmt: skip
     return EXIT_OK
 
 
-def cmd_checkpoint(args: argparse.Namespace, out: TextIO) -> int:
-    store = open_store(args.store)
+def cmd_checkpoint(args: argparse.Namespace, out: TextIO, w: Words) -> int:
+    store = open_store(args.store, read_only=True)
     try:
         kept = checkpoint(store)
     finally:
@@ -147,362 +133,312 @@ def cmd_checkpoint(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def cmd_store_migrate(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_store_migrate(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     store = open_store(args.store, create=True)
-    version = store.migrate() if hasattr(store, "migrate") else None
-    store.close()
-    print("schema up to date" + (f": version {version}" if version else ""), file=out)
+    try:
+        version = store.migrate() if hasattr(store, "migrate") else None
+    finally:
+        store.close()
+    if version:
+        print(w._("schema up to date: version {version}", version=version), file=out)
+    else:
+        print(w._("schema up to date"), file=out)
     return EXIT_OK
 
 
-def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
-    with service_for(args) as service:
+def cmd_export(args: argparse.Namespace, out: TextIO, w: Words) -> int:
+    import msgspec
+
+    from adapters._messages import Names, violation_text
+
+    with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
     if args.format == "json":
         if state.accepted is None:
-            raise UsageError("no programme is published yet: solve, then accept a schedule")
+            raise UsageError("no_programme_yet")
+        broken = warn_if_broken(state, args, w, sys.stderr)
+        names = Names.of(state.snapshot())
         published = msgspec.structs.replace(
             state.schedules[state.accepted],
             assignments=state.programme,
             stream_version=state.version,
-        )
+            violations=tuple(BrokenRule(rule=v.rule, message=violation_text(v, w, names))
+                             for v in broken),
+        )  # fmt: skip
         data = msgspec.json.format(msgspec.json.encode(published), indent=2) + b"\n"
     else:
         data = document_bytes(state.snapshot())
     if args.output:
-        Path(args.output).write_bytes(data)
+        write_private(args.output, data)
     else:
         out.write(data.decode())
     return EXIT_OK
 
 
-# -- rendering ---------------------------------------------------------------------
+# -- parsing -------------------------------------------------------------------------------
 
 
-def render_edition(state: EditionState, lang: str) -> str:
-    t = TEXT[lang]
-    snap = state.snapshot()
-    lines = [
-        f"{t['edition']} : {snap.name or snap.id} ({snap.id}) — {t['version']} {state.version}"
-        if lang == "fr"
-        else f"{t['edition']}: {snap.name or snap.id} ({snap.id}) — {t['version']} {state.version}"
-    ]
-    colon = " :" if lang == "fr" else ":"
-    lines.append(
-        f"{t['timezone']}{colon} {snap.timezone} · {t['granularity'].format(n=snap.granularity)}"
-    )
-    lines.append(f"{t['days']}{colon}")
-    for d in snap.days:
-        breaks = ", ".join(f"{b.start}–{b.end} {b.label}".rstrip() for b in d.breaks)
-        lines.append(
-            f"  {long_date(d.day, lang)} : {d.open}–{d.close}"
-            + (f" ; {t['breaks']} : {breaks}" if breaks else "")
-        )
-    if snap.venues:
-        lines.append(f"{t['venues']}{colon} " + ", ".join(v.name or v.id for v in snap.venues))
-    if snap.travel:
-        lines.append(
-            f"{t['travel']}{colon} "
-            + ", ".join(f"{x.from_} ↔ {x.to} {x.minutes} min" for x in snap.travel)
-        )
-    lines.append(f"{t['rooms']} ({len(snap.rooms)}){colon}")
-    for r in snap.rooms:
-        bits = [t["seats"].format(n=r.capacity)]
-        if r.reserve:
-            bits.append(t["reserve"].format(n=r.reserve))
-        if r.concurrent > 1:
-            bits.append(t["concurrent"].format(n=r.concurrent))
-        if r.features:
-            bits.append(", ".join(r.features))
-        lines.append(f"  {r.id:<24} {r.name} — " + " · ".join(bits))
-    counts = {g: 0 for g in ("woman", "man", "nonbinary", "undisclosed")}
-    for p in snap.people:
-        counts[p.gender] += 1
-    lines.append(f"{t['people']} ({len(snap.people)}){colon} {t['gender_counts'].format(**counts)}")
-    for p in snap.people:
-        extra = f" · {t['can_moderate']}" if p.can_moderate else ""
-        org = f", {p.organisation}" if p.organisation else ""
-        lines.append(f"  {p.id:<24} {p.name}{org}{extra}")
-    lines.append(f"{t['sessions']} ({len(snap.sessions)}){colon}")
-    for s in snap.sessions:
-        bits = [s.format, t["minutes"].format(n=s.duration)]
-        if s.occurrences > 1:
-            bits.append(t["occurrences"].format(n=s.occurrences))
-        if s.rotation:
-            bits.append(t["rotation"].format(places=s.rotation.places, every=s.rotation.every))
-        elif s.capacity:
-            bits.append(t["capacity"].format(n=s.capacity))
-        if s.optional:
-            bits.append(t["optional"])
-        if s.fixed:
-            where = " ".join(
-                x
-                for x in (
-                    s.fixed.day.isoformat() if s.fixed.day else None,
-                    s.fixed.start,
-                    s.fixed.room,
-                )
-                if x
-            )
-            bits.append(f"{t['fixed']} {where}")
-        if s.after:
-            bits.append(f"{t['after']} " + ", ".join(a.session for a in s.after))
-        lines.append(f"  {s.id:<24} {s.title} — " + " · ".join(bits))
-    lines.append(f"{t['registrations']}{colon} {len(snap.registrations)}")
-    pol = snap.policies
-    panels = t["forbidden"] if pol.parity.no_all_male_panels else t["allowed"]
-    lines.append(
-        f"{t['policies']}{colon} "
-        + t["parity"].format(share=pol.parity.women_min_share, panels=panels)
-    )
-    return "\n".join(lines) + "\n"
+def _parser(w: Words) -> argparse.ArgumentParser:
+    from adapters import _capacity, _importing, _report, _show, _solving
 
+    _ = w._
 
-# -- parsing -----------------------------------------------------------------------
+    def _actor(text: str) -> str:
+        if not text.strip() or not is_name(text):
+            raise w.refusal('"{value}" is empty or holds a control or an invisible character',
+                            value=text)  # fmt: skip
+        return text
 
+    def _occurrence(text: str) -> int:
+        if not (text.isdecimal() and text.isascii()) or int(text) < 1:
+            raise w.refusal('"{value}" is not a run number (1, 2, 3…)', value=text)
+        return int(text)
 
-def _parser() -> argparse.ArgumentParser:
+    def _day(text: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise w.refusal('"{value}" is not a date written YYYY-MM-DD', value=text) from None
+
     parser = argparse.ArgumentParser(
         prog="creneau",
-        description="Créneau: event-sourced programme scheduling for Numérique en Commun[s].",
+        description=_("Créneau: event-sourced programme scheduling for Numérique en Commun[s]."),
     )
-    parser.add_argument("--log-json", action="store_true", help="write logs as JSON lines")
-    parser.add_argument("--verbose", "-v", action="store_true", help="log every command run")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version",
+                        version=f"creneau {metadata.version('creneau')}",
+                        help=_("print the version and exit"))  # fmt: skip
+    parser.add_argument("--log-json", action="store_true", help=_("write logs as JSON lines"))
+    parser.add_argument("--verbose", "-v", action="store_true", help=_("log every command run"))
+    lang_help = _("the language of the run: fr or en (default: CRENEAU_LANG, then LANG, then fr)")
+    parser.add_argument("--lang", choices=LANGUAGES, help=lang_help)
+    sub = parser.add_subparsers(dest="command", required=True, metavar=_("COMMAND"))
+    store_help = _("the event store: a SQLite file, or a PostgreSQL address "
+                   "postgresql://user@host/db[?schema=NAME]")  # fmt: skip
 
     def add(name: str, help: str, *, store: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=lang_help)
         if store:
-            p.add_argument(
-                "--store", required=True, metavar="PATH", help="the event store: a SQLite file"
-            )
+            p.add_argument("--store", required=True, metavar=_("STORE"), help=store_help)
         return p
 
     def actor(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--actor", default=None, help="who does this (default: the OS user)")
+        p.add_argument("--actor", type=_actor, default=None,
+                       help=_("who does this (default: the OS user)"))  # fmt: skip
+
+    def edition(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--edition", metavar="ID", help=_("the edition, when the store holds several")
+        )
 
     def selection(p: argparse.ArgumentParser, *, at: bool = True) -> None:
-        p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+        edition(p)
         if at:
-            p.add_argument(
-                "--at",
-                metavar="VERSION|ISO-TIME",
-                help="as it was after that version, or at that time (UTC unless "
-                "the time names its offset)",
-            )
+            p.add_argument("--at", metavar=_("VERSION|ISO-TIME"),
+                           help=_("as it was after that version, or at that time (UTC unless "
+                                  "the time names its offset)"))  # fmt: skip
 
-    p = add("import", "import an edition document (JSON or TOML), creating the store if needed")
-    p.add_argument("file", metavar="FILE")
-    actor(p)
-    p.set_defaults(run=cmd_import)
-
-    p = add("log", "the audit trail: every event, who recorded it, when, and what it touched")
-    selection(p, at=False)
-    p.add_argument("--entity", metavar="ID", help="only the events that touched this id")
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
-    p.set_defaults(run=cmd_log)
-
-    p = add("show", "the edition as it is, or as it was")
-    selection(p)
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
-    p.set_defaults(run=cmd_show)
-
-    p = add(
-        "verify",
-        "check every stream's hash chain (exit 0 intact, 1 naming the first "
-        "altered event); with --against, also that history up to a checkpoint holds",
+    p = add("import", _("import an edition document (JSON or TOML), creating the store if needed; "
+                        "prints what it changes"))  # fmt: skip
+    p.add_argument("file", metavar=_("FILE"))
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=_("print the changes it would record, and record nothing"),
     )
     p.add_argument(
-        "--against",
-        metavar="CHECKPOINT",
-        help="a checkpoint printed by `creneau checkpoint`: its text or a file",
+        "--prune",
+        action="store_true",
+        help=_(
+            "also remove what the edition holds and the document does not name "
+            "(rooms, people, sessions, registrations and their places), listing it"
+        ),
     )
+    actor(p)
+    p.set_defaults(run=_importing.cmd_import)
+
+    p = add("log", _("the audit trail: every event, who recorded it, when, and what it changed"))
+    selection(p, at=False)
+    p.add_argument("--entity", metavar="ID", help=_("only the events that touched this id"))
+    p.set_defaults(run=_show.cmd_log)
+
+    p = add("show", _("the edition as it is, or as it was"))
+    selection(p)
+    p.set_defaults(run=_show.cmd_show)
+
+    p = add("verify", _("check every stream's hash chain (exit 0 intact, 1 naming the first "
+                        "altered event); with --against, also that history up to a checkpoint "
+                        "holds"))  # fmt: skip
+    p.add_argument("--against", metavar=_("CHECKPOINT"),
+                   help=_("a checkpoint printed by `creneau checkpoint`: a file, its text, or "
+                          "its digest alone"))  # fmt: skip
     p.set_defaults(run=cmd_verify)
 
-    p = add("checkpoint", "print the head of every stream, to keep outside the store")
+    p = add("checkpoint", _("print the head of every stream, to keep outside the store"))
     p.set_defaults(run=cmd_checkpoint)
 
-    p = add("store", "manage the store itself")
-    p.add_argument("action", choices=("migrate",), help="migrate: bring its schema up to date")
+    p = add("store", _("manage the store itself"))
+    p.add_argument("action", choices=("migrate",), help=_("migrate: bring its schema up to date"))
     p.set_defaults(run=cmd_store_migrate)
 
-    p = add(
-        "solve",
-        "solve a programme: from an edition document to a schedule document "
-        "(exit 0 found, 2 invalid document, 3 infeasible, 4 none found in time), or on a "
-        "store, recording the schedule as proposed",
-        store=False,
-    )
-    p.add_argument("edition_file", nargs="?", metavar="EDITION", help="an edition document")
-    p.add_argument("--store", metavar="PATH", help="solve the edition of this store instead")
-    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
-    p.add_argument("--output", metavar="FILE", help="where to write the schedule document")
-    p.add_argument(
-        "--time-limit",
-        type=float,
-        default=30.0,
-        metavar="S",
-        help="seconds the solver may take (default 30)",
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=2,
-        metavar="N",
-        help="search workers (default 2); with --seed, the same inputs give the same schedule",
-    )
-    p.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (default 0)")
-    p.add_argument(
-        "--previous",
-        metavar="SCHEDULE",
-        help="a schedule document of the same edition to start the search from",
-    )
+    p = add("solve", _("solve a programme: from an edition document to a schedule document "
+                       "(exit 0 found, 2 invalid document, 3 infeasible, 4 none found in time, "
+                       "130 interrupted), or on a store, recording the schedule as proposed"),
+            store=False)  # fmt: skip
+    p.add_argument("edition_file", nargs="?", metavar=_("EDITION"),
+                   help=_("an edition document"))  # fmt: skip
+    p.add_argument("--store", metavar=_("STORE"), help=store_help)
+    edition(p)
+    p.add_argument("--output", metavar=_("FILE"), help=_("where to write the schedule document"))
+    p.add_argument("--time-limit", type=_solving.seconds(w), default=30.0, metavar="S",
+                   help=_("seconds the solver may take (default 30)"))  # fmt: skip
+    p.add_argument("--workers", type=_solving.workers(w), default=2, metavar="N",
+                   help=_("search workers, 1 to 64 (default 2); with --seed, the same inputs "
+                          "give the same schedule"))  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, metavar="K", help=_("random seed (default 0)"))
+    p.add_argument("--previous", metavar=_("SCHEDULE"),
+                   help=_("a schedule document of the same edition to change as little as "
+                          "the rules allow"))  # fmt: skip
     actor(p)
     p.set_defaults(run=_solving.cmd_solve)
 
-    p = add("accept", "publish a proposed schedule as the programme (the latest by default)")
-    p.add_argument("schedule_id", nargs="?", metavar="SCHEDULE_ID")
-    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    p = add("accept", _("publish a proposed schedule as the programme (the latest by default)"))
+    p.add_argument("schedule_id", nargs="?", metavar=_("SCHEDULE_ID"))
+    edition(p)
     actor(p)
     p.set_defaults(run=_solving.cmd_accept)
 
-    p = add(
-        "move",
-        "move one session of the published programme by hand; refused, naming "
-        "the rule, when it would break one",
-    )
-    p.add_argument("session", metavar="SESSION_ID")
-    p.add_argument("--occurrence", type=int, default=1, metavar="N")
-    p.add_argument("--day", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    p = add("move", _("move one session of the published programme by hand; refused, naming "
+                      "the rule, when it would break one"))  # fmt: skip
+    p.add_argument("session", metavar=_("SESSION_ID"))
+    p.add_argument("--occurrence", type=_occurrence, default=1, metavar="N",
+                   help=_("which run of the session (default 1)"))  # fmt: skip
+    p.add_argument("--day", type=_day, metavar="YYYY-MM-DD")
     p.add_argument("--start", metavar="HH:MM")
-    p.add_argument("--room", metavar="ROOM_ID")
-    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    p.add_argument("--room", metavar=_("ROOM_ID"))
+    edition(p)
     actor(p)
     p.set_defaults(run=_solving.cmd_move)
 
-    p = add("programme", "print the published programme, day by day and room by room")
+    p = add("programme", _("print the published programme, day by day and room by room"))
     selection(p)
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
     p.set_defaults(run=_solving.cmd_programme)
 
-    p = add(
-        "register",
-        "register an attendee to a session (occurrence or rotation): prints "
-        "`confirmed`, or `waiting N` (their place in the waiting list)",
-    )
+    p = add("register", _("register an attendee to a session (a run or a rotation): prints "
+                          "confirmed, or their place on the waiting list"))  # fmt: skip
     p.add_argument("--attendee", required=True, metavar="ID")
     p.add_argument("--session", required=True, metavar="ID")
-    p.add_argument(
-        "--profile",
-        metavar="AUDIENCE",
-        help="their audience, when they are new (default: the edition's first)",
-    )
+    p.add_argument("--profile", metavar=_("AUDIENCE"),
+                   help=_("their audience, when they are new (default: the first the session "
+                          "serves)"))  # fmt: skip
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--occurrence", type=int, metavar="N")
+    which.add_argument("--occurrence", type=_occurrence, metavar="N")
     which.add_argument("--rotation", metavar="HH:MM")
-    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    edition(p)
     actor(p)
     p.set_defaults(run=_capacity.cmd_register)
 
-    p = add("cancel", "give a place back; the first of its waiting list takes it")
+    p = add("cancel", _("give a place back; the first of its waiting list takes it"))
     p.add_argument("--attendee", required=True, metavar="ID")
     p.add_argument("--session", required=True, metavar="ID")
-    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    edition(p)
     actor(p)
     p.set_defaults(run=_capacity.cmd_cancel)
 
-    p = add(
-        "import-registrations",
-        "import the registrations of a spreadsheet (CSV: "
-        "attendee, session[, profile, occurrence, rotation]); every bad row is named with "
-        "its line; the good ones are kept, or none with --all-or-nothing",
-    )
+    p = add("import-registrations", _("import the registrations of a spreadsheet (CSV: attendee, "
+                                      "session[, profile, occurrence, rotation]); every bad row is "
+                                      "named with its line; the good ones are kept, or none with "
+                                      "--all-or-nothing"))  # fmt: skip
     p.add_argument("file", metavar="FILE.csv")
-    p.add_argument(
-        "--all-or-nothing", action="store_true", help="record nothing unless every row is good"
-    )
-    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    p.add_argument("--all-or-nothing", action="store_true",
+                   help=_("record nothing unless every row is good"))  # fmt: skip
+    edition(p)
     actor(p)
     p.set_defaults(run=_capacity.cmd_import_registrations)
 
-    p = add(
-        "places", "places of every session occurrence and rotation: offered, confirmed, waiting"
-    )
-    p.add_argument("--edition", metavar="ID", help="the edition, when the store holds several")
+    p = add("places", _("places of every session run and rotation: offered, confirmed, waiting"))
+    reserve = p.add_mutually_exclusive_group()
+    reserve.add_argument("--open-reserve", metavar=_("SESSION_ID"),
+                         help=_("offer the reserve chairs of the session's room as places too "
+                                "(the waiting list moves up)"))  # fmt: skip
+    reserve.add_argument("--close-reserve", metavar=_("SESSION_ID"),
+                         help=_("stop offering the reserve chairs"))  # fmt: skip
+    edition(p)
+    actor(p)
     p.set_defaults(run=_capacity.cmd_places)
 
-    p = add(
-        "diff",
-        "what changed between two schedule versions, in words: schedule ids (as `solve` "
-        "records them: schedule-1, schedule-2…) or `programme` for the published programme",
-    )
+    p = add("diff", _("what changed between two schedule versions, in words: schedule ids (as "
+                      "`solve` records them: schedule-1, schedule-2…) or `programme` for the "
+                      "published programme"))  # fmt: skip
     p.add_argument("a", metavar="A")
     p.add_argument("b", metavar="B")
     selection(p, at=False)
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
     p.set_defaults(run=_report.cmd_diff, at=None)
 
-    p = add(
-        "report",
-        "the programme's figures (parity overall, by format, by day, on the main stage; "
-        "all-male panels; attendee conflicts; seats), and with --html a page with the "
-        "timetable and parity bars",
-    )
-    p.add_argument(
-        "--schedule",
-        metavar="ID",
-        help="a recorded schedule, or `programme` (default: the published programme, "
-        "else the latest schedule)",
-    )
-    p.add_argument("--html", metavar="FILE", help="also write the report as an HTML page")
+    p = add("report", _("the programme's figures (parity overall, by format, by day, on the main "
+                        "stage; all-male panels; attendee conflicts; seats), and with --html a "
+                        "page with the timetable and parity bars"))  # fmt: skip
+    p.add_argument("--schedule", metavar="ID",
+                   help=_("a recorded schedule, or `programme` (default: the published "
+                          "programme, else the latest schedule)"))  # fmt: skip
+    p.add_argument("--html", metavar=_("FILE"), help=_("also write the report as an HTML page"))
     selection(p)
-    p.add_argument("--lang", choices=("fr", "en"), default="fr")
     p.set_defaults(run=_report.cmd_report)
 
-    p = add(
-        "check",
-        "check a schedule document against every hard rule of an edition (exit 0 valid, 1 broken)",
-        store=False,
-    )
-    p.add_argument("edition_file", metavar="EDITION")
-    p.add_argument("schedule", metavar="SCHEDULE")
+    p = add("check", _("check a schedule document against every hard rule of an edition "
+                       "document, independently of the solver (exit 0 valid, 1 broken)"),
+            store=False)  # fmt: skip
+    p.add_argument("edition_file", metavar=_("EDITION"))
+    p.add_argument("schedule", metavar=_("SCHEDULE"))
     p.set_defaults(run=_solving.cmd_check)
 
-    p = add(
-        "export",
-        "write the edition back as a document (edition), or the published "
-        "programme as a schedule document (json)",
-    )
+    p = add("export", _("write the edition back as a document (edition), or the published "
+                        "programme as a schedule document (json)"))  # fmt: skip
     selection(p)
     p.add_argument("--format", choices=("edition", "json"), default="edition")
-    p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
+    p.add_argument("--output", metavar=_("FILE"),
+                   help=_("where to write (default: standard output)"))  # fmt: skip
     p.set_defaults(run=cmd_export)
     return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = choose_language(argv)
+    w = words(lang if lang in LANGUAGES else "fr")
+    w.install_in_argparse()
+    try:
+        args = _parser(w).parse_args(argv)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
     _configure_logging(args.log_json, args.verbose)
     if getattr(args, "actor", "x") is None:
         args.actor = default_actor()
     log = structlog.get_logger()
     try:
-        code: int = args.run(args, out)
+        code: int = args.run(args, out, w)
         return code
     except InvalidCommand as exc:
-        where = f"{args.file}: " if getattr(args, "file", None) else ""
-        print(f"error: {where}refused, nothing was recorded:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        where = getattr(args, "file", None) or getattr(args, "edition_file", None)
+        if where:
+            print(w.say("error: {file}: refused, nothing was recorded:", file=where),
+                  file=sys.stderr)  # fmt: skip
+        else:
+            print(w._("error: refused, nothing was recorded:"), file=sys.stderr)
+        for line in error_lines(exc, w, getattr(exc, "names", None)):
+            print(f"  {line}", file=sys.stderr)
         log.info("command_refused", problems=[str(p) for p in exc.problems])
         return EXIT_INVALID
-    except (UsageError, StoreNotFound) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (UsageError, StoreNotFound, CheckpointError) as exc:
+        print(w._("error: {message}", message=error_lines(exc, w)[0]), file=sys.stderr)
         return EXIT_INVALID
     except CreneauError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(w._("error: {message}", message=error_lines(exc, w)[0]), file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(w._("interrupted"), file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader (`| head`) went away: stop quietly, as other command-line tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

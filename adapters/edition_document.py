@@ -1,15 +1,18 @@
 """The edition document (``creneau/edition@1``), in JSON or TOML: read, check, write.
 
 Reading turns any defect into ``InvalidCommand`` problems whose paths name the
-offending value the way the spec does (``sessions[12].speakers[1]``); writing gives
+offending value the way the format does (``sessions[12].speakers[1]``); the snapshot
+read has every default the format gives resolved (``EditionSnapshot``). Writing gives
 the document back with every static default filled in.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,9 @@ from scheduler import EditionSnapshot, InvalidCommand, Problem
 
 __all__ = [
     "EDITION_FORMAT",
+    "EditionDocument",
     "LoadedDocument",
+    "decode_raw",
     "document_bytes",
     "load_edition",
     "parse_edition",
@@ -27,6 +32,7 @@ __all__ = [
 ]
 
 EDITION_FORMAT = "creneau/edition@1"
+_BOM = b"\xef\xbb\xbf"
 
 
 class EditionDocument(EditionSnapshot, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -39,6 +45,10 @@ class LoadedDocument(msgspec.Struct, frozen=True, kw_only=True):
     source: str
 
 
+def _refuse(where: str, code: str, **params: Any) -> InvalidCommand:
+    return InvalidCommand([Problem(where, code, params)])
+
+
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 
 
@@ -46,63 +56,114 @@ def _problem_of(error: msgspec.ValidationError) -> Problem:
     m = _AT.match(str(error))
     assert m is not None
     message, path = m["msg"], (m["path"] or "").removeprefix(".")
-    message = re.sub(r"Object contains unknown field `([^`]*)`", r'unknown field "\1"', message)
-    message = re.sub(
-        r"Object missing required field `([^`]*)`", r'missing required field "\1"', message
-    )
-    message = message.replace("Invalid RFC3339 encoded date", "not a date written YYYY-MM-DD")
-    message = re.sub(r"Expected `([^`]*)`, got `([^`]*)`", r"expected \1, got \2", message)
-    return Problem(path, message)
+    if found := re.fullmatch(r"Object contains unknown field `([^`]*)`", message):
+        return Problem(path, "unknown_field", {"field": found[1]})
+    if found := re.fullmatch(r"Object missing required field `([^`]*)`", message):
+        return Problem(path, "missing_field", {"field": found[1]})
+    if message.startswith("Invalid RFC3339 encoded date"):
+        return Problem(path, "not_a_date", {})
+    if found := re.fullmatch(r"Expected `([^`]*)`, got `([^`]*)`", message):
+        return Problem(path, "wrong_type", {"expected": found[1].split(" ")[0], "got": found[2]})
+    if found := re.fullmatch(r"Invalid enum value '([^']*)'", message):
+        return Problem(path, "bad_value", {"detail": found[1]})
+    return Problem(path, "bad_value", {"detail": message})
+
+
+class _Pairs(dict[str, Any]):
+    """A JSON object that remembers the keys it was given twice."""
+
+    twice: list[str]
+
+
+def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
+    obj = _Pairs()
+    obj.twice = []
+    for key, value in items:
+        if key in obj:
+            obj.twice.append(key)
+        obj[key] = value
+    return obj
+
+
+def _duplicates(value: Any, path: str = "") -> Iterator[Problem]:
+    stack = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, _Pairs):
+            for key in node.twice:
+                yield Problem(f"{where}.{key}".lstrip("."), "duplicate_key", {"key": key})
+            stack += [(v, f"{where}.{k}".lstrip(".")) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [(v, f"{where}[{i}]") for i, v in enumerate(node)]
+
+
+def decode_raw(data: bytes, *, kind: str) -> Any:
+    """A JSON or TOML document as plain data, refusing what JSON lets pass silently (a key
+    given twice: the last would win) and accepting a UTF-8 byte-order mark."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _refuse("", "not_utf8", detail=str(exc)) from exc
+    try:
+        if kind == "json":
+            try:
+                raw = json.loads(text, object_pairs_hook=_pairs)
+            except json.JSONDecodeError as exc:
+                raise _refuse("", "not_json", detail=str(exc)) from exc
+            twice = sorted(_duplicates(raw), key=lambda p: p.path)
+            if twice:
+                raise InvalidCommand(twice)
+            return raw
+        if kind == "toml":
+            try:
+                return tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise _refuse("", "not_toml", detail=str(exc)) from exc
+    except RecursionError as exc:
+        raise _refuse("", "too_deep") from exc
+    raise ValueError(f"unknown document kind {kind!r}")
 
 
 def parse_edition(data: bytes, *, kind: str) -> EditionSnapshot:
     """An edition from document bytes; ``kind`` is ``"json"`` or ``"toml"``."""
+    raw = decode_raw(data, kind=kind)
+    if not isinstance(raw, dict):
+        raise _refuse("", "wrong_type", expected="object", got=type(raw).__name__)
+    found = raw.get("format")
+    if found != EDITION_FORMAT and isinstance(found, str):
+        raise _refuse("format", "wrong_format", value=found, expected=EDITION_FORMAT)
     try:
-        if kind == "json":
-            doc = msgspec.json.decode(data, type=EditionDocument)
-        elif kind == "toml":
-            try:
-                raw: Any = tomllib.loads(data.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                raise InvalidCommand([Problem("", f"not UTF-8 text: {exc}")]) from exc
-            except tomllib.TOMLDecodeError as exc:
-                raise InvalidCommand([Problem("", f"not valid TOML: {exc}")]) from exc
-            doc = msgspec.convert(raw, EditionDocument)
-        else:
-            raise ValueError(f"unknown document kind {kind!r}")
+        doc = msgspec.convert(raw, EditionDocument)
     except msgspec.ValidationError as exc:
         raise InvalidCommand([_problem_of(exc)]) from exc
-    except msgspec.DecodeError as exc:
-        raise InvalidCommand([Problem("", f"not valid JSON: {exc}")]) from exc
-    if doc.format != EDITION_FORMAT:
-        raise InvalidCommand(
-            [
-                Problem(
-                    "format",
-                    f'"{doc.format}" is not a format this Créneau reads '
-                    f'(expected "{EDITION_FORMAT}")',
-                )
-            ]
-        )
+    except RecursionError as exc:
+        raise _refuse("", "too_deep") from exc
     fields = {f: getattr(doc, f) for f in EditionSnapshot.__struct_fields__}
     return EditionSnapshot(**fields)
+
+
+def kind_of(path: Path, data: bytes) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".toml", ".json"):
+        return suffix[1:]
+    return "json" if data.removeprefix(_BOM).lstrip()[:1] == b"{" else "toml"
+
+
+def read_bytes(path: str | Path) -> bytes:
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise _refuse("", "unreadable_file", path=str(p), detail=exc.strerror or str(exc)) from exc
 
 
 def load_edition(path: str | Path) -> LoadedDocument:
     """Read an edition document file, JSON or TOML by its extension."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InvalidCommand([Problem("", f"cannot read {p}: {exc.strerror}")]) from exc
-    suffix = p.suffix.lower()
-    if suffix == ".toml":
-        kind = "toml"
-    elif suffix == ".json":
-        kind = "json"
-    else:
-        kind = "json" if data.lstrip()[:1] == b"{" else "toml"
-    snapshot = parse_edition(data, kind=kind)
+    data = read_bytes(p)
+    snapshot = parse_edition(data, kind=kind_of(p, data))
     return LoadedDocument(snapshot=snapshot, sha256=hashlib.sha256(data).hexdigest(), source=p.name)
 
 
@@ -117,9 +178,9 @@ def _drop_none(value: Any) -> Any:
 def to_document(snapshot: EditionSnapshot) -> dict[str, Any]:
     """The edition document of a snapshot, static defaults filled in.
 
-    Values whose default depends on something else (a room's availability and
-    changeover, a session's capacity) stay absent when they were not set, so that
-    reading the document back gives the same edition.
+    Values whose default follows another value (a room's availability and changeover, a
+    session's capacity) stay absent when they were not set, so that reading the document
+    back gives the same edition.
     """
     body = _drop_none(msgspec.to_builtins(snapshot))
     assert isinstance(body, dict)

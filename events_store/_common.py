@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator, Sequence
 from scheduler._envelope import (
     CANONICAL_ENCODER,
     ChainBreak,
+    ChainCheck,
     NewEvent,
     RecordedEvent,
-    verify_chain,
 )
-from scheduler._errors import DuplicateEventError
+from scheduler._errors import DuplicateEventError, StoreError
 
 
 def refuse_repeated_ids(events: Sequence[NewEvent]) -> None:
@@ -118,7 +118,41 @@ class StoreReadMixin(abc.ABC):
         return catch_up(self.read_all, after_position, stop, poll_interval, idle_timeout)
 
     def verify(self) -> ChainBreak | None:
-        return first_break(self.streams(), self.read_stream)
+        """Every event in global order, read back and checked: the first break, or the
+        first position the store cannot give back."""
+        check = ChainCheck()
+        position = 0
+        while True:
+            try:
+                chunk = list(self.read_all(position, VERIFY_CHUNK))
+            except StoreError as exc:
+                return self._unreadable(position, exc)
+            if not chunk:
+                return None
+            for e in chunk:
+                broken = check.check(e)
+                if broken is not None:
+                    return broken
+            position = chunk[-1].position
+
+    def _unreadable(self, position: int, exc: StoreError) -> ChainBreak:
+        """The first position after ``position`` that cannot be read, one at a time."""
+        while True:
+            try:
+                found = list(self.read_all(position, 1))
+            except StoreError as again:
+                detail = str(again.params.get("detail", again.code))
+                return ChainBreak(stream_id=str(again.params.get("stream", "?")), version=0,
+                                  position=position + 1, event_id=None, reason="unreadable",
+                                  detail=detail)  # fmt: skip
+            if not found:  # readable one at a time after all: name where it failed
+                detail = str(exc.params.get("detail", exc.code))
+                return ChainBreak(stream_id="?", version=0, position=position + 1,
+                                  event_id=None, reason="unreadable", detail=detail)  # fmt: skip
+            position = found[-1].position
+
+
+VERIFY_CHUNK = 1000
 
 
 def catch_up(
@@ -153,10 +187,3 @@ def catch_up(
             stop.wait(pause)
         else:
             time.sleep(pause)
-
-
-def first_break(
-    streams: Sequence[str], read_stream: Callable[[str], Iterator[RecordedEvent]]
-) -> ChainBreak | None:
-    breaks = [b for s in streams if (b := verify_chain(read_stream(s))) is not None]
-    return min(breaks, key=lambda b: b.position, default=None)

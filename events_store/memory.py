@@ -71,14 +71,3 @@ class MemoryEventStore(StoreReadMixin):
 
     def close(self) -> None:
         pass
-
-    def _tamper(self, position: int, payload: bytes) -> None:
-        """Overwrite a stored payload, as an attacker would: for tests of verification."""
-        import msgspec
-
-        with self._lock:
-            old = self._all[position - 1]
-            new = msgspec.structs.replace(old, payload=payload)
-            self._all[position - 1] = new
-            stream = self._streams[old.stream_id]
-            stream[old.version - 1] = new

@@ -236,7 +236,7 @@ class PostgresEventStore(StoreReadMixin):
         migrate: bool = True,
     ) -> None:
         if not _SAFE.fullmatch(schema):
-            raise ValueError(f"schema name {schema!r}: lower-case letters, digits, _ only")
+            raise StoreUnavailable("bad_schema_name", schema=schema)
         self.dsn = dsn
         self.schema = schema
         self.channel = f"{schema}_events"
@@ -281,7 +281,7 @@ class PostgresEventStore(StoreReadMixin):
         try:
             conn = psycopg.connect(self.dsn, autocommit=True)
         except psycopg.OperationalError as exc:
-            raise StoreUnavailable(f"cannot reach PostgreSQL: {exc}".strip()) from exc
+            raise StoreUnavailable("postgres_unreachable", detail=str(exc).strip()) from exc
         conn.execute(f"SET lock_timeout = {self._lock_timeout_ms}")
         return conn
 
@@ -310,6 +310,9 @@ class PostgresEventStore(StoreReadMixin):
             row = conn.execute(self._q("SELECT coalesce(max(version), 0) FROM {schema}.migrations")
                                ).fetchone()  # fmt: skip
             current = int(row[0]) if row else 0
+            if current > len(MIGRATIONS):
+                raise StoreUnavailable("store_schema_newer", path=f"schema {self.schema}",
+                                       found=current, known=len(MIGRATIONS))  # fmt: skip
             for number, statement in enumerate(MIGRATIONS[current:], start=current + 1):
                 conn.execute(self._q(statement))
                 conn.execute(self._q("INSERT INTO {schema}.migrations (version) VALUES (%s)"),
@@ -350,9 +353,7 @@ class PostgresEventStore(StoreReadMixin):
                     with self._conn.transaction():
                         sealed = self._append(stream_id, events, expected_version)
             except errors.LockNotAvailable as exc:
-                raise StoreUnavailable(
-                    f'stream "{stream_id}" stayed locked past the lock timeout; nothing was written'
-                ) from exc
+                raise StoreUnavailable("stream_locked", stream=stream_id) from exc
             except errors.UniqueViolation as exc:
                 # An event id already stored (this very batch, retried, or a clash), or,
                 # on the single-INSERT path, a version another writer took first.
@@ -367,10 +368,7 @@ class PostgresEventStore(StoreReadMixin):
                 ) from exc
             except psycopg.OperationalError as exc:
                 self._reconnect()
-                raise StoreUnavailable(
-                    f"the connection to PostgreSQL was lost during an append: {exc}; the "
-                    "batch was not written, or was written whole: appending it again is safe"
-                ) from exc
+                raise StoreUnavailable("postgres_lost", detail=str(exc).strip()) from exc
             except psycopg.Error:
                 # Whatever failed, the positions' gate (a session lock) must not stay held.
                 with contextlib.suppress(psycopg.Error):
@@ -509,7 +507,7 @@ class PostgresEventStore(StoreReadMixin):
                 rows = read(self._conn)
             except psycopg.OperationalError as exc:
                 self._reconnect()
-                raise StoreUnavailable(f"PostgreSQL did not answer: {exc}") from exc
+                raise StoreUnavailable("postgres_no_answer", detail=str(exc).strip()) from exc
         return [_event_of(r) for r in rows]
 
     def _version(self, stream_id: str) -> int:
@@ -613,14 +611,6 @@ class PostgresEventStore(StoreReadMixin):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-    def _tamper(self, position: int, payload: bytes) -> None:
-        """Overwrite a stored payload, as an attacker would: for tests of verification."""
-        with self._lock:
-            self._conn.execute(
-                self._q("UPDATE {schema}.events SET payload = %s WHERE position = %s"),
-                (payload, position),
-            )
 
 
 def _row(e: RecordedEvent) -> tuple[Any, ...]:

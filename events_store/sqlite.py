@@ -16,7 +16,9 @@ that lock.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import sqlite3
 import threading
 import uuid
@@ -33,9 +35,9 @@ from scheduler._envelope import (
     NewEvent,
     RecordedEvent,
 )
-from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
+from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreError, StoreUnavailable
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "SQLiteEventStore"]
+__all__ = ["APPLICATION_ID", "SCHEMA", "SCHEMA_VERSION", "SQLiteEventStore"]
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -141,50 +143,155 @@ def _unpack(
         prev = digest
 
 
+APPLICATION_ID = 0x43724E75  # "CrNu": PRAGMA application_id of a Créneau store
+_OURS = frozenset({"streams", "commits", "event_ids", "commits_versions_do_not_overlap"})
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a script, one at a time (a trigger's body holds semicolons)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+
+
+@contextlib.contextmanager
+def _reading(path: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise _store_error(path, exc, "store_damaged") from exc
+
+
+def _create_private(path: Path) -> None:
+    """An empty file readable by its owner only: the store holds personal data (SQLite
+    gives its -wal and -shm files the same permissions)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+
 class SQLiteEventStore(StoreReadMixin):
-    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
+    """A store in one SQLite file. ``read_only`` opens it without write access (a
+    store on read-only media can still be read and verified); otherwise the file is
+    created when absent. A file that is not a Créneau store is refused, unchanged."""
+
+    def __init__(
+        self, path: str | Path, *, busy_timeout: float = 30.0, read_only: bool = False
+    ) -> None:
         self.path = str(path)
-        try:
-            self._db = sqlite3.connect(
-                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit is on disk before append() returns, WAL or not.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-            (found,) = self._db.execute("PRAGMA user_version").fetchone()
-            if found not in (0, SCHEMA_VERSION):
-                raise StoreUnavailable(
-                    f"{self.path} holds a store of schema version {found}; this Créneau "
-                    f"reads version {SCHEMA_VERSION}"
-                )
-            if found == 0:
-                self._db.executescript(
-                    f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                )
-        except sqlite3.DatabaseError as exc:
-            raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
+        self.read_only = read_only
         self._lock = threading.Lock()
         self._stream_nos: dict[str, int] = {}
+        where = Path(path)
+        try:
+            if read_only:
+                self._db = self._open_read_only(where, busy_timeout)
+            else:
+                if not where.exists():
+                    _create_private(where)
+                self._db = sqlite3.connect(
+                    self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+                )
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            self._adopt()
+            if not read_only:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # FULL: a commit is on disk before append() returns, WAL or not.
+                self._db.execute("PRAGMA synchronous=FULL")
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(self.path, exc, "cannot_open_store") from exc
+        except OSError as exc:
+            raise StoreUnavailable("cannot_open_store", path=self.path,
+                                   detail=exc.strerror or str(exc)) from exc  # fmt: skip
+
+    def _open_read_only(self, where: Path, busy_timeout: float) -> sqlite3.Connection:
+        if not where.exists():
+            raise StoreUnavailable("no_store", path=self.path)
+        if os.access(where, os.W_OK) and os.access(where.parent, os.W_OK):
+            # Writable after all: an ordinary connection (appends are refused by this
+            # store), which cleans up SQLite's own -wal and -shm files when it closes.
+            return sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
+                                   check_same_thread=False)  # fmt: skip
+        uri = where.resolve().as_uri()
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=busy_timeout,
+                                 isolation_level=None, check_same_thread=False)  # fmt: skip
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            # On read-only media SQLite cannot make the shared-memory file of a WAL
+            # store; nobody can write there, so the file may be read as it stands, as
+            # long as no write-ahead log holds events not yet in it.
+            wal = Path(f"{self.path}-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise StoreUnavailable(
+                    "store_read_only", path=self.path,
+                    detail="its write-ahead log cannot be read without write access",
+                ) from None  # fmt: skip
+            return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True,
+                                   isolation_level=None, check_same_thread=False)  # fmt: skip
+
+    def _adopt(self) -> None:
+        """Check that the file is a Créneau store (or empty, then make it one) before
+        anything is written to it."""
+        db = self._db
+        (app,) = db.execute("PRAGMA application_id").fetchone()
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        names = {n for (n,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}  # fmt: skip
+        if app == APPLICATION_ID or (app == 0 and version == 1 and names == _OURS):
+            if version > SCHEMA_VERSION:
+                raise StoreUnavailable("store_schema_newer", path=self.path, found=version,
+                                       known=SCHEMA_VERSION)  # fmt: skip
+            if app == 0 and not self.read_only:  # made before stores carried their id
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            return
+        if app != 0 or names or version != 0:
+            raise StoreUnavailable("not_a_creneau_store", path=self.path)
+        if self.read_only:
+            raise StoreUnavailable("no_store", path=self.path)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have made it meanwhile.
+            if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                for statement in _statements(SCHEMA):
+                    db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     # -- writing -------------------------------------------------------------------
 
     def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int
     ) -> list[RecordedEvent]:
+        if self.read_only:
+            raise StoreUnavailable("store_read_only", path=self.path, detail="opened to read")
         with self._lock:
             db = self._db
             try:
                 db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"SQLite store {self.path} stayed locked: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                raise _store_error(self.path, exc, "store_locked") from exc
             try:
                 sealed = self._append_locked(stream_id, events, expected_version)
                 db.execute("COMMIT")
                 return sealed
-            except BaseException:
-                db.execute("ROLLBACK")
+            except BaseException as exc:
+                # SQLite may have rolled the transaction back itself (a full disk): the
+                # cause must not be hidden behind "no transaction is active".
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.DatabaseError):
+                        db.execute("ROLLBACK")
                 self._stream_nos.clear()  # a stream created in the rolled-back transaction
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise _store_error(self.path, exc, "store_write_failed") from exc
                 raise
 
     def _append_locked(
@@ -269,7 +376,7 @@ class SQLiteEventStore(StoreReadMixin):
     # -- reading -------------------------------------------------------------------
 
     def stream_version(self, stream_id: str) -> int:
-        with self._lock:
+        with self._lock, _reading(self.path):
             (v,) = self._db.execute(
                 "SELECT coalesce(max(last_version), 0) FROM commits JOIN streams "
                 "USING (stream_no) WHERE stream_id = ?",
@@ -284,7 +391,7 @@ class SQLiteEventStore(StoreReadMixin):
         from ``from_version`` on, fetched a bounded number at a time."""
         version = from_version
         while True:
-            with self._lock:
+            with self._lock, _reading(self.path):
                 chunk = self._db.execute(
                     "SELECT first_position, first_version, last_version, events FROM commits "
                     "JOIN streams USING (stream_no) WHERE stream_id = ? AND last_version >= ? "
@@ -298,23 +405,28 @@ class SQLiteEventStore(StoreReadMixin):
             version = chunk[-1][2] + 1
 
     def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]:
-        for first_position, first_version, blob in self._stream_commits(stream_id, from_version):
-            for e in _unpack(stream_id, first_position, first_version, blob):
-                if e.version >= from_version:
-                    yield e
+        rows = ((stream_id, *commit) for commit in self._stream_commits(stream_id, from_version))
+        for e in _events_of(rows):
+            if e.version >= from_version:
+                yield e
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
     ) -> Iterator[tuple[int, str, int, bytes]]:
-        for _, first_version, blob in self._stream_commits(stream_id, from_version):
-            for offset, s in enumerate(_decode(blob).events):
+        for first_position, first_version, blob in self._stream_commits(stream_id, from_version):
+            try:
+                events = _decode(blob).events
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise StoreError("store_damaged", stream=stream_id, position=first_position,
+                                 detail=str(exc)) from exc  # fmt: skip
+            for offset, s in enumerate(events):
                 if first_version + offset >= from_version:
                     yield first_version + offset, s.type, s.schema_version, s.payload
 
     def read_all(
         self, after_position: int = 0, limit: int | None = None
     ) -> Iterator[RecordedEvent]:
-        with self._lock:
+        with self._lock, _reading(self.path):
             # Every commit holds at least one event: `limit` commits are enough.
             rows = self._db.execute(
                 f"SELECT {_COMMIT_COLUMNS} FROM commits JOIN streams USING (stream_no) "
@@ -326,27 +438,13 @@ class SQLiteEventStore(StoreReadMixin):
         return iter(out)
 
     def streams(self) -> list[str]:
-        with self._lock:
+        with self._lock, _reading(self.path):
             rows = self._db.execute("SELECT stream_id FROM streams ORDER BY stream_no").fetchall()
         return [r[0] for r in rows]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-    def _tamper(self, position: int, payload: bytes) -> None:
-        """Overwrite a stored payload, as an attacker would: for tests of verification."""
-        with self._lock:
-            first, blob = self._db.execute(
-                "SELECT first_position, events FROM commits WHERE first_position <= ? "
-                "ORDER BY first_position DESC LIMIT 1",
-                (position,),
-            ).fetchone()
-            commit = _decode(blob)
-            commit.events[position - first].payload = payload
-            self._db.execute(
-                "UPDATE commits SET events = ? WHERE first_position = ?", (_encode(commit), first)
-            )
 
 
 _COMMIT_COLUMNS = "stream_id, first_position, first_version, events"
@@ -356,4 +454,24 @@ _COMMIT_HOLDING = "SELECT coalesce(max(first_position), 0) FROM commits WHERE fi
 
 def _events_of(rows: Iterable[tuple[Any, ...]]) -> Iterator[RecordedEvent]:
     for stream_id, first_position, first_version, blob in rows:
-        yield from _unpack(stream_id, first_position, first_version, blob)
+        try:
+            yield from _unpack(stream_id, first_position, first_version, blob)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            raise StoreError("store_damaged", stream=stream_id, position=first_position,
+                             detail=str(exc)) from exc  # fmt: skip
+
+
+def _store_error(path: str, exc: sqlite3.DatabaseError, code: str) -> StoreError:
+    """What SQLite reported, as the store's error: a full disk, a read-only file, a
+    damaged file, a lock held too long."""
+    errno = getattr(exc, "sqlite_errorcode", None)
+    primary = errno & 0xFF if isinstance(errno, int) else None
+    if primary == sqlite3.SQLITE_FULL:
+        return StoreUnavailable("store_full", path=path)
+    if primary == sqlite3.SQLITE_READONLY:
+        return StoreUnavailable("store_read_only", path=path, detail=str(exc))
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StoreUnavailable("store_damaged", path=path, detail=str(exc))
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreUnavailable("store_locked", path=path, detail=str(exc))
+    return StoreUnavailable(code, path=path, detail=str(exc))

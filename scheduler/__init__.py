@@ -1,9 +1,22 @@
 """Créneau's core: the edition domain, its commands and events, and the ports it drives."""
 
 from scheduler._application import AuditEntry, EditionService, default_actor, stream_id_of
-from scheduler._changes import Change, schedule_changes
-from scheduler._checker import Violation, check_schedule
-from scheduler._checkpoint import Checkpoint, checkpoint, parse_checkpoint, verify_against
+from scheduler._changes import (
+    Change,
+    EntityChange,
+    Narrator,
+    describe_events,
+    field_changes,
+    schedule_changes,
+)
+from scheduler._checker import Slot, Violation, check_schedule
+from scheduler._checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    checkpoint,
+    parse_checkpoint,
+    verify_against,
+)
 from scheduler._commands import (
     AcceptSchedule,
     AddPerson,
@@ -13,10 +26,12 @@ from scheduler._commands import (
     BookPlaces,
     CancelPlace,
     ChangePolicies,
+    CloseReserve,
     Command,
     DefineEdition,
     ImportEdition,
     MoveSession,
+    OpenReserve,
     PinSession,
     RecordRegistration,
     RecordSchedule,
@@ -30,10 +45,13 @@ from scheduler._commands import (
     UpdatePerson,
     UpdateRoom,
     UpdateSession,
+    book_all,
     decide,
+    decide_and_fold,
 )
 from scheduler._envelope import (
     ChainBreak,
+    ChainCheck,
     Metadata,
     NewEvent,
     RecordedEvent,
@@ -52,7 +70,7 @@ from scheduler._errors import (
 )
 from scheduler._events import Event, decode_event, encode_event, entity_of, event_type
 from scheduler._metrics import ParityDetails, parity_details, programme_metrics, stage_people
-from scheduler._places import PlaceLine, place_lines
+from scheduler._places import PlaceLine, offered, place_lines
 from scheduler._problem import (
     Assignment,
     Conflict,
@@ -63,9 +81,22 @@ from scheduler._problem import (
     schedule_document,
     with_previous,
 )
-from scheduler._schedule import SCHEDULE_FORMAT, Placement, ScheduleDocument, Unscheduled
-from scheduler._state import EditionState, evolve, replay
-from scheduler._validation import WEIGHT_DEFAULTS, validate_snapshot
+from scheduler._schedule import (
+    SCHEDULE_FORMAT,
+    BrokenRule,
+    Explained,
+    Placement,
+    ScheduleDocument,
+    Unscheduled,
+)
+from scheduler._state import EditionState, Fold, evolve, replay
+from scheduler._validation import (
+    OPTIONAL_WEIGHTS,
+    WEIGHT_DEFAULTS,
+    validate_change,
+    validate_snapshot,
+    validate_state,
+)
 from scheduler._values import (
     After,
     Break,
@@ -84,11 +115,15 @@ from scheduler._values import (
     Travel,
     Venue,
     Window,
+    is_identifier,
+    is_name,
+    is_text,
     minutes,
 )
 from scheduler.ports import EventStore, Solver
 
 __all__ = [
+    "OPTIONAL_WEIGHTS",
     "SCHEDULE_FORMAT",
     "WEIGHT_DEFAULTS",
     "AcceptSchedule",
@@ -101,11 +136,15 @@ __all__ = [
     "BookPlace",
     "BookPlaces",
     "Break",
+    "BrokenRule",
     "CancelPlace",
     "ChainBreak",
+    "ChainCheck",
     "Change",
     "ChangePolicies",
     "Checkpoint",
+    "CheckpointError",
+    "CloseReserve",
     "Command",
     "ConcurrencyError",
     "Conflict",
@@ -117,14 +156,19 @@ __all__ = [
     "EditionService",
     "EditionSnapshot",
     "EditionState",
+    "EntityChange",
     "Event",
     "EventStore",
+    "Explained",
     "Fixed",
+    "Fold",
     "ImportEdition",
     "InvalidCommand",
     "Metadata",
     "MoveSession",
+    "Narrator",
     "NewEvent",
+    "OpenReserve",
     "Parity",
     "ParityDetails",
     "Person",
@@ -147,6 +191,7 @@ __all__ = [
     "SchedulingProblem",
     "Session",
     "SetAvailability",
+    "Slot",
     "SolveParameters",
     "SolveProgramme",
     "SolveResult",
@@ -164,18 +209,26 @@ __all__ = [
     "Venue",
     "Violation",
     "Window",
+    "book_all",
     "check_schedule",
     "checkpoint",
     "decide",
+    "decide_and_fold",
     "decode_event",
     "default_actor",
     "derive_problem",
+    "describe_events",
     "encode_event",
     "entity_of",
     "event_type",
     "evolve",
+    "field_changes",
+    "is_identifier",
+    "is_name",
+    "is_text",
     "minutes",
     "new_event_id",
+    "offered",
     "parity_details",
     "parse_checkpoint",
     "place_lines",
@@ -185,7 +238,9 @@ __all__ = [
     "schedule_document",
     "stage_people",
     "stream_id_of",
+    "validate_change",
     "validate_snapshot",
+    "validate_state",
     "verify_against",
     "verify_chain",
     "with_previous",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import getpass
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -70,10 +71,8 @@ def _decode(stream_id: str, version: int, type: str, schema_version: int, payloa
     try:
         return decode_event(type, schema_version, payload)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
-        raise StoreError(
-            f'the event at version {version} of stream "{stream_id}" cannot be read: {exc}. '
-            "Run `creneau verify` to check the store."
-        ) from exc
+        raise StoreError("unreadable_event", stream=stream_id, version=version,
+                         detail=str(exc)) from exc  # fmt: skip
 
 
 def _decode_record(r: RecordedEvent) -> Event:
@@ -175,6 +174,7 @@ class EditionService:
         *,
         actor: str | None = None,
         progress: Callable[[Any], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> tuple[ScheduleDocument, str | None]:
         """Carry out ``SolveProgramme``: solve the edition as it is now and record the
         answer as a proposed schedule, with its status, objective, bound, time and the
@@ -197,7 +197,7 @@ class EditionService:
         problem = derive_problem(snapshot, demand)
         if state.programme:  # re-planning: change the published programme as little as can be
             problem = with_previous(problem, state.programme)
-        result = solver.solve(problem, params, progress)
+        result = solver.solve(problem, params, progress, stop)
         document = schedule_document(
             problem, result, params, stream_version=state.version, edition=snapshot
         )

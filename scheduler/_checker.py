@@ -1,9 +1,10 @@
-"""An independent check of a schedule against every hard rule of its edition.
+"""The domain's check of a programme against every hard rule of its edition.
 
-Written from the spec, apart from the solver: it shares no code with the model (not
-even the problem the model is built from), so that a mistake in one is caught by the
-other. It reads the edition as the committee wrote it and the placements as the
-schedule document writes them.
+What a hand move, an accepted schedule and the published programme are held to. It reads
+the edition as a snapshot and the placements as the schedule document writes them, apart
+from the solver (it shares no code with the model). Each violation is a rule id, a code
+and its data, worded by the adapters. (``creneau check`` uses another validator still,
+written from the format alone: ``adapters/validator.py``.)
 """
 
 from __future__ import annotations
@@ -11,23 +12,33 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
 from scheduler._schedule import Placement
 from scheduler._values import EditionSnapshot, Window
 
-__all__ = ["Violation", "check_schedule"]
+__all__ = ["Slot", "Violation", "check_schedule"]
+
+# A placement as violations name it: (session, occurrence, day, start, end, room).
+Slot = tuple[str, int, str, str, str, str]
 
 
 @attrs.frozen
 class Violation:
     rule: str
-    message: str
+    code: str
+    params: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
+    _items: tuple[tuple[str, Any], ...] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_items", tuple(sorted(self.params.items(), key=str)))
 
     def __str__(self) -> str:
-        return f"[{self.rule}] {self.message}"
+        data = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"[{self.rule}] {self.code}" + (f" ({data})" if data else "")
 
 
 def _m(clock: str) -> int:
@@ -49,11 +60,10 @@ class _Slot:
             self.day == other.day and self.start < other.end + pad and other.start < self.end + pad
         )
 
-    def label(self) -> str:
-        return (
-            f"{self.p.session}#{self.p.occurrence} ({self.day.isoformat()} "
-            f"{self.p.start}–{self.p.end}, {self.p.room})"
-        )
+    @property
+    def label(self) -> Slot:
+        p = self.p
+        return (p.session, p.occurrence, self.day.isoformat(), p.start, p.end, p.room)
 
 
 def _within(day: dt.date, start: int, end: int, windows: Iterable[Window]) -> bool:
@@ -68,8 +78,8 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
     """Every hard rule the placements break; empty when the schedule is valid."""
     out: list[Violation] = []
 
-    def bad(rule: str, message: str) -> None:
-        out.append(Violation(rule, message))
+    def bad(rule: str, code: str, **params: Any) -> None:
+        out.append(Violation(rule, code, params))
 
     days = {d.day: d for d in edition.days}
     rooms = {r.id: r for r in edition.rooms}
@@ -79,16 +89,24 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
     venues_travel.update({(t.to, t.from_): t.minutes for t in edition.travel})
     pol = edition.policies
 
+    def walk(a: _Slot, b: _Slot) -> int:
+        va = rooms[a.p.room].venue if a.p.room in rooms else None
+        vb = rooms[b.p.room].venue if b.p.room in rooms else None
+        return 0 if va == vb else venues_travel.get((va or "", vb or ""), 0)
+
+    def need(session_id: str) -> int:
+        s = sessions[session_id]
+        return max(s.attendance, s.capacity or 0)
+
     slots: list[_Slot] = []
     by_session: dict[str, list[_Slot]] = defaultdict(list)
     for p in placements:
-        s = sessions.get(p.session)
-        if s is None:
-            bad("placement", f"{p.session} is not a session of the edition")
+        x = _Slot(p, p.day, _m(p.start), _m(p.end))
+        if p.session not in sessions:
+            bad("placement", "unknown_session", slot=x.label)
             continue
-        slot = _Slot(p, p.day, _m(p.start), _m(p.end))
-        slots.append(slot)
-        by_session[p.session].append(slot)
+        slots.append(x)
+        by_session[p.session].append(x)
 
     # Each session: its occurrences, its length, the calendar, its windows, its pin.
     for s in edition.sessions:
@@ -97,24 +115,30 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
         numbers = [x.p.occurrence for x in mine]
         if not mine and s.optional:
             continue
-        if numbers != list(range(1, s.occurrences + 1)):
-            bad("placement", f"{s.id} needs occurrences 1..{s.occurrences}, has {numbers}")
+        if not mine:
+            bad("placement", "not_scheduled", session=s.id)
+        elif numbers != list(range(1, s.occurrences + 1)):
+            bad("placement", "wrong_occurrences", session=s.id, expected=s.occurrences,
+                found=tuple(numbers))  # fmt: skip
         for x in mine:
             day = days.get(x.day)
             if day is None:
-                bad("open_hours", f"{x.label()}: not a day of the edition")
+                bad("open_hours", "not_a_day", slot=x.label)
                 continue
             if x.end - x.start != s.duration:
-                bad("placement", f"{x.label()}: lasts {x.end - x.start} min, not {s.duration}")
+                bad("placement", "wrong_duration", slot=x.label, minutes=x.end - x.start,
+                    duration=s.duration)  # fmt: skip
             if x.start % edition.granularity:
-                bad("open_hours", f"{x.label()}: starts off the {edition.granularity}-minute grid")
+                bad("open_hours", "off_grid", slot=x.label, step=edition.granularity)
             if x.start < _m(day.open) or x.end > _m(day.close):
-                bad("open_hours", f"{x.label()}: outside open hours {day.open}–{day.close}")
+                bad("open_hours", "outside_open_hours", slot=x.label, open=day.open,
+                    close=day.close)  # fmt: skip
             for pause in day.breaks:
                 if x.start < _m(pause.end) and _m(pause.start) < x.end:
-                    bad("open_hours", f"{x.label()}: runs into the break {pause.start}–{pause.end}")
+                    bad("open_hours", "in_break", slot=x.label, start=pause.start,
+                        end=pause.end, label=pause.label)  # fmt: skip
             if s.windows is not None and not _within(x.day, x.start, x.end, s.windows):
-                bad("windows", f"{x.label()}: outside the session's windows")
+                bad("windows", "outside_windows", slot=x.label)
             if s.fixed is not None:
                 f = s.fixed
                 if (
@@ -122,31 +146,28 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
                     or (f.start is not None and x.p.occurrence == 1 and _m(f.start) != x.start)
                     or (f.room is not None and f.room != x.p.room)
                 ):
-                    bad("fixed", f"{x.label()}: not where the committee pinned it")
+                    bad("fixed", "not_where_pinned", slot=x.label)
         for a, b in itertools.combinations(mine, 2):
             if a.overlaps(b):
-                bad("occurrences", f"{a.label()} and {b.label()} overlap")
+                bad("occurrences", "occurrences_overlap", slot=a.label, other=b.label)
 
-    # Rooms: existence, fit, availability, how many at once, changeover.
+    # Rooms: existence, fit, availability, how many at once, changeover, shared seats.
     for x in slots:
         s = sessions[x.p.session]
         room = rooms.get(x.p.room)
         if room is None:
-            bad("room_fit", f"{x.label()}: unknown room")
+            bad("room_fit", "unknown_room", slot=x.label)
             continue
         missing = set(s.requires) - set(room.features)
         if missing:
-            bad("room_fit", f"{x.label()}: the room lacks {', '.join(sorted(missing))}")
+            bad("room_fit", "room_lacks", slot=x.label, features=tuple(sorted(missing)))
         if s.rooms is not None and room.id not in s.rooms:
-            bad("room_fit", f"{x.label()}: not among the session's rooms")
-        need = max(s.attendance, s.capacity or 0)
-        if room.capacity + room.reserve < need:
-            bad(
-                "room_fit",
-                f"{x.label()}: needs {need} seats, the room has {room.capacity} + {room.reserve}",
-            )
+            bad("room_fit", "room_not_allowed", slot=x.label)
+        if room.capacity + room.reserve < need(s.id):
+            bad("room_fit", "room_too_small", slot=x.label, need=need(s.id),
+                capacity=room.capacity, reserve=room.reserve)  # fmt: skip
         if room.availability is not None and not _within(x.day, x.start, x.end, room.availability):
-            bad("room_availability", f"{x.label()}: the room is not available then")
+            bad("room_availability", "room_closed", slot=x.label)
     by_room: dict[str, list[_Slot]] = defaultdict(list)
     for x in slots:
         by_room[x.p.room].append(x)
@@ -164,12 +185,15 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
                 if y is not x and y.day == x.day and y.start <= x.start < y.end + changeover
             ]
             if len(present) + 1 > room.concurrent:
-                others = ", ".join(y.label() for y in present)
-                bad(
-                    "room_overlap",
-                    f"{x.label()}: the room already holds {others}"
-                    + (f" (with {changeover} min of changeover)" if changeover else ""),
-                )
+                bad("room_overlap", "room_taken", slot=x.label,
+                    others=tuple(y.label for y in present), changeover=changeover)  # fmt: skip
+            if room.concurrent > 1:
+                seated = [y for y in held if y.day == x.day and y.start <= x.start < y.end]
+                total = sum(need(y.p.session) for y in seated)
+                if total > room.capacity + room.reserve:
+                    bad("room_overlap", "hall_seats", slot=x.label,
+                        others=tuple(y.label for y in seated if y is not x), need=total,
+                        capacity=room.capacity, reserve=room.reserve)  # fmt: skip
 
     # People: availability, one place at a time with gap and travel, sessions per day.
     by_person: dict[str, list[_Slot]] = defaultdict(list)
@@ -180,82 +204,81 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
     for pid, theirs in by_person.items():
         person = people.get(pid)
         if person is None:
-            bad("person_availability", f"{pid} is not a person of the edition")
+            bad("person_availability", "unknown_person", person=pid)
             continue
         for x in theirs:
             if person.available is not None and not _within(
                 x.day, x.start, x.end, person.available
             ):
-                bad("person_availability", f"{pid} is not available for {x.label()}")
+                bad("person_availability", "person_not_available", person=pid, slot=x.label)
             if _touches(x.day, x.start, x.end, person.unavailable):
-                bad("person_availability", f"{pid} is unavailable during {x.label()}")
+                bad("person_availability", "person_unavailable", person=pid, slot=x.label)
         for a, b in itertools.combinations(sorted(theirs, key=lambda y: (y.day, y.start)), 2):
             if a.day != b.day:
                 continue
-            va = rooms[a.p.room].venue if a.p.room in rooms else None
-            vb = rooms[b.p.room].venue if b.p.room in rooms else None
-            walk = 0 if va == vb else venues_travel.get((va or "", vb or ""), 0)
-            needed = pol.speaker_gap + walk
+            needed = pol.speaker_gap + walk(a, b)
             if b.start < a.end + needed:
-                bad(
-                    "person_overlap",
-                    f"{pid}: {a.label()} then {b.label()} leave less than "
-                    f"{needed} min between them",
-                )
+                bad("person_overlap", "person_too_close", person=pid, slot=a.label,
+                    other=b.label, minutes=needed)  # fmt: skip
         if person.max_per_day is not None:
             per_day: dict[dt.date, int] = defaultdict(int)
             for x in theirs:
                 per_day[x.day] += 1
             for date, count in per_day.items():
                 if count > person.max_per_day:
-                    bad(
-                        "max_per_day",
-                        f"{pid}: {count} sessions on {date.isoformat()}, "
-                        f"at most {person.max_per_day}",
-                    )
+                    bad("max_per_day", "too_many_per_day", person=pid, count=count,
+                        day=date.isoformat(), maximum=person.max_per_day)  # fmt: skip
 
-    # Plenaries, precedence, sessions kept apart.
+    def audiences(session_id: str) -> set[str]:
+        return set(sessions[session_id].audiences or edition.audiences)
+
+    # Plenaries, precedence, sessions kept apart, time for the audience to move.
     for x in slots:
         s = sessions[x.p.session]
         if s.exclusive:
-            audiences = set(s.audiences or edition.audiences)
+            served = audiences(s.id)
             for y in slots:
-                beside = sessions[y.p.session]
-                if (
-                    beside.id != s.id
-                    and audiences & set(beside.audiences or edition.audiences)
-                    and x.overlaps(y)
-                ):
-                    bad("exclusive", f"{y.label()} runs beside the exclusive {x.label()}")
+                if y.p.session != s.id and served & audiences(y.p.session) and x.overlaps(y):
+                    bad("exclusive", "beside_exclusive", slot=y.label, other=x.label)
         for rule in s.after:
             for earlier in by_session.get(rule.session, []):
                 if (x.day, x.start) < (earlier.day, earlier.end + rule.min_gap):
-                    bad(
-                        "after",
-                        f"{x.label()} must start {rule.min_gap} min or more after "
-                        f"{earlier.label()} ends",
-                    )
+                    bad("after", "too_soon_after", slot=x.label, other=earlier.label,
+                        gap=rule.min_gap)  # fmt: skip
                 if rule.same_day and x.day != earlier.day:
-                    bad("after", f"{x.label()} must be on the same day as {earlier.label()}")
+                    bad("after", "not_same_day", slot=x.label, other=earlier.label)
         for other_id in s.not_parallel:
             for y in by_session.get(other_id, []):
                 if x.overlaps(y):
-                    bad("not_parallel", f"{x.label()} overlaps {y.label()}")
+                    bad("not_parallel", "parallel", slot=x.label, other=y.label)
+    if pol.attendee_gap > 0 and "attendee_gap" not in pol.weights:
+        ordered = sorted(slots, key=lambda y: (y.day, y.start))
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                if b.day != a.day:
+                    break
+                if (
+                    b.p.room != a.p.room
+                    and a.end <= b.start < a.end + pol.attendee_gap + walk(a, b)
+                    and audiences(a.p.session) & audiences(b.p.session)
+                ):
+                    bad("attendee_gap", "no_time_to_move", slot=b.label, other=a.label,
+                        minutes=pol.attendee_gap + walk(a, b))  # fmt: skip
 
     # Moderators the solver assigned.
     for x in slots:
         s = sessions[x.p.session]
         hosts = x.p.moderators
         if s.needs_moderator and len(hosts) != 1:
-            bad("moderator", f"{x.label()}: needs one moderator, has {len(hosts)}")
+            bad("moderator", "moderator_count", slot=x.label, count=len(hosts))
         if not s.needs_moderator and hosts:
-            bad("moderator", f"{x.label()}: needs no moderator, was given {', '.join(hosts)}")
+            bad("moderator", "moderator_not_needed", slot=x.label, people=tuple(hosts))
         for pid in hosts:
             person = people.get(pid)
             if person is not None and not person.can_moderate:
-                bad("moderator", f"{x.label()}: {pid} may not moderate")
+                bad("moderator", "cannot_moderate", slot=x.label, person=pid)
             if pid in s.speakers or pid in s.moderators:
-                bad("moderator", f"{x.label()}: {pid} is already on the session")
+                bad("moderator", "moderator_on_session", slot=x.label, person=pid)
 
     # Parity, when the committee made it a hard rule.
     if pol.parity.hard:
@@ -265,7 +288,7 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
                 s = sessions[x.p.session]
                 on_stage = set((*s.speakers, *s.moderators, *x.p.moderators))
                 if len(on_stage) >= 2 and all(gender.get(p) == "man" for p in on_stage):
-                    bad("no_all_male_panels", f"{x.label()}: only men on stage")
+                    bad("no_all_male_panels", "all_men", slot=x.label)
         if pol.parity.women_min_share > 0:
             everyone = {
                 pid
@@ -276,19 +299,12 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
             women = sum(gender.get(p) == "woman" for p in everyone)
             men = sum(gender.get(p) == "man" for p in everyone)
             if women + men and women < pol.parity.women_min_share * (women + men) - 1e-9:
-                bad(
-                    "parity_share",
-                    f"{women} women out of {women + men} women and men on the programme: "
-                    f"below {pol.parity.women_min_share:.0%}",
-                )
+                bad("parity_share", "women_share_low", women=women, total=women + men,
+                    share=pol.parity.women_min_share)  # fmt: skip
 
     # Audience tracks: how many of an audience's sessions run, wherever the count changes.
     for track in pol.tracks:
-        theirs = [
-            x
-            for x in slots
-            if track.audience in (sessions[x.p.session].audiences or edition.audiences)
-        ]
+        theirs = [x for x in slots if track.audience in audiences(x.p.session)]
         for w in track.windows:
             day = days.get(w.day)
             if day is None:
@@ -300,11 +316,11 @@ def check_schedule(edition: EditionSnapshot, placements: Sequence[Placement]) ->
                 if not lo <= t < hi or any(_m(b.start) <= t < _m(b.end) for b in day.breaks):
                     continue
                 count = sum(1 for x in theirs if x.day == w.day and x.start <= t < x.end)
-                when = f"{w.day.isoformat()} {t // 60:02d}:{t % 60:02d}"
+                when = f"{t // 60:02d}:{t % 60:02d}"
                 if count < track.min_parallel:
-                    bad("tracks", f"{track.audience}: {count} sessions at {when}, "
-                                  f"at least {track.min_parallel}")  # fmt: skip
+                    bad("tracks", "track_too_few", audience=track.audience, count=count,
+                        day=w.day.isoformat(), time=when, minimum=track.min_parallel)  # fmt: skip
                 if track.max_parallel is not None and count > track.max_parallel:
-                    bad("tracks", f"{track.audience}: {count} sessions at {when}, "
-                                  f"at most {track.max_parallel}")  # fmt: skip
+                    bad("tracks", "track_too_many", audience=track.audience, count=count,
+                        day=w.day.isoformat(), time=when, maximum=track.max_parallel)  # fmt: skip
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar, assert_never
 
 import msgspec
 
@@ -23,6 +23,7 @@ from scheduler._events import (
     PersonAvailabilitySet,
     PersonRemoved,
     PersonUpdated,
+    PlaceCancelled,
     PoliciesChanged,
     RegistrationRecorded,
     RegistrationRemoved,
@@ -38,10 +39,10 @@ from scheduler._events import (
     SessionUnpinned,
     SessionUpdated,
 )
-from scheduler._places import book, cancel, rebalance
+from scheduler._places import book, cancel, rebalance, set_reserve
 from scheduler._schedule import ScheduleDocument
-from scheduler._state import EditionState, replay
-from scheduler._validation import is_clock, validate_change, validate_snapshot
+from scheduler._state import EditionState, Fold, replay
+from scheduler._validation import is_clock, validate_change, validate_snapshot, validate_state
 from scheduler._values import (
     EditionInfo,
     EditionSnapshot,
@@ -64,10 +65,12 @@ __all__ = [
     "BookPlaces",
     "CancelPlace",
     "ChangePolicies",
+    "CloseReserve",
     "Command",
     "DefineEdition",
     "ImportEdition",
     "MoveSession",
+    "OpenReserve",
     "PinSession",
     "RecordRegistration",
     "RecordSchedule",
@@ -160,11 +163,18 @@ class RemoveRegistration(_Command, frozen=True, kw_only=True, tag="remove_regist
 
 
 class ImportEdition(_Command, frozen=True, kw_only=True, tag="import_edition"):
-    """Make the edition what a whole document says: only the differences become events."""
+    """Make the edition what a whole document says: only the differences become events.
+
+    An import changes what the document describes. What the edition holds and the
+    document does not name (rooms, people, sessions, registrations, the sessions an
+    attendee chose) is kept, unless ``prune``: then it is removed, and so are the places
+    of the attendees it removes. Without ``prune`` an import that would cancel places is
+    refused, naming them."""
 
     snapshot: EditionSnapshot
     source: str = ""
     sha256: str = ""
+    prune: bool = False
 
 
 class BookPlace(_Command, frozen=True, kw_only=True, tag="book_place"):
@@ -189,6 +199,20 @@ class CancelPlace(_Command, frozen=True, kw_only=True, tag="cancel_place"):
     """Give a place back; the first of the waiting list takes it."""
 
     attendee: str
+    session_id: str
+
+
+class OpenReserve(_Command, frozen=True, kw_only=True, tag="open_reserve"):
+    """Offer the reserve chairs of a session's room as places too: the first waiting
+    take them, each promotion an event."""
+
+    session_id: str
+
+
+class CloseReserve(_Command, frozen=True, kw_only=True, tag="close_reserve"):
+    """Stop offering the reserve chairs: the latest confirmed beyond the seats go back
+    to the head of the waiting list."""
+
     session_id: str
 
 
@@ -249,11 +273,13 @@ Command = (
     | BookPlace
     | BookPlaces
     | CancelPlace
+    | OpenReserve
+    | CloseReserve
 )
 
 
-def _refuse(path: str, message: str) -> InvalidCommand:
-    return InvalidCommand([Problem(path, message)])
+def _refuse(where: str, code: str, **params: Any) -> InvalidCommand:
+    return InvalidCommand([Problem(where, code, params)])
 
 
 T = TypeVar("T")
@@ -261,13 +287,13 @@ T = TypeVar("T")
 
 def _require(entities: Mapping[str, T], ident: str, kind: str, path: str) -> T:
     if ident not in entities:
-        raise _refuse(path, f'unknown {kind} "{ident}"')
+        raise _refuse(path, f"unknown_{kind}", id=ident)
     return entities[ident]
 
 
 def _absent(entities: Mapping[str, object], ident: str, kind: str, path: str) -> None:
     if ident in entities:
-        raise _refuse(path, f'{kind} "{ident}" exists already')
+        raise _refuse(path, f"{kind}_exists", id=ident)
 
 
 def _session_change(old: Session, new: Session) -> list[Event]:
@@ -308,10 +334,14 @@ def _sync(
     added: Callable[[E], Event],
     changed: Callable[[E, E], list[Event]],
     removed: Callable[[str], Event],
+    prune: bool,
 ) -> tuple[list[Event], list[Event]]:
-    """(removals, additions and changes) that turn ``current`` into ``wanted``."""
-    wanted_ids = {key(w) for w in wanted}
-    removals = [removed(k) for k in current if k not in wanted_ids]
+    """(removals, additions and changes) that turn ``current`` into ``wanted``; what
+    ``wanted`` does not name is removed only when pruning."""
+    removals: list[Event] = []
+    if prune:
+        wanted_ids = {key(w) for w in wanted}
+        removals = [removed(k) for k in current if k not in wanted_ids]
     rest: list[Event] = []
     for w in wanted:
         old = current.get(key(w))
@@ -319,49 +349,43 @@ def _sync(
     return removals, rest
 
 
+def _registration_change(prune: bool) -> Callable[[Registration, Registration], list[Event]]:
+    def changed(old: Registration, new: Registration) -> list[Event]:
+        if not prune:  # the sessions the attendee chose through other commands stay
+            extra = tuple(s for s in old.sessions if s not in new.sessions)
+            new = msgspec.structs.replace(new, sessions=(*new.sessions, *extra))
+        return [] if old == new else [RegistrationRecorded(registration=new)]
+
+    return changed
+
+
 def _import(state: EditionState, cmd: ImportEdition) -> list[Event]:
     snap = cmd.snapshot
-    snap = msgspec.structs.replace(
-        snap, sessions=tuple(s.resolved(snap.audiences) for s in snap.sessions)
-    )
     problems = validate_snapshot(snap)
     if problems:
         raise InvalidCommand(problems)
+    prune = cmd.prune or not state.exists
     events: list[Event] = []
     if state.info != snap.info:
         events.append(EditionDefined(info=snap.info))
     s_rm, s_rest = _sync(
-        state.sessions,
-        snap.sessions,
-        lambda s: s.id,
-        lambda s: SessionAdded(session=s),
-        _session_change,
-        lambda k: SessionRemoved(session_id=k),
-    )
+        state.sessions, snap.sessions, lambda s: s.id, lambda s: SessionAdded(session=s),
+        _session_change, lambda k: SessionRemoved(session_id=k), prune,
+    )  # fmt: skip
     p_rm, p_rest = _sync(
-        state.people,
-        snap.people,
-        lambda p: p.id,
-        lambda p: PersonAdded(person=p),
-        _person_change,
-        lambda k: PersonRemoved(person_id=k),
-    )
+        state.people, snap.people, lambda p: p.id, lambda p: PersonAdded(person=p),
+        _person_change, lambda k: PersonRemoved(person_id=k), prune,
+    )  # fmt: skip
     r_rm, r_rest = _sync(
-        state.rooms,
-        snap.rooms,
-        lambda r: r.id,
-        lambda r: RoomAdded(room=r),
+        state.rooms, snap.rooms, lambda r: r.id, lambda r: RoomAdded(room=r),
         lambda o, n: [] if o == n else [RoomUpdated(room=n)],
-        lambda k: RoomRemoved(room_id=k),
-    )
+        lambda k: RoomRemoved(room_id=k), prune,
+    )  # fmt: skip
     g_rm, g_rest = _sync(
-        state.registrations,
-        snap.registrations,
-        lambda g: g.attendee,
-        lambda g: RegistrationRecorded(registration=g),
-        lambda o, n: [] if o == n else [RegistrationRecorded(registration=n)],
-        lambda k: RegistrationRemoved(attendee=k),
-    )
+        state.registrations, snap.registrations, lambda g: g.attendee,
+        lambda g: RegistrationRecorded(registration=g), _registration_change(prune),
+        lambda k: RegistrationRemoved(attendee=k), prune,
+    )  # fmt: skip
     # Removals first, dependents before what they depend on; then additions the other way.
     events += g_rm + s_rm + p_rm + r_rm + r_rest + p_rest + s_rest + g_rest
     if state.policies != snap.policies:
@@ -371,12 +395,29 @@ def _import(state: EditionState, cmd: ImportEdition) -> list[Event]:
     return events
 
 
+def _check_import(before: EditionState, after: EditionState, cmd: ImportEdition,
+                  balance: Sequence[Event]) -> None:  # fmt: skip
+    """What an import keeps of the edition must hold with what it changes; and without
+    ``prune`` it cancels no place."""
+    if before.exists and not cmd.prune:
+        problems = validate_state(after)
+        if problems:
+            raise InvalidCommand(problems)
+        cancelled = [e for e in balance if isinstance(e, PlaceCancelled)]
+        if cancelled:
+            raise InvalidCommand([
+                Problem("", "import_cancels_place", {"attendee": e.attendee,
+                        "session": e.session_id, "occurrence": e.occurrence})
+                for e in cancelled
+            ])  # fmt: skip
+
+
 def _events_for(state: EditionState, cmd: Command) -> list[Event]:
     audiences = state.info.audiences if state.info else ()
     match cmd:
         case DefineEdition(info=info):
             if state.info is not None and state.info.id != info.id:
-                raise _refuse("info.id", f'this stream holds edition "{state.info.id}"')
+                raise _refuse("info.id", "other_edition", edition=state.info.id)
             return [] if info == state.info else [EditionDefined(info=info)]
         case AddRoom(room=r):
             _absent(state.rooms, r.id, "room", "room.id")
@@ -432,12 +473,8 @@ def _events_for(state: EditionState, cmd: Command) -> list[Event]:
             return _import(state, cmd)
         case RecordSchedule(schedule=schedule):
             if schedule.stream_version != state.version:
-                raise _refuse(
-                    "schedule.stream_version",
-                    f"the schedule was computed on version "
-                    f"{schedule.stream_version}; the edition is at version "
-                    f"{state.version} now: solve again",
-                )
+                raise _refuse("schedule.stream_version", "schedule_stale",
+                              solved=schedule.stream_version, now=state.version)  # fmt: skip
             schedule_id = f"schedule-{len(state.schedules) + 1}"
             return [ScheduleProposed(schedule_id=schedule_id, schedule=schedule)]
         case AcceptSchedule():
@@ -448,57 +485,73 @@ def _events_for(state: EditionState, cmd: Command) -> list[Event]:
             return book(state, cmd.attendee, cmd.session_id, cmd.occurrence, cmd.rotation,
                         cmd.profile)  # fmt: skip
         case BookPlaces(bookings=bookings):
-            events: list[Event] = []
-            problems: list[Problem] = []
-            now = state
-            for i, b in enumerate(bookings):
-                try:
-                    more = book(now, b.attendee, b.session_id, b.occurrence, b.rotation,
-                                b.profile)  # fmt: skip
-                except InvalidCommand as refused:
-                    problems += [Problem(f"bookings[{i}].{p.path}", p.message)
-                                 for p in refused.problems]  # fmt: skip
-                    continue
-                events += more
-                now = replay(more, now)
+            events, problems = book_all(state, bookings)
             if problems:
                 raise InvalidCommand(problems)
             return events
         case CancelPlace():
             return cancel(state, cmd.attendee, cmd.session_id)
-    raise AssertionError(f"unhandled command {cmd!r}")
+        case OpenReserve(session_id=sid):
+            return set_reserve(state, sid, True)
+        case CloseReserve(session_id=sid):
+            return set_reserve(state, sid, False)
+        case _:
+            assert_never(cmd)
+
+
+def book_all(
+    state: EditionState, bookings: Sequence[BookPlace]
+) -> tuple[list[Event], list[Problem]]:
+    """Bookings in order, each decided on the edition the ones before it lead to: the
+    events of those that hold, and the problems of the others, each under
+    ``bookings[i]``. One fold for the whole run, however long."""
+    fold = Fold(state)
+    events: list[Event] = []
+    problems: list[Problem] = []
+    for i, b in enumerate(bookings):
+        try:
+            more = book(fold, b.attendee, b.session_id, b.occurrence, b.rotation, b.profile)
+        except InvalidCommand as refused:
+            problems += [Problem(f"bookings[{i}].{p.path}", p.code, p.params)
+                         for p in refused.problems]  # fmt: skip
+            continue
+        fold.apply(more)
+        events += more
+    return events, problems
 
 
 def _accept(state: EditionState, cmd: AcceptSchedule) -> list[Event]:
     if not state.schedules:
-        raise _refuse("schedule_id", "no schedule has been proposed yet: solve first")
+        raise _refuse("schedule_id", "no_schedule_yet")
     sid = cmd.schedule_id or list(state.schedules)[-1]
     schedule = _require(state.schedules, sid, "schedule", "schedule_id")
     if schedule.status not in ("optimal", "feasible"):
-        raise _refuse("schedule_id", f'"{sid}" is {schedule.status}: it has no programme')
+        raise _refuse("schedule_id", "schedule_has_no_programme", schedule=sid,
+                      status=schedule.status)  # fmt: skip
     broken = check_schedule(state.snapshot(), schedule.assignments)
     if broken:
-        raise InvalidCommand(
-            [Problem("schedule_id", f'"{sid}" no longer fits the edition: {v}') for v in broken]
-        )
+        raise InvalidCommand([
+            Problem("schedule_id", "schedule_no_longer_fits",
+                    {"schedule": sid, "rule": v.rule, "violation": v})
+            for v in broken
+        ])  # fmt: skip
     return [ScheduleAccepted(schedule_id=sid)]
 
 
 def _move(state: EditionState, cmd: MoveSession) -> list[Event]:
     if not state.programme:
-        raise _refuse("", "no programme is published yet: accept a schedule first")
+        raise _refuse("", "no_programme_yet")
     session = _require(state.sessions, cmd.session_id, "session", "session_id")
     current = next(
         (p for p in state.programme
          if (p.session, p.occurrence) == (cmd.session_id, cmd.occurrence)), None,
     )  # fmt: skip
     if current is None:
-        raise _refuse(
-            "occurrence", f"{cmd.session_id} has no occurrence {cmd.occurrence} in the programme"
-        )
+        raise _refuse("occurrence", "not_in_programme", session=cmd.session_id,
+                      occurrence=cmd.occurrence)  # fmt: skip
     start = cmd.start or current.start
     if not is_clock(start):
-        raise _refuse("start", f'"{start}" is not a time of day written "HH:MM"')
+        raise _refuse("start", "bad_clock", value=start)
     end = minutes(start) + session.duration
     moved = msgspec.structs.replace(
         current, day=cmd.day or current.day, start=start, room=cmd.room or current.room,
@@ -507,11 +560,13 @@ def _move(state: EditionState, cmd: MoveSession) -> list[Event]:
     if moved == current:
         return []
     snap = state.snapshot()
-    before = {str(v) for v in check_schedule(snap, state.programme)}
+    before = set(check_schedule(snap, state.programme))
     after = check_schedule(snap, [moved if p is current else p for p in state.programme])
-    new = [v for v in after if str(v) not in before]
+    new = [v for v in after if v not in before]
     if new:
-        raise InvalidCommand([Problem(v.rule, v.message) for v in new])
+        raise InvalidCommand(
+            [Problem(v.rule, "move_breaks_rule", {"rule": v.rule, "violation": v}) for v in new]
+        )
     return [SessionMoved(placement=moved)]
 
 
@@ -524,19 +579,23 @@ def decide(state: EditionState, cmd: Command) -> list[Event]:
 def decide_and_fold(state: EditionState, cmd: Command) -> tuple[list[Event], EditionState]:
     """``decide``, and the state its events lead to (folded once, for the deciding)."""
     if state.info is None and not isinstance(cmd, DefineEdition | ImportEdition):
-        raise _refuse("", "the edition does not exist yet: import a document or define it first")
+        raise _refuse("", "no_edition_yet")
     events = _events_for(state, cmd)
     if not events:
         return events, state
     after = replay(events, state)
     if not isinstance(cmd, ImportEdition):
-        problems = validate_change(after.snapshot(), events)
+        problems = validate_change(after, events)
         if problems:
             raise InvalidCommand(problems)
     if after.places and not isinstance(cmd, BookPlace | BookPlaces | CancelPlace):
         # A change to sessions, rooms or the programme may change the places offered
         # (booking and cancelling keep the balance themselves).
         balance = rebalance(after)
+        if isinstance(cmd, ImportEdition):
+            _check_import(state, after, cmd, balance)
         events += balance
         after = replay(balance, after)
+    elif isinstance(cmd, ImportEdition):
+        _check_import(state, after, cmd, ())
     return events, after

@@ -16,6 +16,7 @@ __all__ = [
     "GENESIS_HASH",
     "CanonicalRecord",
     "ChainBreak",
+    "ChainCheck",
     "Metadata",
     "NewEvent",
     "RecordedEvent",
@@ -159,54 +160,56 @@ def chain_hash(
 
 
 class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
-    """The first event of a stream whose chain does not hold, and why."""
+    """The first event of a store whose chain does not hold, and why: ``gap`` (a version
+    is missing), ``previous_hash`` (it does not chain to the event before it),
+    ``altered`` (its content does not match its hash), ``unreadable`` (the store cannot
+    give it back: ``detail`` says what the storage reported)."""
 
     stream_id: str
     version: int
     position: int
-    event_id: uuid.UUID
+    event_id: uuid.UUID | None
     reason: str
+    detail: str = ""
 
     def __str__(self) -> str:
         return (
             f'stream "{self.stream_id}" version {self.version} (position {self.position}, '
-            f"event {self.event_id}): {self.reason}"
+            f"event {self.event_id}): {self.reason}" + (f" ({self.detail})" if self.detail else "")
         )
+
+
+class ChainCheck:
+    """Checks the events of a store as they come, in global order: each stream's versions
+    follow one another from 1 and each event chains to the one before it."""
+
+    def __init__(self) -> None:
+        self._heads: dict[str, tuple[int, str]] = {}
+
+    def check(self, e: RecordedEvent) -> ChainBreak | None:
+        version, prev = self._heads.get(e.stream_id, (0, GENESIS_HASH))
+
+        def broken(reason: str) -> ChainBreak:
+            return ChainBreak(stream_id=e.stream_id, version=e.version, position=e.position,
+                              event_id=e.event_id, reason=reason)  # fmt: skip
+
+        if e.version != version + 1:
+            return broken("gap")
+        if e.prev_hash != prev:
+            return broken("previous_hash")
+        actual = chain_hash(e.prev_hash, e.event_id, e.stream_id, e.version, e.type,
+                            e.schema_version, e.payload, e.metadata)  # fmt: skip
+        if actual != e.hash:
+            return broken("altered")
+        self._heads[e.stream_id] = (e.version, e.hash)
+        return None
 
 
 def verify_chain(events: Iterable[RecordedEvent]) -> ChainBreak | None:
-    """Check one stream's events, in version order; return the first break, if any."""
-    expected_prev = GENESIS_HASH
-    expected_version = 1
+    """Check one stream's events (or a whole store's, in global order); the first break."""
+    check = ChainCheck()
     for e in events:
-
-        def broken(reason: str, e: RecordedEvent = e) -> ChainBreak:
-            return ChainBreak(
-                stream_id=e.stream_id,
-                version=e.version,
-                position=e.position,
-                event_id=e.event_id,
-                reason=reason,
-            )
-
-        if e.version != expected_version:
-            return broken(f"version {expected_version} was expected: the stream has a gap")
-        if e.prev_hash != expected_prev:
-            return broken("its previous-hash does not match the hash of the event before it")
-        actual = chain_hash(
-            e.prev_hash,
-            e.event_id,
-            e.stream_id,
-            e.version,
-            e.type,
-            e.schema_version,
-            e.payload,
-            e.metadata,
-        )
-        if actual != e.hash:
-            return broken(
-                "its content does not match its hash: it was altered after being recorded"
-            )
-        expected_prev = e.hash
-        expected_version += 1
+        broken = check.check(e)
+        if broken is not None:
+            return broken
     return None

@@ -9,7 +9,7 @@ plain data) into the next version's.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, assert_never
 
 import msgspec
 
@@ -42,6 +42,8 @@ __all__ = [
     "PoliciesChanged",
     "RegistrationRecorded",
     "RegistrationRemoved",
+    "ReserveClosed",
+    "ReserveOpened",
     "RoomAdded",
     "RoomRemoved",
     "RoomUpdated",
@@ -190,6 +192,16 @@ class PlaceBumped(_Event, frozen=True, kw_only=True, tag="place.bumped"):
     rotation: str | None = None
 
 
+class ReserveOpened(_Event, frozen=True, kw_only=True, tag="places.reserve_opened"):
+    """The committee offers the reserve chairs of a session's room as places too."""
+
+    session_id: str
+
+
+class ReserveClosed(_Event, frozen=True, kw_only=True, tag="places.reserve_closed"):
+    session_id: str
+
+
 class DocumentImported(_Event, frozen=True, kw_only=True, tag="document.imported"):
     """Closes the batch of an import: which document, by its digest, brought the changes."""
 
@@ -223,6 +235,8 @@ Event = (
     | PlaceCancelled
     | PlacePromoted
     | PlaceBumped
+    | ReserveOpened
+    | ReserveClosed
 )
 
 # Every event type is at schema version 1 so far.
@@ -307,4 +321,7 @@ def entity_of(event: Event) -> str:
             return f"attendee:{a}"
         case PlaceBumped(attendee=a):
             return f"attendee:{a}"
-    raise AssertionError(f"unhandled event {event!r}")
+        case ReserveOpened(session_id=sid) | ReserveClosed(session_id=sid):
+            return f"session:{sid}"
+        case _:
+            assert_never(event)

@@ -1,8 +1,17 @@
 """Places ("jauges"): what each session occurrence or rotation offers, and the decisions
 that book and cancel them. First come, first served; a cancellation promotes the first
-of the waiting list."""
+of the waiting list.
+
+What a session offers: its rotation's places; else the seats of its room (plus the reserve
+chairs once the committee opens them), at most its own capacity. In a hall that hosts
+several sessions at once, the sessions share the seats: one offers its capacity, or the
+seats the others running beside it leave free.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 import attrs
 import msgspec
@@ -15,44 +24,81 @@ from scheduler._events import (
     PlaceCancelled,
     PlacePromoted,
     RegistrationRecorded,
+    ReserveClosed,
+    ReserveOpened,
 )
 from scheduler._schedule import Placement
-from scheduler._state import EditionState, PlaceKey
-from scheduler._values import Registration, minutes
+from scheduler._state import PlaceKey
+from scheduler._values import EditionInfo, Registration, Room, Session, minutes
 
 __all__ = [
     "PlaceLine",
+    "PlacesView",
     "book",
     "cancel",
     "offered",
     "place_lines",
     "rebalance",
     "rotation_starts",
+    "set_reserve",
 ]
 
 
-def _refuse(path: str, message: str) -> InvalidCommand:
-    return InvalidCommand([Problem(path, message)])
+class PlacesView(Protocol):
+    """What the places decisions read of an edition (a state, or a fold under way)."""
+
+    @property
+    def info(self) -> EditionInfo | None: ...
+    @property
+    def rooms(self) -> Mapping[str, Room]: ...
+    @property
+    def sessions(self) -> Mapping[str, Session]: ...
+    @property
+    def registrations(self) -> Mapping[str, Registration]: ...
+    @property
+    def programme(self) -> tuple[Placement, ...]: ...
+    @property
+    def places(self) -> Mapping[PlaceKey, tuple[tuple[str, ...], tuple[str, ...]]]: ...
+    @property
+    def holdings(self) -> Mapping[str, tuple[PlaceKey, ...]]: ...
+    @property
+    def reserve_open(self) -> frozenset[str]: ...
+
+
+def _refuse(where: str, code: str, **params: Any) -> InvalidCommand:
+    return InvalidCommand([Problem(where, code, params)])
 
 
 def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-_PROGRAMME_INDEX: dict[int, tuple[tuple[Placement, ...], dict[tuple[str, int], Placement]]] = {}
+class _ProgrammeIndex:
+    """The programme by (session, occurrence) and by room, built once per programme
+    (the tuple is immutable: the last one indexed is kept)."""
+
+    def __init__(self, programme: tuple[Placement, ...]) -> None:
+        self.programme = programme
+        self.placed = {(p.session, p.occurrence): p for p in programme}
+        self.by_room: dict[str, list[Placement]] = {}
+        for p in programme:
+            self.by_room.setdefault(p.room, []).append(p)
 
 
-def _placement(state: EditionState, session_id: str, occurrence: int) -> Placement | None:
-    # Indexed once per programme (the tuple is immutable; its id keys the last index).
-    cached = _PROGRAMME_INDEX.get(id(state.programme))
-    if cached is None or cached[0] is not state.programme:
-        _PROGRAMME_INDEX.clear()
-        cached = (state.programme, {(p.session, p.occurrence): p for p in state.programme})
-        _PROGRAMME_INDEX[id(state.programme)] = cached
-    return cached[1].get((session_id, occurrence))
+_INDEX: list[_ProgrammeIndex] = []
 
 
-def rotation_starts(state: EditionState, session_id: str, occurrence: int) -> list[str]:
+def _index(state: PlacesView) -> _ProgrammeIndex:
+    if not _INDEX or _INDEX[0].programme is not state.programme:
+        _INDEX[:] = [_ProgrammeIndex(state.programme)]
+    return _INDEX[0]
+
+
+def _placement(state: PlacesView, session_id: str, occurrence: int) -> Placement | None:
+    return _index(state).placed.get((session_id, occurrence))
+
+
+def rotation_starts(state: PlacesView, session_id: str, occurrence: int) -> list[str]:
     """The start of each rotation of a scheduled occurrence ("HH:MM")."""
     session = state.sessions[session_id]
     placed = _placement(state, session_id, occurrence)
@@ -62,20 +108,42 @@ def rotation_starts(state: EditionState, session_id: str, occurrence: int) -> li
     return [_clock(t) for t in range(start, end - every + 1, every)]
 
 
+def need(session: Session) -> int:
+    """The seats a session is scheduled for."""
+    return max(session.attendance, session.capacity or 0)
+
+
 def offered(
-    state: EditionState, session_id: str, occurrence: int, rotation: str | None
+    state: PlacesView, session_id: str, occurrence: int, rotation: str | None
 ) -> int | None:
     """Places offered; None when nothing bounds them (no capacity, no room yet)."""
     session = state.sessions[session_id]
     if session.rotation is not None:
         return session.rotation.places
     placed = _placement(state, session_id, occurrence)
-    seats = state.rooms[placed.room].capacity if placed and placed.room in state.rooms else None
+    room = state.rooms.get(placed.room) if placed is not None else None
+    seats = None
+    if placed is not None and room is not None:
+        seats = room.capacity + (room.reserve if session_id in state.reserve_open else 0)
+        if room.concurrent > 1 and session.capacity is None:
+            # A shared hall: what the sessions running beside this one leave free.
+            start, end = minutes(placed.start), minutes(placed.end)
+            for other in _index(state).by_room.get(room.id, ()):
+                beside = state.sessions.get(other.session)
+                if (
+                    beside is not None
+                    and other.session != session_id
+                    and other.day == placed.day
+                    and minutes(other.start) < end
+                    and start < minutes(other.end)
+                ):
+                    seats -= need(beside)
+            seats = max(seats, 0)
     bounds = [x for x in (session.capacity, seats) if x is not None]
     return min(bounds) if bounds else None
 
 
-def _span(state: EditionState, key: PlaceKey) -> tuple[object, int, int] | None:
+def _span(state: PlacesView, key: PlaceKey) -> tuple[object, int, int] | None:
     session_id, occurrence, rotation = key
     placed = _placement(state, session_id, occurrence)
     if placed is None:
@@ -87,13 +155,8 @@ def _span(state: EditionState, key: PlaceKey) -> tuple[object, int, int] | None:
     return placed.day, minutes(placed.start), minutes(placed.end)
 
 
-def _held(state: EditionState, attendee: str) -> list[PlaceKey]:
-    return [key for key, (confirmed, waiting) in state.places.items()
-            if attendee in confirmed or attendee in waiting]  # fmt: skip
-
-
 def book(
-    state: EditionState,
+    state: PlacesView,
     attendee: str,
     session_id: str,
     occurrence: int,
@@ -101,48 +164,48 @@ def book(
     profile: str | None,
 ) -> list[Event]:
     if not attendee:
-        raise _refuse("attendee", "the attendee id is empty")
+        raise _refuse("attendee", "empty_id", kind="attendee")
     session = state.sessions.get(session_id)
     if session is None:
-        raise _refuse("session_id", f'unknown session "{session_id}"')
+        raise _refuse("session_id", "unknown_session", id=session_id)
     if not 1 <= occurrence <= session.occurrences:
-        raise _refuse(
-            "occurrence",
-            f'"{session_id}" runs {session.occurrences} time(s); '
-            f"there is no occurrence {occurrence}",
-        )
+        raise _refuse("occurrence", "no_such_occurrence", session=session_id,
+                      occurrences=session.occurrences, occurrence=occurrence)  # fmt: skip
     if session.rotation is not None:
         starts = rotation_starts(state, session_id, occurrence)
         if not starts:
-            raise _refuse(
-                "rotation",
-                f'"{session_id}" offers places per rotation: its times '
-                "are known once a programme is published",
-            )
+            raise _refuse("rotation", "rotations_not_yet_known", session=session_id)
         if rotation not in starts:
-            raise _refuse("rotation", f'choose a rotation of "{session_id}": {", ".join(starts)}')
+            raise _refuse("rotation", "choose_rotation", session=session_id,
+                          rotations=tuple(starts))  # fmt: skip
     elif rotation is not None:
-        raise _refuse("rotation", f'"{session_id}" has no rotations')
+        raise _refuse("rotation", "no_rotations", session=session_id)
     key: PlaceKey = (session_id, occurrence, rotation)
-    held = _held(state, attendee)
+    held = state.holdings.get(attendee, ())
     if any(k[0] == session_id for k in held):
-        raise _refuse("session_id", f'{attendee} already holds a place in "{session_id}"')
+        raise _refuse("session_id", "already_holds_place", attendee=attendee, session=session_id)
+    registration = state.registrations.get(attendee)
+    audiences = state.info.audiences if state.info else ()
+    session_audiences = session.audiences or audiences
+    if registration is not None:
+        chosen = registration.profile
+    else:  # someone new: the audience given, else the first the session serves
+        chosen = profile or next((a for a in audiences if a in session_audiences), "")
+        if chosen not in audiences:
+            raise _refuse("profile", "unknown_audience", id=chosen)
+    if chosen not in session_audiences:
+        raise _refuse("session_id", "session_not_for_audience", attendee=attendee,
+                      session=session_id, audience=chosen,
+                      audiences=tuple(session_audiences))  # fmt: skip
     mine = _span(state, key)
     if mine is not None:
         for other in held:
             theirs = _span(state, other)
             if theirs and theirs[0] == mine[0] and theirs[1] < mine[2] and mine[1] < theirs[2]:
-                raise _refuse(
-                    "session_id",
-                    f'{attendee} already holds a place in "{other[0]}" at an overlapping time',
-                )
+                raise _refuse("session_id", "holds_overlapping_place", attendee=attendee,
+                              other=other[0])  # fmt: skip
     events: list[Event] = []
-    registration = state.registrations.get(attendee)
-    audiences = state.info.audiences if state.info else ()
     if registration is None:
-        chosen = profile or (audiences[0] if audiences else "")
-        if chosen not in audiences:
-            raise _refuse("profile", f'unknown audience "{chosen}"')
         events.append(RegistrationRecorded(registration=Registration(
             attendee=attendee, profile=chosen, sessions=(session_id,))))  # fmt: skip
     elif session_id not in registration.sessions:
@@ -156,10 +219,10 @@ def book(
     return events
 
 
-def cancel(state: EditionState, attendee: str, session_id: str) -> list[Event]:
-    held = [k for k in _held(state, attendee) if k[0] == session_id]
+def cancel(state: PlacesView, attendee: str, session_id: str) -> list[Event]:
+    held = [k for k in state.holdings.get(attendee, ()) if k[0] == session_id]
     if not held:
-        raise _refuse("session_id", f'{attendee} holds no place in "{session_id}"')
+        raise _refuse("session_id", "holds_no_place", attendee=attendee, session=session_id)
     key = held[0]
     confirmed, waiting = state.places[key]
     events: list[Event] = [PlaceCancelled(attendee=attendee, session_id=key[0],
@@ -173,18 +236,35 @@ def cancel(state: EditionState, attendee: str, session_id: str) -> list[Event]:
     return events
 
 
+def set_reserve(state: PlacesView, session_id: str, open_: bool) -> list[Event]:
+    """Offer a session's reserve chairs as places (or stop offering them). Opening
+    promotes the first waiting into the new places; closing bumps back the latest
+    confirmed, as any change of the places offered does (``rebalance``)."""
+    session = state.sessions.get(session_id)
+    if session is None:
+        raise _refuse("session_id", "unknown_session", id=session_id)
+    if session.rotation is not None:
+        raise _refuse("session_id", "reserve_rotation", session=session_id)
+    if open_ == (session_id in state.reserve_open):
+        return []
+    return [ReserveOpened(session_id=session_id) if open_ else ReserveClosed(session_id=session_id)]
+
+
 def _at(kind: type[PlaceCancelled | PlacePromoted | PlaceBumped], who: str, key: PlaceKey) -> Event:
     return kind(attendee=who, session_id=key[0], occurrence=key[1], rotation=key[2])
 
 
-def rebalance(state: EditionState) -> list[Event]:
+def rebalance(state: PlacesView, keys: Iterable[PlaceKey] | None = None) -> list[Event]:
     """What the places must become after a change to the edition or its programme, as
     events: holders of a session that is gone, or who are no longer registered to the
-    edition, lose their place; when fewer places are
-    offered, the latest registered confirmed go back to the head of the waiting list;
-    when more are, the first waiting are promoted. Never silently."""
+    edition, lose their place; when fewer places are offered, the latest registered
+    confirmed go back to the head of the waiting list; when more are, the first waiting
+    are promoted. Never silently. ``keys``: only these places (default: all)."""
     events: list[Event] = []
-    for key, (held, queued) in state.places.items():
+    for key in state.places if keys is None else keys:
+        if key not in state.places:
+            continue
+        held, queued = state.places[key]
         session_id, occurrence, rotation = key
         session = state.sessions.get(session_id)
         # Someone no longer registered to the edition holds nothing in it.
@@ -221,9 +301,10 @@ class PlaceLine:
     offered: int | None
     confirmed: int
     waiting: int
+    reserve_open: bool = False
 
 
-def place_lines(state: EditionState) -> list[PlaceLine]:
+def place_lines(state: PlacesView) -> list[PlaceLine]:
     """Every occurrence (or rotation, once the programme gives their times) with its
     places: what the `places` table prints."""
     lines = []
@@ -235,5 +316,6 @@ def place_lines(state: EditionState) -> list[PlaceLine]:
             for r in rotations:
                 confirmed, waiting = state.places.get((session.id, k, r), ((), ()))
                 lines.append(PlaceLine(session.id, k, r, offered(state, session.id, k, r),
-                                       len(confirmed), len(waiting)))  # fmt: skip
+                                       len(confirmed), len(waiting),
+                                       session.id in state.reserve_open))  # fmt: skip
     return lines

@@ -14,11 +14,12 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 
 from scheduler._metrics import programme_metrics
-from scheduler._schedule import Placement, ScheduleDocument, Unscheduled
+from scheduler._schedule import Explained, Placement, ScheduleDocument, Unscheduled
 from scheduler._validation import WEIGHT_DEFAULTS
 from scheduler._values import EditionSnapshot, Session, Window, minutes
 
@@ -131,6 +132,9 @@ class SchedulingProblem:
     speaker_gap: int
     travel: dict[tuple[str, str], int]  # both directions
     weights: dict[str, int]
+    # Minutes an audience needs between two sessions in different rooms; hard unless
+    # ``weights`` has an ``attendee_gap`` weight.
+    attendee_gap: int = 0
     parity: ParitySpec = ParitySpec(0, False, True)
     tracks: tuple[TrackSpec, ...] = ()
     # How many registered people chose both sessions of a pair (ids in order).
@@ -156,6 +160,10 @@ class SchedulingProblem:
 
     def person(self, person_id: str) -> PersonSpec:
         return self._index[2][person_id]
+
+    @property
+    def attendee_gap_hard(self) -> bool:
+        return "attendee_gap" not in self.weights
 
     def travel_minutes(self, a: str, b: str) -> int:
         return 0 if a == b else self.travel.get((a, b), 0)
@@ -191,18 +199,23 @@ class Assignment:
 
 @attrs.frozen
 class Conflict:
-    """One rule found to take part in making the edition impossible."""
+    """One rule found to take part in making the edition impossible: the rule's id (as
+    the solver's functions are named), the session, room or person it bears on, and a
+    code with its data that the adapters word for a committee."""
 
-    rule: str  # the rule's id, as the solver's functions are named
-    subject: str  # the session, room or person it bears on
-    message: str  # plain words for a committee
+    rule: str
+    subject: str
+    code: str = ""
+    params: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
 
 
 @attrs.frozen
 class SolveResult:
     status: str  # optimal, feasible, infeasible, unknown
     assignments: tuple[Assignment, ...] = ()
-    unscheduled: tuple[tuple[str, str], ...] = ()  # (session, reason)
+    # (session, reason, rules): "not selected" (not examined), "worth less" (it would fit,
+    # but is worth less than it costs) or "left out" (the rules it would break).
+    unscheduled: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     objective: float | None = None
     bound: float | None = None
     wall_time: float = 0.0
@@ -211,6 +224,7 @@ class SolveResult:
     # Re-planning: seconds until the fewest changes were found (and whether proven).
     fewest_changes_time: float | None = None
     fewest_changes_proven: bool = False
+    interrupted: bool = False  # stopped before its time limit, on request
 
 
 # -- derivation ------------------------------------------------------------------------
@@ -226,6 +240,14 @@ def _axis(day_index: dict[dt.date, int], windows: Sequence[Window]) -> tuple[Spa
             for w in windows
         )
     )  # fmt: skip
+
+
+def _resolved(flag: bool | None) -> bool:
+    # Snapshots resolve every session's defaults (EditionSnapshot.__post_init__); a None
+    # here would be a default read as false, the fault this guards against.
+    if flag is None:
+        raise ValueError("an unresolved session reached the problem")
+    return flag
 
 
 def _demand(s: Session, rooms: Sequence[RoomSpec], demand: Mapping[str, int]) -> int:
@@ -298,7 +320,7 @@ def derive_problem(
                 fixed_day=day_index[fixed.day] if fixed and fixed.day else None,
                 fixed_start=minutes(fixed.start) if fixed and fixed.start else None,
                 fixed_room=fixed.room if fixed else None,
-                exclusive=bool(s.exclusive), optional=s.optional, priority=s.priority,
+                exclusive=_resolved(s.exclusive), optional=s.optional, priority=s.priority,
                 after=tuple((a.session, a.min_gap, a.same_day) for a in s.after),
                 not_parallel=s.not_parallel, preferred=_axis(day_index, s.preferred),
                 need=max(s.attendance, s.capacity or 0, _demand(s, rooms, demand)),
@@ -321,7 +343,8 @@ def derive_problem(
     return SchedulingProblem(
         edition=snap.id, granularity=snap.granularity, days=days, rooms=rooms, people=people,
         sessions=tuple(sessions), speaker_gap=pol.speaker_gap, travel=travel,
-        weights={**WEIGHT_DEFAULTS, **pol.weights}, parity=parity, tracks=tracks,
+        weights={**WEIGHT_DEFAULTS, **pol.weights}, attendee_gap=pol.attendee_gap,
+        parity=parity, tracks=tracks,
         co_choices=co_choices(snap),
     )  # fmt: skip
 
@@ -388,8 +411,13 @@ def schedule_document(
         bound=result.bound,
         solve_seconds=round(result.wall_time, 3),
         assignments=placements,
-        unscheduled=tuple(Unscheduled(session=s, reason=r) for s, r in result.unscheduled),
-        conflicts=tuple(c.message for c in result.conflicts),
+        unscheduled=tuple(Unscheduled(session=s, reason=r, rules=rules)
+                          for s, r, rules in result.unscheduled),
+        first_solution_seconds=None if result.first_solution_time is None
+        else round(result.first_solution_time, 3),
+        interrupted=result.interrupted,
+        explanation=tuple(Explained(rule=c.rule, subject=c.subject, code=c.code,
+                                    params=dict(c.params)) for c in result.conflicts),
         metrics=programme_metrics(edition, placements) if edition is not None and placements
         else {},
         parameters={"seed": params.seed, "workers": params.workers,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, assert_never
 
 import attrs
 import msgspec
@@ -30,6 +30,8 @@ from scheduler._events import (
     PoliciesChanged,
     RegistrationRecorded,
     RegistrationRemoved,
+    ReserveClosed,
+    ReserveOpened,
     RoomAdded,
     RoomRemoved,
     RoomUpdated,
@@ -53,7 +55,7 @@ from scheduler._values import (
     Session,
 )
 
-__all__ = ["EditionState", "PlaceKey", "evolve", "replay"]
+__all__ = ["EditionState", "Fold", "PlaceKey", "evolve", "replay"]
 
 PlaceKey = tuple[str, int, str | None]  # (session, occurrence, rotation start or None)
 
@@ -82,6 +84,10 @@ class EditionState:
     places: Mapping[PlaceKey, tuple[tuple[str, ...], tuple[str, ...]]] = attrs.field(
         factory=dict, converter=_frozen_map
     )
+    # Who holds or waits for which places: the index of ``places`` by attendee.
+    holdings: Mapping[str, tuple[PlaceKey, ...]] = attrs.field(factory=dict, converter=_frozen_map)
+    # Sessions whose room's reserve chairs are offered as places.
+    reserve_open: frozenset[str] = frozenset()
 
     @property
     def exists(self) -> bool:
@@ -117,6 +123,8 @@ class EditionState:
             and self.accepted == other.accepted
             and self.programme == other.programme
             and dict(self.places) == dict(other.places)
+            and dict(self.holdings) == dict(other.holdings)
+            and self.reserve_open == other.reserve_open
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -127,7 +135,7 @@ class _Working:
     the state folded from until an event changes them (copy on write): a command that
     books one place does not copy every room, person and registration."""
 
-    MAPS = ("rooms", "people", "sessions", "registrations", "schedules", "places")
+    MAPS = ("rooms", "people", "sessions", "registrations", "schedules", "places", "holdings")
 
     def __init__(self, s: EditionState) -> None:
         self.version = s.version
@@ -141,6 +149,8 @@ class _Working:
         self.registrations: Mapping[Any, Any] = s.registrations
         self.schedules: Mapping[Any, Any] = s.schedules
         self.places: Mapping[Any, Any] = s.places
+        self.holdings: Mapping[Any, Any] = s.holdings
+        self.reserve_open = s.reserve_open
         self._owned: dict[str, dict[Any, Any]] = {}
 
     def own(self, name: str) -> dict[Any, Any]:
@@ -156,8 +166,21 @@ class _Working:
                 else getattr(self, name) for name in self.MAPS}  # fmt: skip
         return EditionState(
             version=self.version, info=self.info, policies=self.policies,
-            accepted=self.accepted, programme=self.programme, **maps,
+            accepted=self.accepted, programme=self.programme, reserve_open=self.reserve_open,
+            **maps,
         )  # fmt: skip
+
+    def hold(self, attendee: str, key: PlaceKey) -> None:
+        keys = self.holdings.get(attendee, ())
+        if key not in keys:
+            self.own("holdings")[attendee] = (*keys, key)
+
+    def release(self, attendee: str, key: PlaceKey) -> None:
+        keys = tuple(k for k in self.holdings.get(attendee, ()) if k != key)
+        if keys:
+            self.own("holdings")[attendee] = keys
+        else:
+            self.own("holdings").pop(attendee, None)
 
 
 def _apply(w: _Working, event: Event) -> None:
@@ -205,12 +228,14 @@ def _apply(w: _Working, event: Event) -> None:
             w.own("places")[(sid, k, r)] = (
                 ((*confirmed, a), waiting) if ok else (confirmed, (*waiting, a))
             )
+            w.hold(a, (sid, k, r))
         case PlaceCancelled(attendee=a, session_id=sid, occurrence=k, rotation=r):
             confirmed, waiting = w.places[(sid, k, r)]
             w.own("places")[(sid, k, r)] = (
                 tuple(x for x in confirmed if x != a),
                 tuple(x for x in waiting if x != a),
             )
+            w.release(a, (sid, k, r))
         case PlacePromoted(attendee=a, session_id=sid, occurrence=k, rotation=r):
             confirmed, waiting = w.places[(sid, k, r)]
             w.own("places")[(sid, k, r)] = ((*confirmed, a), tuple(x for x in waiting if x != a))
@@ -222,7 +247,23 @@ def _apply(w: _Working, event: Event) -> None:
                 moved if (p.session, p.occurrence) == (moved.session, moved.occurrence) else p
                 for p in w.programme
             )
+        case ReserveOpened(session_id=sid):
+            w.reserve_open = w.reserve_open | {sid}
+        case ReserveClosed(session_id=sid):
+            w.reserve_open = w.reserve_open - {sid}
+        case _:
+            assert_never(event)
     w.version += 1
+
+
+class Fold(_Working):
+    """A state being folded one event at a time, readable as a state between events:
+    deciding a long run of commands (a spreadsheet of registrations) on it copies the
+    entity maps once, not once per command."""
+
+    def apply(self, events: Iterable[Event]) -> None:
+        for event in events:
+            _apply(self, event)
 
 
 def evolve(state: EditionState, event: Event) -> EditionState:

@@ -4,9 +4,13 @@ They are msgspec structs (frozen, keyword-only, unknown fields forbidden) so tha
 definition serves the edition document, the event payloads and the in-memory state.
 Times are kept as the document writes them (``"HH:MM"``), because that is what a
 committee reads in the audit trail; :func:`minutes` turns them into integers for
-arithmetic. Fields whose default depends on the context (a session's audiences, its
-``exclusive`` flag) are resolved when a session enters the state, so the state never
-holds an unresolved default.
+arithmetic. Fields whose default depends on the edition (a session's audiences, its
+``exclusive`` flag) are resolved when a snapshot is made, decoded from a document or
+built in code, and when a session enters the state: nothing downstream (the state, the
+solver's problem, an export) ever sees an unresolved one. Defaults that follow another
+value as it changes (a room's availability follows the open hours, its changeover the
+policies, a session's capacity its room) stay ``None`` and are read through one function
+each.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ __all__ = [
     "Travel",
     "Venue",
     "Window",
+    "is_identifier",
+    "is_name",
+    "is_text",
     "minutes",
 ]
 
@@ -66,6 +73,29 @@ FORMATS: tuple[str, ...] = (
 def minutes(clock: str) -> int:
     """Minutes since midnight of an ``"HH:MM"`` time already validated."""
     return int(clock[:2]) * 60 + int(clock[3:5])
+
+
+# Spaces that French typography puts in names and titles (before « : », inside « »).
+_TYPOGRAPHIC_SPACES = frozenset("\u00a0\u202f")
+
+
+def is_identifier(text: str) -> bool:
+    """Whether ``text`` may be an id: not empty, printable characters, no space of any
+    kind (no control, bidirectional-override or zero-width character either)."""
+    return bool(text) and text.isprintable() and not any(c.isspace() for c in text)
+
+
+def is_name(text: str) -> bool:
+    """Whether ``text`` may be a name, a title or a label: printable characters and
+    spaces, nothing that moves the cursor, hides text or reorders it."""
+    return text.isprintable() or all(c.isprintable() or c in _TYPOGRAPHIC_SPACES for c in text)
+
+
+def is_text(text: str) -> bool:
+    """Whether ``text`` may be a description: as a name, with line breaks and tabs."""
+    return is_name(text) or all(
+        c.isprintable() or c in _TYPOGRAPHIC_SPACES or c in "\n\t" for c in text
+    )
 
 
 class _Value(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -202,6 +232,7 @@ class Track(_Value, frozen=True, kw_only=True):
 class Policies(_Value, frozen=True, kw_only=True):
     changeover: int = 0
     speaker_gap: int = 0
+    attendee_gap: int = 0
     parity: Parity = Parity()
     tracks: tuple[Track, ...] = ()
     weights: dict[str, int] = {}
@@ -219,6 +250,8 @@ class EditionInfo(_Value, frozen=True, kw_only=True):
     themes: tuple[str, ...] = ()
     venues: tuple[Venue, ...] = ()
     travel: tuple[Travel, ...] = ()
+    licence: str | None = None  # of the published programme, an SPDX id
+    url: str | None = None  # the edition's web page
 
 
 class EditionSnapshot(EditionInfo, frozen=True, kw_only=True):
@@ -229,6 +262,14 @@ class EditionSnapshot(EditionInfo, frozen=True, kw_only=True):
     sessions: tuple[Session, ...] = ()
     registrations: tuple[Registration, ...] = ()
     policies: Policies = Policies()
+
+    def __post_init__(self) -> None:
+        # Every way to a snapshot (a decoded document, a state, code) resolves the
+        # sessions' defaults that depend on the edition, here and nowhere else.
+        if any(s.audiences is None or s.exclusive is None for s in self.sessions):
+            msgspec.structs.force_setattr(
+                self, "sessions", tuple(s.resolved(self.audiences) for s in self.sessions)
+            )
 
     @property
     def info(self) -> EditionInfo:

@@ -83,4 +83,8 @@ class Solver(Protocol):
         problem: SchedulingProblem,
         params: SolveParameters = ...,
         progress: Callable[[Any], None] | None = None,
-    ) -> SolveResult: ...
+        stop: threading.Event | None = None,
+    ) -> SolveResult:
+        """Solve ``problem``; ``progress`` hears of each better schedule; setting ``stop``
+        (from another thread) ends the search with the best schedule so far, if any."""
+        ...

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from scheduler._problem import DAY_MINUTES, SchedulingProblem, SessionSpec, Span
+from scheduler._problem import DAY_MINUTES, RoomSpec, SchedulingProblem, SessionSpec, Span
 from solver._model import pair_weights
 
 __all__ = ["first_fit"]
@@ -90,6 +90,9 @@ class _Board:
     runs: dict[str, list[tuple[int, int]]] = attrs.Factory(lambda: defaultdict(list))
     exclusive: list[tuple[int, int, frozenset[str]]] = attrs.Factory(list)
     audience_busy: list[tuple[int, int, frozenset[str]]] = attrs.Factory(list)
+    # Every run placed: start, end, audiences, room, venue (for the audience's gap).
+    runs_at: list[tuple[int, int, frozenset[str], str, str]] = attrs.Factory(list)
+    seats_busy: dict[str, list[tuple[int, int, int]]] = attrs.Factory(lambda: defaultdict(list))
     placed: Placed = attrs.Factory(dict)
     moderators: dict[tuple[str, int], tuple[str, ...]] = attrs.Factory(dict)
     moderations: dict[str, int] = attrs.Factory(lambda: defaultdict(int))
@@ -152,6 +155,9 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
                 board.moderations[pid] += 1
             board.runs[s.id].append((start, end))
             board.audience_busy.append((start, end, s.audiences))
+            board.runs_at.append((start, end, s.audiences, room, r.venue))
+            if s.need:
+                board.seats_busy[room].append((start, end, s.need))
             if s.exclusive:
                 board.exclusive.append((start, end, s.audiences))
             earliest = end
@@ -307,6 +313,17 @@ def _spots(
             overlapping = sum(1 for a, b in busy if a < end + r.changeover and start < b)
             if overlapping >= r.concurrent:
                 continue
+            if (
+                r.concurrent > 1
+                and s.need
+                and (
+                    s.need + sum(n for a, b, n in board.seats_busy[r.id] if a < end and start < b)
+                    > r.capacity + r.reserve
+                )
+            ):
+                continue
+            if not _audience_can_move(p, s, start, end, r, board):
+                continue
             if not all(
                 _person_free(p, pid, start, end, r.venue, board.person_busy) for pid in s.people
             ):
@@ -348,5 +365,22 @@ def _person_free(
     for a, b, v in theirs:
         need = p.speaker_gap + p.travel_minutes(v, venue)
         if start < b + need and a < end + need:
+            return False
+    return True
+
+
+def _audience_can_move(
+    p: SchedulingProblem, s: SessionSpec, start: int, end: int, room: RoomSpec, board: _Board
+) -> bool:
+    """Whether a run at [start, end) in ``room`` leaves its audience the attendee gap
+    (plus the walk) after and before the sessions of the same audiences elsewhere."""
+    gap = p.attendee_gap
+    if gap <= 0 or not p.attendee_gap_hard:
+        return True
+    for a, b, audiences, other_room, venue in board.runs_at:
+        if other_room == room.id or not (audiences & s.audiences):
+            continue
+        needed = gap + p.travel_minutes(venue, room.venue)
+        if b <= start < b + needed or end <= a < end + needed:
             return False
     return True

@@ -13,11 +13,6 @@ def _clock(moment: int) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def _when(p: SchedulingProblem, span: Span) -> str:
-    day = p.days[span[0] // DAY_MINUTES].day.isoformat()
-    return f"{day} {_clock(span[0])}–{_clock(span[1])}"
-
-
 def _fits(p: SchedulingProblem, s: SessionSpec) -> list[str]:
     return [
         r.id for r in p.rooms
@@ -33,6 +28,10 @@ def _fixed_span(p: SchedulingProblem, s: SessionSpec) -> Span | None:
     return start, start + s.duration
 
 
+def _spans(p: SchedulingProblem, spans: list[Span]) -> list[tuple[str, str, str]]:
+    return [(p.days[a // DAY_MINUTES].day.isoformat(), _clock(a), _clock(b)) for a, b in spans]
+
+
 def diagnose(p: SchedulingProblem) -> list[Conflict]:
     """Impossibilities that need no search to prove; empty when none is found."""
     found: list[Conflict] = []
@@ -45,22 +44,18 @@ def diagnose(p: SchedulingProblem) -> list[Conflict]:
                 Conflict(
                     "open_hours",
                     s.id,
-                    f"« {s.title} » lasts {s.duration} min, "
-                    f"longer than the longest day ({longest_day} min)",
+                    "too_long",
+                    {"title": s.title, "duration": s.duration, "longest": longest_day},
                 )
             )
         rooms = _fits(p, s)
         if not rooms:
-            wants = []
-            if s.requires:
-                wants.append("needs " + ", ".join(f"`{f}`" for f in sorted(s.requires)))
-            if s.need:
-                wants.append(f"{s.need} seats")
-            if s.rooms is not None:
-                wants.append("only " + ", ".join(sorted(s.rooms)))
             found.append(
                 Conflict(
-                    "room_fit", s.id, f"« {s.title} » {' and '.join(wants)}: no room has all of it"
+                    "room_fit",
+                    s.id,
+                    "room_fit_none",
+                    {"title": s.title, "needs": (tuple(sorted(s.requires)), s.need)},
                 )
             )
         elif s.fixed_room is not None and s.fixed_room not in rooms:
@@ -68,8 +63,8 @@ def diagnose(p: SchedulingProblem) -> list[Conflict]:
                 Conflict(
                     "fixed",
                     s.id,
-                    f"« {s.title} » is pinned to {s.fixed_room}, "
-                    "which lacks the features or seats it needs",
+                    "fixed_room_unfit",
+                    {"title": s.title, "room": p.room(s.fixed_room).name},
                 )
             )
         fixed = _fixed_span(p, s)
@@ -81,14 +76,9 @@ def diagnose(p: SchedulingProblem) -> list[Conflict]:
                 )
                 clear = all(fixed[1] <= a or b <= fixed[0] for a, b in person.unavailable)
                 if not (inside and clear):
-                    found.append(
-                        Conflict(
-                            "person_availability",
-                            pid,
-                            f"{person.name} is not available {_when(p, fixed)}, when « {s.title} » "
-                            "is pinned",
-                        )
-                    )
+                    found.append(Conflict("person_availability", pid, "person_pinned_unavailable",
+                                          {"name": person.name, "when": _spans(p, [fixed]),
+                                           "title": s.title}))  # fmt: skip
     found += _crowded_fixed_rooms(p)
     found += _after_chains(p, longest_day)
     demand = sum(s.duration * s.occurrences for s in p.sessions if not s.optional)
@@ -98,13 +88,8 @@ def diagnose(p: SchedulingProblem) -> list[Conflict]:
         for r in p.rooms
     )  # fmt: skip
     if demand > supply:
-        found.append(
-            Conflict(
-                "room_overlap",
-                "*",
-                f"the sessions need {demand} room-minutes; the rooms offer {supply}",
-            )
-        )
+        found.append(Conflict("room_overlap", "*", "room_minutes",
+                              {"demand": demand, "supply": supply}))  # fmt: skip
     return found
 
 
@@ -118,15 +103,9 @@ def _crowded_fixed_rooms(p: SchedulingProblem) -> list[Conflict]:
         for i, (span, s) in enumerate(spans):
             overlapping = [o for o_span, o in spans[:i] if o_span[1] + r.changeover > span[0]]
             if len(overlapping) >= r.concurrent:
-                names = ", ".join(f"« {o.title} »" for o in overlapping)
-                found.append(
-                    Conflict(
-                        "room_overlap",
-                        r.id,
-                        f"{r.name} is pinned for « {s.title} » "
-                        f"{_when(p, span)} while already holding {names}",
-                    )
-                )
+                found.append(Conflict("room_overlap", r.id, "room_pinned_full", {
+                    "room": r.name, "title": s.title, "when": _spans(p, [span]),
+                    "others": tuple(o.title for o in overlapping)}))  # fmt: skip
     return found
 
 
@@ -144,7 +123,7 @@ def _after_chains(p: SchedulingProblem, longest_day: int) -> list[Conflict]:
         return memo[sid]
 
     return [
-        Conflict("after", s.id, f"the same-day chain of sessions ending with « {s.title} » "
-                 f"needs {length(s.id)} min, more than the longest day ({longest_day} min)")
+        Conflict("after", s.id, "after_chain", {"title": s.title, "minutes": length(s.id),
+                                                "longest": longest_day})
         for s in p.sessions if any(same for _, _, same in s.after) and length(s.id) > longest_day
     ]  # fmt: skip

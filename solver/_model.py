@@ -119,6 +119,7 @@ class ProgrammeModel:
         self.appearances: dict[str, list[tuple[Occurrence, Any]]] = {}
         self._bases: dict[int, list[int]] = {}  # duration -> calendar starts
         self._starts_in: dict[tuple[int, tuple[Span, ...]], list[int]] = {}
+        self._days: dict[int, frozenset[int]] = {}
         self._build()
 
     # -- helpers -----------------------------------------------------------------------
@@ -269,6 +270,7 @@ class ProgrammeModel:
                 self.rule_after(s, other, gap, same_day)
             for other in s.not_parallel:
                 self.rule_not_parallel(s, other)
+        self.rule_attendee_gap()
         self.rule_no_all_male_panels()
         self.rule_parity_share()
         for track in self.p.tracks:
@@ -397,6 +399,25 @@ class ProgrammeModel:
             self.enforce(self.m.add_no_overlap(pairs), guard)
         else:
             self.enforce(self.m.add_cumulative(pairs, [1] * len(pairs), room.concurrent), guard)
+            self.rule_room_seats(room_id)
+
+    def rule_room_seats(self, room_id: str) -> None:
+        """``room_seats``: the sessions a hall hosts at once share its seats (and reserve
+        chairs): the seats they need add up to no more."""
+        room = self.p.room(room_id)
+        seated = [o for o in self.occurrences if room_id in o.rooms and o.session.need > 0]
+        seats = room.capacity + room.reserve
+        if sum(o.session.need for o in seated) <= seats:
+            return
+        intervals = [
+            self.m.new_optional_fixed_size_interval_var(
+                o.start, o.session.duration, o.rooms[room_id], f"seats[{o.key},{room_id}]"
+            )
+            for o in seated
+        ]
+        demands = [o.session.need for o in seated]
+        self.enforce(self.m.add_cumulative(intervals, demands, seats),
+                     self.guard("room_seats", room_id))  # fmt: skip
 
     def rule_person_availability(self, o: Occurrence) -> None:
         """``person_availability``: everyone on stage is available for the whole session,
@@ -549,6 +570,64 @@ class ProgrammeModel:
         for a in self.by_session[s.id]:
             for b in self.by_session.get(other, ()):
                 self.enforce(self.m.add_no_overlap([a.interval, b.interval]), guard)
+
+    def rule_attendee_gap(self) -> None:
+        """``attendee_gap``: of two sessions sharing an audience, in different rooms, the
+        later does not start within ``attendee_gap`` minutes (plus the walk between their
+        venues) after the earlier ends; they may run in parallel."""
+        gap = self.p.attendee_gap
+        if gap <= 0:
+            return
+        hard = self.p.attendee_gap_hard
+        if not hard and self.explain:
+            return
+        weight = self.p.weights.get("attendee_gap", 0)
+        guard = self.guard("attendee_gap", "*") if hard else []
+        travels = any(t > 0 for t in self.p.travel.values())
+        for a, b in itertools.combinations(self.occurrences, 2):
+            if a.session.id == b.session.id or not (a.session.audiences & b.session.audiences):
+                continue
+            if not self._may_share_a_day(a, b):
+                continue
+            key = f"{a.key},{b.key}"
+            a_first, b_first, parallel = (self.m.new_bool_var(f"{n}[{key}]")
+                                          for n in ("gap_ab", "gap_ba", "parallel"))  # fmt: skip
+            self.m.add(b.start >= a.end + gap).only_enforce_if(a_first)
+            self.m.add(a.start >= b.end + gap).only_enforce_if(b_first)
+            self.m.add(a.start < b.end).only_enforce_if(parallel)
+            self.m.add(b.start < a.end).only_enforce_if(parallel)
+            clause = [a_first, b_first, parallel]
+            for room_id in a.rooms.keys() & b.rooms.keys():
+                together = self.m.new_bool_var(f"same_room[{key},{room_id}]")
+                self.m.add_implication(together, a.rooms[room_id])
+                self.m.add_implication(together, b.rooms[room_id])
+                clause.append(together)
+            if not hard:
+                missed = self.m.new_bool_var(f"no_time_to_move[{key}]")
+                clause.append(missed)
+                self.penalties.append((missed, weight))
+            self.enforce(self.m.add_bool_or(clause), [*guard, *self.both_present(a, b)])
+            if travels:
+                at_a, at_b = self.venue_literals(a), self.venue_literals(b)
+                for va in at_a:
+                    for vb in at_b:
+                        t = self.p.travel_minutes(va, vb)
+                        if t > 0:
+                            self.m.add(b.start >= a.end + gap + t).only_enforce_if(
+                                [a_first, at_a[va], at_b[vb]]
+                            )
+                            self.m.add(a.start >= b.end + gap + t).only_enforce_if(
+                                [b_first, at_a[va], at_b[vb]]
+                            )
+
+    def _may_share_a_day(self, a: Occurrence, b: Occurrence) -> bool:
+        return bool(self._days_of(a) & self._days_of(b))
+
+    def _days_of(self, o: Occurrence) -> frozenset[int]:
+        key = id(o.base)
+        if key not in self._days:
+            self._days[key] = frozenset(t // DAY_MINUTES for t in o.base)
+        return self._days[key]
 
     def rule_no_all_male_panels(self) -> None:
         """``no_all_male_panels``: a session with two or more people on stage, those the

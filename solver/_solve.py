@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -24,7 +25,7 @@ from solver._construct import first_fit
 from solver._diagnostics import diagnose
 from solver._model import ProgrammeModel
 
-__all__ = ["CpSatSolver", "Progress", "describe", "relaxed_is_feasible"]
+__all__ = ["CpSatSolver", "Progress", "conflict", "describe", "relaxed_is_feasible"]
 
 log = structlog.get_logger()
 DEFAULT_PARAMETERS = SolveParameters()
@@ -67,6 +68,49 @@ def _configure(solver: cp_model.CpSolver, params: SolveParameters, time_limit: f
     # edition with parity, tracks and registrations (benchmarks/solve_bench.py), and did
     # not improve the schedule found in 40 s; without it the first comes in 1.6 s.
     solver.parameters.cp_model_probing_level = 0
+    # Interrupting is the caller's to ask (``stop``), not CP-SAT's to catch: a Ctrl-C it
+    # caught would end the search as if its time were up, and say nothing.
+    solver.parameters.catch_sigint_signal = False
+
+
+class _Stopper:
+    """Stops the search under way when ``stop`` is set (from another thread)."""
+
+    def __init__(self, stop: threading.Event | None) -> None:
+        self.stop = stop
+        self._active: cp_model.CpSolver | None = None
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        if stop is not None:
+            threading.Thread(target=self._watch, daemon=True, name="solve-stop").start()
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def run(self, solver: cp_model.CpSolver, model: cp_model.CpModel, watch: Any = None) -> Any:
+        with self._lock:
+            self._active = solver
+        try:
+            if self.stopped:
+                return cp_model.UNKNOWN
+            return solver.solve(model, watch)
+        finally:
+            with self._lock:
+                self._active = None
+
+    def _watch(self) -> None:
+        assert self.stop is not None
+        while not self._done.is_set():
+            if self.stop.wait(0.05):
+                with self._lock:
+                    if self._active is not None:
+                        self._active.stop_search()
+                if self._done.wait(0.05):
+                    return
+
+    def close(self) -> None:
+        self._done.set()
 
 
 class CpSatSolver:
@@ -77,11 +121,28 @@ class CpSatSolver:
         problem: SchedulingProblem,
         params: SolveParameters = DEFAULT_PARAMETERS,
         progress: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> SolveResult:
+        """Solve ``problem`` within ``params.time_limit``; setting ``stop`` (from another
+        thread) ends the search early, with the best schedule found so far, if any,
+        marked ``interrupted``."""
+        stopper = _Stopper(stop)
+        try:
+            return self._solve(problem, params, progress, stopper)
+        finally:
+            stopper.close()
+
+    def _solve(
+        self,
+        problem: SchedulingProblem,
+        params: SolveParameters,
+        progress: Callable[[Progress], None] | None,
+        stopper: _Stopper,
     ) -> SolveResult:
         started = time.perf_counter()
         conflicts = diagnose(problem)
         if conflicts:
-            if params.explain:
+            if params.explain and not stopper.stopped:
                 conflicts = explain(problem, params, params.time_limit, known=conflicts)
             return SolveResult(
                 status="infeasible",
@@ -120,8 +181,8 @@ class CpSatSolver:
             # programme among those.
             model.objective(moves_only=True)
             _configure(solver, params, left(0.85))
-            status = solver.solve(model.m, watch)
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            status = stopper.run(solver, model.m, watch)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and not stopper.stopped:
                 fewest = (time.perf_counter() - started, status == cp_model.OPTIMAL)
                 least = round(solver.objective_value)
                 model.m.add(model.move_cost() <= least)
@@ -133,36 +194,42 @@ class CpSatSolver:
                 solver = cp_model.CpSolver()
                 model.objective()
                 _configure(solver, params, left())
-                status = solver.solve(model.m, watch)
+                status = stopper.run(solver, model.m, watch)
                 if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                     solver, status = phase_one, cp_model.FEASIBLE  # keep the fewest changes
         else:
             model.objective()
             _configure(solver, params, left())
-            status = solver.solve(model.m, watch)
+            status = stopper.run(solver, model.m, watch)
+        interrupted = stopper.stopped
         wall = time.perf_counter() - started
         log.info(
             "solved",
             edition=problem.edition,
             status=solver.status_name(status),
             seconds=round(wall, 3),
-            objective=solver.objective_value,
+            objective=solver.objective_value
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            else None,
+            interrupted=interrupted,
         )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             assignments = _assignments(model, solver)
             left_out = [o.session for o in model.occurrences
                         if o.number == 1 and o.present is not True
                         and not solver.boolean_value(o.present)]  # fmt: skip
-            budget = deadline - time.perf_counter()
+            budget = 0.0 if interrupted else deadline - time.perf_counter()
             if budget < 1.5 * build:  # not enough to build the model that says why
                 budget = 0
             unscheduled = why_left_out(problem, assignments, left_out, params, budget)
             return SolveResult(
-                status="optimal" if status == cp_model.OPTIMAL else "feasible",
+                status="optimal" if status == cp_model.OPTIMAL and not interrupted
+                else "feasible",
                 assignments=tuple(assignments), unscheduled=tuple(unscheduled),
                 objective=solver.objective_value, bound=solver.best_objective_bound,
                 wall_time=time.perf_counter() - started, first_solution_time=watch.first,
                 fewest_changes_time=fewest[0], fewest_changes_proven=fewest[1],
+                interrupted=interrupted,
             )  # fmt: skip
         if status == cp_model.INFEASIBLE:
             remaining = max(1.0, params.time_limit - wall)
@@ -172,7 +239,7 @@ class CpSatSolver:
             )
         if status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"CP-SAT rejected the model: {model.m.validate()}")
-        return SolveResult(status="unknown", wall_time=wall)
+        return SolveResult(status="unknown", wall_time=wall, interrupted=interrupted)
 
 
 def _assignments(model: ProgrammeModel, solver: cp_model.CpSolver) -> list[Assignment]:
@@ -201,37 +268,21 @@ def _hint_solution(model: ProgrammeModel, solver: cp_model.CpSolver) -> None:
             model.m.add_hint(lit, solver.boolean_value(lit))
 
 
-# Rules whose conflict with a proposal is said in the committee's words.
-_LEFT_OUT_WORDS = {
-    "no_all_male_panels": "it would be a panel of men only (parity)",
-    "parity_share": "it would bring the share of women below the minimum (parity)",
-    "moderator": "no moderator is free for it",
-    "room_fit": "no room fits it",
-    "open_hours": "it fits nowhere in the open hours",
-    "tracks": "its audience track would have too many sessions at once",
-    "exclusive": "a plenary runs at every time it could take",
-    "room_overlap": "every room it fits is taken whenever it could run",
-    "room_availability": "the rooms it fits are closed whenever it could run",
-    "person_overlap": "its people are on other sessions whenever it could run",
-    "person_availability": "its people are not available whenever it could run",
-    "max_per_day": "its people already have as many sessions a day as they accept",
-}
-
-
 def why_left_out(
     problem: SchedulingProblem,
     assignments: Sequence[Assignment],
     left_out: Sequence[SessionSpec],
     params: SolveParameters,
     budget: float,
-) -> list[tuple[str, str]]:
-    """Why each proposal left out was: the rules it would break if it were added to the
-    schedule found (every other session kept where it is; moderators may change), or
-    "not selected" when it would fit but is not worth what it costs."""
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Why each proposal left out was: "left out" with the rules it would break if it
+    were added to the schedule found (every other session kept where it is; moderators
+    may change), "worth less" when it would fit but is not worth what it costs, "not
+    selected" when there was no time to look."""
     if not left_out:
         return []
     if budget < 0.5:  # no time left to look: say only that they were not chosen
-        return [(s.id, "not selected") for s in left_out]
+        return [(s.id, "not selected", ()) for s in left_out]
     deadline = time.perf_counter() + budget
     hosts = {(a.session, a.occurrence): a.moderators for a in assignments}
     model = ProgrammeModel(problem, explain=True, prune=True, hint_moderators=hosts)
@@ -251,12 +302,12 @@ def why_left_out(
         for pid, lit in o.moderators.items():  # moderators may change: they cost nothing
             model.m.add_hint(lit, pid in a.moderators)
     by_index = {lit.index: key for key, lit in model.guards.items()}
-    reasons = []
+    reasons: list[tuple[str, str, tuple[str, ...]]] = []
     for s in left_out:
         left = deadline - time.perf_counter()
         present = model.by_session[s.id][0].present
         if left <= 0 or present is True:
-            reasons.append((s.id, "not selected"))
+            reasons.append((s.id, "not selected", ()))
             continue
         keep = [*model.guards.values(), present,
                 *(lit for sid, lit in out_lit.items() if sid != s.id)]  # fmt: skip
@@ -266,16 +317,11 @@ def why_left_out(
         _configure(solver, attrs.evolve(params, workers=1), left)
         status = solver.solve(model.m)
         if status != cp_model.INFEASIBLE:
-            reasons.append((s.id, "not selected: it would fit, but is worth less than it costs"))
+            reasons.append((s.id, "worth less", ()))
             continue
         rules = sorted({by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()
                         if i in by_index})  # fmt: skip
-        words = [_LEFT_OUT_WORDS[r] for r in dict.fromkeys(r for r, _ in rules)
-                 if r in _LEFT_OUT_WORDS]  # fmt: skip
-        if not words:
-            words = ["no room and time are left free for it, its people included, "
-                     "beside the sessions chosen"]  # fmt: skip
-        reasons.append((s.id, "left out: " + "; ".join(words)))
+        reasons.append((s.id, "left out", tuple(dict.fromkeys(r for r, _ in rules))))
     return reasons
 
 
@@ -347,16 +393,8 @@ def explain(
                                               left)  # fmt: skip
             if still:
                 keys = [by_index[i] for i in smaller if i in by_index] or trial
-        found += [Conflict(rule, subject, describe(problem, rule, subject))
-                  for rule, subject in keys]  # fmt: skip
-    return [
-        *found,
-        Conflict(
-            "unexplained",
-            "*",
-            "no schedule exists, and the search for every reason ran out of time",
-        ),
-    ]
+        found += [conflict(problem, rule, subject) for rule, subject in keys]
+    return [*found, Conflict("unexplained", "*", "unexplained")]
 
 
 def relaxed_is_feasible(
@@ -370,7 +408,7 @@ def relaxed_is_feasible(
     return not infeasible
 
 
-# -- plain words ---------------------------------------------------------------------
+# -- what a conflict bears on, as data the adapters word -------------------------------
 
 
 def _clock(moment: int) -> str:
@@ -378,109 +416,105 @@ def _clock(moment: int) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def _spans(problem: SchedulingProblem, spans: Iterable[Span]) -> str:
-    parts = [
-        f"{problem.days[a // DAY_MINUTES].day.isoformat()} {_clock(a)}–{_clock(b)}"
-        for a, b in spans
-    ]
-    return ", ".join(parts) or "never"
+def spans_data(problem: SchedulingProblem, spans: Iterable[Span]) -> list[tuple[str, str, str]]:
+    """Spans on the axis as (day, start, end) in the edition's terms."""
+    return [(problem.days[a // DAY_MINUTES].day.isoformat(), _clock(a), _clock(b))
+            for a, b in spans]  # fmt: skip
 
 
-def describe(problem: SchedulingProblem, rule: str, subject: str) -> str:
-    """A committee's words for one rule about one subject."""
+def conflict(problem: SchedulingProblem, rule: str, subject: str) -> Conflict:
+    """One rule about one subject, with the code and data of its sentence."""
+    code, params = describe(problem, rule, subject)
+    return Conflict(rule, subject, code, params)
+
+
+def describe(problem: SchedulingProblem, rule: str, subject: str) -> tuple[str, dict[str, Any]]:
+    """The code and data of a committee's sentence for one rule about one subject."""
     sessions = {s.id: s for s in problem.sessions}
     rooms = {r.id: r for r in problem.rooms}
     people = {p.id: p for p in problem.people}
     s = sessions.get(subject)
     if rule == "open_hours" and s:
-        return (
-            f"« {s.title} » ({s.duration} min) fits nowhere in the days' open hours, "
-            "clear of breaks"
-        )
+        return "open_hours", {"title": s.title, "duration": s.duration}
     if rule == "occurrences" and s:
-        return (
-            f"« {s.title} » runs {s.occurrences} times, one after the other ({s.duration} min each)"
-        )
+        return "occurrences", {"title": s.title, "occurrences": s.occurrences,
+                               "duration": s.duration}  # fmt: skip
     if rule == "windows" and s:
-        return f"« {s.title} » must fit inside {_spans(problem, s.windows or ())}"
+        return "windows", {"title": s.title, "spans": spans_data(problem, s.windows or ())}
     if rule == "fixed" and s:
-        bits = [
-            problem.days[s.fixed_day].day.isoformat() if s.fixed_day is not None else "",
-            _clock(s.fixed_start) if s.fixed_start is not None else "",
-            s.fixed_room or "",
-        ]
-        return f"« {s.title} » is pinned: {' '.join(b for b in bits if b)}"
+        day = problem.days[s.fixed_day].day.isoformat() if s.fixed_day is not None else None
+        start = _clock(s.fixed_start) if s.fixed_start is not None else None
+        return "fixed", {"title": s.title, "where": (day, start, s.fixed_room)}
     if rule == "room_fit" and s:
-        fits = [
-            r.name
-            for r in problem.rooms
-            if s.requires <= r.features
-            and (s.rooms is None or r.id in s.rooms)
-            and r.capacity + r.reserve >= s.need
-        ]
-        needs = []
-        if s.requires:
-            needs.append(" and ".join(f"`{f}`" for f in sorted(s.requires)))
-        if s.need:
-            needs.append(f"{s.need} seats")
-        what = " and ".join(needs) or "a room"
+        fits = [r.name for r in problem.rooms
+                if s.requires <= r.features and (s.rooms is None or r.id in s.rooms)
+                and r.capacity + r.reserve >= s.need]  # fmt: skip
+        needs = (tuple(sorted(s.requires)), s.need)
         if not fits:
-            return f"« {s.title} » needs {what}: no room has all of it"
-        return f"« {s.title} » needs {what}: only {', '.join(fits)} can host it"
+            return "room_fit_none", {"title": s.title, "needs": needs}
+        return "room_fit_only", {"title": s.title, "needs": needs, "rooms": tuple(fits)}
     if rule == "room_availability" and subject in rooms:
         r = rooms[subject]
-        return f"{r.name} is open only {_spans(problem, r.availability)}"
+        return "room_availability", {"room": r.name, "spans": spans_data(problem, r.availability)}
     if rule == "room_overlap" and subject in rooms:
         r = rooms[subject]
-        at_once = "one session" if r.concurrent == 1 else f"{r.concurrent} sessions"
-        extra = f", with {r.changeover} min between two" if r.changeover else ""
-        return f"{r.name} holds {at_once} at a time{extra}"
+        if r.concurrent > 1:
+            return "room_overlap_many", {"room": r.name, "concurrent": r.concurrent}
+        if r.changeover:
+            return "room_overlap_changeover", {"room": r.name, "changeover": r.changeover}
+        return "room_overlap", {"room": r.name}
+    if rule == "room_seats" and subject in rooms:
+        r = rooms[subject]
+        return "room_seats", {"room": r.name, "seats": r.capacity + r.reserve}
     if rule in ("person_availability", "person_overlap", "max_per_day") and subject in people:
         p = people[subject]
         if rule == "person_availability":
-            when = "always" if p.available is None else _spans(problem, p.available)
-            off = f", except {_spans(problem, p.unavailable)}" if p.unavailable else ""
-            return f"{p.name} is available {when}{off}"
+            when: Any = "always" if p.available is None else spans_data(problem, p.available)
+            if p.unavailable:
+                return "person_availability_except", {
+                    "name": p.name,
+                    "when": when,
+                    "off": spans_data(problem, p.unavailable),
+                }
+            return "person_availability", {"name": p.name, "when": when}
         if rule == "person_overlap":
-            titles = [f"« {x.title} »" for x in problem.sessions if subject in x.people]
-            theirs = ", ".join(titles[:5]) + (
-                f" and {len(titles) - 5} more" if len(titles) > 5 else ""
-            )
-            pause = f", with {problem.speaker_gap} min between two" if problem.speaker_gap else ""
-            return f"{p.name} cannot be in two of {theirs} at once{pause}"
-        return f"{p.name} appears in {p.max_per_day} sessions a day at most"
+            titles = tuple(x.title for x in problem.sessions if subject in x.people)
+            if problem.speaker_gap:
+                return "person_overlap_gap", {"name": p.name, "titles": titles,
+                                              "gap": problem.speaker_gap}  # fmt: skip
+            return "person_overlap", {"name": p.name, "titles": titles}
+        return "max_per_day", {"name": p.name, "maximum": p.max_per_day}
     if rule == "exclusive" and s:
-        return (
-            f"« {s.title} » runs with nothing else for {', '.join(sorted(s.audiences))} beside it"
-        )
+        return "exclusive", {"title": s.title, "audiences": tuple(sorted(s.audiences))}
     if rule == "after":
         later, _, earlier = subject.partition(">")
         b, a = sessions.get(later), sessions.get(earlier)
         if a and b:
             gap = next((g for o, g, _ in b.after if o == earlier), 0)
             same = any(on_day for o, _, on_day in b.after if o == earlier)
-            return f"« {b.title} » starts at least {gap} min after « {a.title} » ends" + (
-                ", the same day" if same else ""
-            )
+            return ("after_same_day" if same else "after"), {
+                "later": b.title,
+                "earlier": a.title,
+                "gap": gap,
+            }
     if rule == "no_all_male_panels" and s:
-        return f"« {s.title} » may not have only men on stage"
+        return "no_all_male_panels", {"title": s.title}
     if rule == "parity_share":
-        share = problem.parity.women_min_share / 10
-        return f"women are at least {share:g} % of the people on the programme"
+        return "parity_share", {"share": problem.parity.women_min_share / 1000}
     if rule == "moderator" and s:
-        return f"« {s.title} » needs a moderator who is free and may moderate"
+        return "moderator", {"title": s.title}
     if rule == "tracks":
-        rules = [t for t in problem.tracks if t.audience == subject]
-        parts = []
-        for t in rules:
-            span = f"during {_spans(problem, t.spans)}"
-            if t.min_parallel:
-                parts.append(f"at least {t.min_parallel} sessions for {subject} {span}")
-            if t.max_parallel is not None:
-                parts.append(f"at most {t.max_parallel} sessions for {subject} {span}")
-        return "; ".join(parts) or f"the {subject} track"
+        for t in problem.tracks:
+            if t.audience == subject and t.min_parallel:
+                return "tracks_min", {"count": t.min_parallel, "audience": subject,
+                                      "spans": spans_data(problem, t.spans)}  # fmt: skip
+            if t.audience == subject and t.max_parallel is not None:
+                return "tracks_max", {"count": t.max_parallel, "audience": subject,
+                                      "spans": spans_data(problem, t.spans)}  # fmt: skip
     if rule == "not_parallel":
         one, _, two = subject.partition("|")
         if one in sessions and two in sessions:
-            return f"« {sessions[one].title} » and « {sessions[two].title} » must not overlap"
-    return f"{rule} ({subject})"
+            return "not_parallel", {"one": sessions[one].title, "two": sessions[two].title}
+    if rule == "attendee_gap":
+        return "attendee_gap", {"minutes": problem.attendee_gap}
+    return "", {}

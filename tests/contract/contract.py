@@ -23,6 +23,7 @@ from scheduler import (
 )
 from scheduler._envelope import GENESIS_HASH
 from tests.strategies import batch, new_event
+from tests.tampering import tamper
 
 
 class EventStoreContract(abc.ABC):
@@ -140,7 +141,7 @@ class EventStoreContract(abc.ABC):
         victim = list(store.read_stream("b"))[1]
         altered = victim.payload.replace(b"1", b"7")
         assert altered != victim.payload
-        store._tamper(victim.position, altered)
+        tamper(store, victim.position, altered)
         broken = store.verify()
         assert broken is not None
         assert (broken.stream_id, broken.version, broken.event_id) == ("b", 2, victim.event_id)

@@ -17,6 +17,7 @@ from adapters.edition_document import load_edition, to_document
 from events_store import SQLiteEventStore
 from scheduler import EditionService
 from tests.integration.cli_helpers import METZ, SUD_OUEST, run
+from tests.tampering import tamper
 
 
 @pytest.mark.parametrize("example", [METZ, SUD_OUEST], ids=lambda p: p.stem)
@@ -42,7 +43,7 @@ def test_examples_import_export_and_reimport_to_the_same_state(
     assert again.read_bytes() == exported.read_bytes()
     # Importing the same document twice records nothing the second time.
     code, out, _ = run(capsys, "import", str(example), "--store", str(first))
-    assert code == 0 and "nothing recorded" in out
+    assert code == 0 and "rien n'a été enregistré" in out
     a.close()
     b.close()
 
@@ -84,7 +85,7 @@ def test_log_records_actor_and_filters_by_entity(
     assert code == 0
     lines = out.strip().splitlines()
     assert len(lines) == 2  # header and the one event that touched the hall
-    assert "comite-metz" in lines[1] and "room.added" in lines[1]
+    assert "comite-metz" in lines[1] and "salle ajoutée" in lines[1]
     assert "room:wolking-ghost-hall" in lines[1]
     code, out, _ = run(capsys, "log", "--store", db, "--lang", "en")
     assert out.count("\n") == 1 + SQLiteEventStore(db).stream_version("edition-nec-metz-2023")
@@ -101,7 +102,8 @@ def test_show_at_a_version_and_at_a_time(
     doc["rooms"][0]["capacity"] = 250
     changed.write_text(json.dumps(doc))
     code, out, _ = run(capsys, "import", str(changed), "--store", db, "--actor", "someone-else")
-    assert code == 0 and "2 events" in out  # the room update and the import record
+    assert code == 0 and "1 changement" in out  # the room update
+    assert "modification de salle wolking-ghost-hall : places assises : 200 → 250" in out
     now = run(capsys, "show", "--store", db)[1]
     assert "250 places" in now
     version = SQLiteEventStore(db).stream_version("edition-nec-metz-2023") - 2
@@ -140,15 +142,15 @@ def test_verify_names_the_event_changed_with_plain_sqlite(
     )
     code, out, _ = run(capsys, "verify", "--store", str(db))
     assert code == 1
-    assert f"position {victim.position}" in out and str(victim.event_id) in out
-    assert "altered" in out
+    assert f"position {victim.position}" in out and "nec-metz-2023" in out
+    assert "modifié après son enregistrement" in out
 
 
 def test_commands_on_a_missing_store_say_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run(capsys, "show", "--store", str(tmp_path / "nope.db"))
-    assert code == 2 and "no store at" in err
+    assert code == 2 and "aucune base en" in err
     assert not (tmp_path / "nope.db").exists()
 
 
@@ -190,8 +192,8 @@ def test_unreadable_event_gives_a_clear_error(
     db = tmp_path / "s.db"
     run(capsys, "import", str(METZ), "--store", str(db))
     store = SQLiteEventStore(db)
-    store._tamper(3, b"{broken")
+    tamper(store, 3, b"{broken")
     store.close()
     code, _, err = run(capsys, "show", "--store", str(db))
-    assert code == 1 and "cannot be read" in err and "creneau verify" in err
+    assert code == 1 and "est illisible" in err and "creneau verify" in err
     assert run(capsys, "verify", "--store", str(db))[0] == 1

@@ -77,7 +77,7 @@ def test_interleavings_never_oversell_lose_or_reorder(steps: list[tuple[str, str
 def test_an_attendee_holds_one_place_per_session_and_none_overlapping() -> None:
     service = small(capacity=5)
     service.execute(BookPlace(attendee="ann", session_id="atelier"), edition_id="mini")
-    with pytest.raises(InvalidCommand, match="already holds a place"):
+    with pytest.raises(InvalidCommand, match="already_holds_place"):
         service.execute(BookPlace(attendee="ann", session_id="atelier"), edition_id="mini")
     registration = service.load("mini").registrations["ann"]
     assert (registration.profile, registration.sessions) == ("professionals", ("atelier",))
@@ -110,8 +110,8 @@ def test_metz_rotations_tours_and_jauges(
             )
             == 0
         )
-    lines = capsys.readouterr().out.split()
-    assert lines == ["confirmed"] * 6 + ["waiting", "1"]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["confirmé"] * 6 + ["liste d'attente, rang 1"]
     assert (
         main(
             [
@@ -128,7 +128,7 @@ def test_metz_rotations_tours_and_jauges(
         )
         == 0
     )
-    assert capsys.readouterr().out.strip() == "confirmed"
+    assert capsys.readouterr().out.strip() == "confirmé"
     assert (
         main(
             [
@@ -145,7 +145,7 @@ def test_metz_rotations_tours_and_jauges(
         )
         == 2
     )
-    assert "choose a rotation" in capsys.readouterr().err
+    assert "choisissez une rotation" in capsys.readouterr().err
     # Guided tours: three occurrences of 20 people.
     assert (
         main(
@@ -165,7 +165,7 @@ def test_metz_rotations_tours_and_jauges(
     )
     capsys.readouterr()
     assert main(["cancel", "--store", store, "--attendee", "g0", "--session", "esport"]) == 0
-    assert "g6 takes the place" in capsys.readouterr().out
+    assert "g6 prend une place dans esport" in capsys.readouterr().out
     assert main(["places", "--store", store]) == 0
     table = {
         (cols[0], cols[1], cols[2] if len(cols) == 6 else ""): cols[-3:]
@@ -307,21 +307,22 @@ def test_import_registrations_names_every_bad_row(
     expected = [
         '  line 3: unknown session "nope"',
         '  line 4: unknown audience "children"',
-        '  line 5: occurrence "x" is not a number',
+        '  line 5: the run "x" is not a number',
         '  line 7: ann already holds a place in "atelier-education"',
     ]
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("metz")}
     capsys.readouterr()
-    assert main(["import-registrations", "--store", store, str(sheet), "--all-or-nothing"]) == 2
+    assert main(["--lang", "en", "import-registrations", "--store", store, str(sheet),
+                 "--all-or-nothing"]) == 2  # fmt: skip
     assert capsys.readouterr().out.splitlines()[1:] == expected
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("metz")}
     assert after == before  # nothing recorded
-    assert main(["import-registrations", "--store", store, str(sheet)]) == 2
+    assert main(["--lang", "en", "import-registrations", "--store", store, str(sheet)]) == 2
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "2 rows recorded; 4 rows refused:" and out[1:] == expected
+    assert out[:2] == ["2 rows recorded", "4 rows refused:"] and out[2:] == expected
     state = EditionService(SQLiteEventStore(store)).load("nec-metz-2023")
     assert state.places[("atelier-education", 1, None)][0] == ("ann",)
     assert state.places[("visite-bliiida", 2, None)][0] == ("eve",)
     sheet.write_text("attendee,session\nzoe,atelier-education\nyan,visite-bliiida\n")
     assert main(["import-registrations", "--store", store, str(sheet), "--all-or-nothing"]) == 0
-    assert capsys.readouterr().out.strip() == "2 rows recorded"
+    assert capsys.readouterr().out.strip() == "2 lignes enregistrées"

@@ -31,8 +31,8 @@ def test_tour_runs(tmp_path: Path) -> None:
         ["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert "room.updated" in result.stdout  # the re-imported change, in the log
-    assert "OK:" in result.stdout
+    assert "salle modifiée" in result.stdout  # the re-imported change, in the log
+    assert "OK :" in result.stdout
 
 
 def test_embedding_example_runs(tmp_path: Path) -> None:

@@ -53,24 +53,24 @@ def test_a_speaker_cancels_the_replan_moves_only_their_session(
     path.write_text(json.dumps(small_edition(unavailable=gone)))
     assert run(capsys, "import", str(path), "--store", store)[0] == 0
 
-    code, out, err = run(capsys, "solve", "--store", store, "--seed", "1")
+    code, out, err = run(capsys, "solve", "--store", store, "--seed", "1", "--lang", "en")
     assert code == 0 and "recorded as schedule-2" in out, (out, err)
     assert "1 of 4 placements changed from the previous schedule" in out
     code, out, _ = run(capsys, "diff", "--store", store, "schedule-1", "schedule-2", "--lang", "en")
     assert code == 0
     [line] = [x for x in out.splitlines() if x.startswith("  - ")]
-    assert line.startswith(f"  - « Talk Bea »: moved from Thursday 12 October 2023 {bea['start']}")
+    assert line.startswith(f"  - « Talk Bea »: moved from Thursday, October 12 {bea['start']}")
     # The published programme against the new schedule says the same, in French too.
     same = run(capsys, "diff", "--store", store, "programme", "schedule-2", "--lang", "en")[1]
     assert same.splitlines()[1:] == out.splitlines()[1:]
     french = run(capsys, "diff", "--store", store, "schedule-1", "schedule-2")[1]
-    assert "« Talk Bea » : déplacée de jeudi 12 octobre 2023" in french
+    assert "« Talk Bea » : déplacée de jeudi 12 octobre" in french
 
 
 def test_diff_names_an_unknown_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store, _ = published(tmp_path, capsys)
     code, _, err = run(capsys, "diff", "--store", store, "schedule-1", "schedule-9")
-    assert code != 0 and 'no schedule "schedule-9"' in err and "schedule-1" in err
+    assert code != 0 and "aucun planning « schedule-9 »" in err and "schedule-1" in err
     assert run(capsys, "diff", "--store", store, "schedule-1", "programme")[1].startswith(
         "Aucun changement"
     )
@@ -108,8 +108,8 @@ def test_one_shot_solve_with_previous_reports_the_changes(
     assert "women_share" in document["metrics"]
     again = tmp_path / "again.json"
     code, out, _ = run(capsys, "solve", str(METZ), "--previous", str(first), "--output",
-                       str(again), "--seed", "1")  # fmt: skip
-    assert code == 0 and "0 of" in out and "placements changed" in out
+                       str(again), "--seed", "1", "--lang", "en")  # fmt: skip
+    assert code == 0 and "0 of 21 placements changed from the previous schedule" in out
     keep = {(a["session"], a["occurrence"]): (a["day"], a["start"], a["room"])
             for a in document["assignments"]}  # fmt: skip
     redo = json.loads(again.read_text())["assignments"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 
+from adapters._i18n import words
 from adapters._solving import ProgressLine
 from solver import Progress
 from tests.integration.cli_helpers import METZ, run
@@ -16,7 +18,7 @@ def test_one_shot_solve_writes_a_valid_schedule(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_file = tmp_path / "schedule.json"
-    code, out, _ = run(capsys, "solve", str(METZ), "--output", str(out_file))
+    code, out, _ = run(capsys, "solve", str(METZ), "--output", str(out_file), "--lang", "en")
     assert code == 0 and out.startswith("optimal")
     document = json.loads(out_file.read_text())
     assert document["format"] == "creneau/schedule@1"
@@ -25,7 +27,7 @@ def test_one_shot_solve_writes_a_valid_schedule(
         document["assignments"][0]
     )
     code, out, _ = run(capsys, "check", str(METZ), str(out_file))
-    assert code == 0 and out.startswith("valid")
+    assert code == 0 and out.startswith("valide : 21 placements")
 
 
 def test_same_seed_and_workers_give_the_same_schedule(
@@ -55,7 +57,7 @@ def test_invalid_document_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "creneau/edition@1", "id": "x", "days": []}))
     code, _, err = run(capsys, "solve", str(bad), "--output", str(tmp_path / "s.json"))
-    assert code == 2 and "days: an edition needs at least one day" in err
+    assert code == 2 and "days : une édition a besoin d'au moins un jour" in err
     assert not (tmp_path / "s.json").exists()
 
 
@@ -75,9 +77,9 @@ def test_infeasible_exits_3_naming_the_conflict(
     path = tmp_path / "x.json"
     path.write_text(json.dumps(doc))
     out_file = tmp_path / "s.json"
-    code, _, err = run(capsys, "solve", str(path), "--output", str(out_file))
+    code, _, err = run(capsys, "solve", str(path), "--output", str(out_file), "--lang", "en")
     assert code == 3
-    assert "Atelier Parentalité" in err and "40 seats" in err and "`tables`" in err
+    assert "« Atelier Parentalité » needs `tables` and 40 seats: no room has all of it" in err
     assert json.loads(out_file.read_text())["status"] == "infeasible"
 
 
@@ -96,7 +98,7 @@ def test_nothing_found_in_time_exits_4(tmp_path: Path, capsys: pytest.CaptureFix
     code, _, err = run(
         capsys, "solve", str(path), "--output", str(out_file), "--time-limit", "0.01"
     )
-    assert code == 4 and "no schedule found within 0.01 s" in err
+    assert code == 4 and "aucun planning trouvé en 0.01 s" in err
     assert json.loads(out_file.read_text())["status"] == "unknown"
 
 
@@ -106,38 +108,38 @@ def test_stateful_solve_accept_move_and_programme(
     store = str(tmp_path / "metz.db")
     run(capsys, "import", str(METZ), "--store", store)
     code, out, _ = run(capsys, "solve", "--store", store, "--actor", "comite")
-    assert code == 0 and "recorded as schedule-1" in out
+    assert code == 0 and "enregistré sous schedule-1" in out
     code, out, _ = run(capsys, "accept", "--store", store)
-    assert code == 0 and "schedule-1 published" in out
+    assert code == 0 and "schedule-1 publié" in out
     code, out, _ = run(capsys, "programme", "--store", store)
     assert code == 0 and "jeudi 12 octobre 2023" in out and "Wolking Ghost Hall" in out
     assert "08:30–09:00  Accueil café" in out
+    assert "14:00–14:45  Activité découverte « Instagram » (1/2)" in out  # as the seed says
     english = run(capsys, "programme", "--store", store, "--lang", "en")[1]
-    assert "Thursday 12 October 2023" in english
+    assert "Thursday, October 12, 2023" in english
     # A move that breaks a rule is refused, naming it, and nothing is written.
-    code, _, err = run(capsys, "move", "--store", store, "atelier-education", "--start", "14:30")
+    code, _, err = run(capsys, "move", "--store", store, "atelier-education", "--start", "14:30",
+                       "--lang", "en")  # fmt: skip
     assert code == 2 and "windows" in err and "nothing was recorded" in err
     # The pinned opening cannot move either.
     code, _, err = run(
         capsys, "move", "--store", store, "discours-introduction", "--start", "09:05"
     )
-    assert code == 2 and "fixed" in err
-    # A move that keeps every rule is recorded, and the programme shows it.
-    code, out, _ = run(
-        capsys, "move", "--store", store, "instagram", "--occurrence", "2", "--start", "15:00"
-    )
-    assert code == 0 and out.startswith("moved")
+    assert code == 2 and "« fixée par le comité »" in err
+    # A move that keeps every rule is recorded, and the programme shows it: World of
+    # Legend into the hall (it has the screen; the solver keeps it out of so large a room).
     programme = json.loads(run(capsys, "export", "--store", store, "--format", "json")[1])
-    second = next(
-        a for a in programme["assignments"] if (a["session"], a["occurrence"]) == ("instagram", 2)
+    legend = next(a for a in programme["assignments"] if a["session"] == "world-of-legend")
+    assert legend["room"] != "wolking-ghost-hall"
+    code, out, _ = run(
+        capsys, "move", "--store", store, "world-of-legend", "--room", "wolking-ghost-hall"
     )
-    assert (second["start"], second["end"]) == ("15:00", "15:45")
-    assert (
-        "15:00–15:45  Activité découverte « Instagram » (2/2)"
-        in run(capsys, "programme", "--store", store)[1]
-    )
+    assert code == 0 and out.startswith("déplacée")
+    programme = json.loads(run(capsys, "export", "--store", store, "--format", "json")[1])
+    moved = next(a for a in programme["assignments"] if a["session"] == "world-of-legend")
+    assert (moved["room"], moved["start"]) == ("wolking-ghost-hall", legend["start"])
     code, out, _ = run(capsys, "log", "--store", store, "--entity", "schedule-1")
-    assert "schedule.proposed" in out and "schedule.accepted" in out and "comite" in out
+    assert "planning proposé" in out and "programme publié" in out and "comite" in out
 
 
 def test_accept_refuses_a_schedule_the_edition_has_outgrown(
@@ -153,11 +155,15 @@ def test_accept_refuses_a_schedule_the_edition_has_outgrown(
     hall["features"] = ["lectern"]  # the stage is gone
     exported.write_text(json.dumps(doc))
     run(capsys, "import", str(exported), "--store", store)
-    code, _, err = run(capsys, "accept", "--store", store)
+    code, _, err = run(capsys, "accept", "--store", store, "--lang", "en")
     assert code == 2 and "no longer fits the edition" in err and "stage" in err
+    assert "the room lacks microphone, screen, and stage" in err and "Wolking Ghost Hall" in err
 
 
 def test_progress_line_text() -> None:
-    assert ProgressLine.format(2.5, None) == "résolution…   2.5 s"
-    line = ProgressLine.format(3.0, Progress(3.0, 120.0, 118.0))
-    assert "meilleur 120" in line and "borne 118" in line and "écart 1.7%" in line
+    line = ProgressLine(io.StringIO(), words("fr"))
+    assert line.format(2.5, None) == "résolution… 2,5 s"
+    text = line.format(3.0, Progress(3.0, 120.0, 118.0))
+    assert "meilleur 120" in text and "borne 118" in text and "écart 2\xa0%" in text
+    english = ProgressLine(io.StringIO(), words("en")).format(3.0, Progress(3.0, 120.0, 118.0))
+    assert english == "solving… 3 s · best 120 · bound 118 · gap 2%"

@@ -1,13 +1,22 @@
-"""Random small editions (parity, moderators and audience tracks included): every
-schedule the solver returns passes the independent checker; every edition it declares
-infeasible is explained, and lifting the rules the explanation names makes it
-solvable."""
+"""Random small editions (parity, moderators, audience tracks, halls shared by several
+sessions, the audience's gap included), written as documents that leave the format's
+defaults unset at random: every schedule the solver returns passes the independent
+validator, which reads the raw document and applies the defaults itself; every edition it
+declares infeasible is explained, in words, and lifting the rules the explanation names
+makes it solvable."""
 
 from __future__ import annotations
+
+import json
+import random
+from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from adapters._i18n import words
+from adapters._messages import CONFLICTS, conflict_text
+from adapters.edition_document import document_bytes, parse_edition
 from scheduler import (
     After,
     Break,
@@ -30,6 +39,7 @@ from scheduler import (
 )
 from solver import CpSatSolver, relaxed_is_feasible
 from tests.solver_editions import D1, D2, window
+from tests.validation import findings
 
 
 def clock(minute: int) -> str:
@@ -65,7 +75,7 @@ def editions(draw: st.DrawFn) -> EditionSnapshot:
         Room(id=f"r{i}", capacity=draw(st.integers(10, 100)),
              reserve=draw(st.sampled_from([0, 10])),
              features=tuple(draw(st.lists(st.sampled_from(["stage", "tables"]), unique=True))),
-             concurrent=draw(st.sampled_from([1, 1, 2])),
+             concurrent=draw(st.sampled_from([1, 1, 2, 3])),
              changeover=draw(st.sampled_from([None, 0, 10])),
              availability=draw(rarely(a_window().map(lambda w: (w,)))),
              venue=(f"v{1 + i % 2}" if two_venues else None))
@@ -107,6 +117,8 @@ def editions(draw: st.DrawFn) -> EditionSnapshot:
         ))  # fmt: skip
     policies = Policies(
         speaker_gap=draw(st.sampled_from([0, 15])), changeover=draw(st.sampled_from([0, 10])),
+        attendee_gap=draw(st.sampled_from([0, 0, 10])),
+        weights=draw(st.sampled_from([{}, {}, {"attendee_gap": 20}])),
         parity=Parity(women_min_share=draw(st.sampled_from([0.0, 0.0, 0.3, 0.5])),
                       no_all_male_panels=draw(st.booleans()), hard=draw(st.booleans())),
         tracks=tuple(draw(rarely(st.builds(
@@ -121,29 +133,71 @@ def editions(draw: st.DrawFn) -> EditionSnapshot:
     return EditionSnapshot(
         id="random", days=tuple(days), venues=venues, travel=travel, rooms=tuple(rooms),
         people=tuple(people),
-        sessions=tuple(s.resolved(("professionals", "general_public")) for s in sessions),
-        policies=policies,
+        sessions=tuple(sessions), policies=policies,
     )  # fmt: skip
 
 
+# Keys the format gives a default, with that default (a callable for the ones that depend
+# on the entity): a document may leave each of them out.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "": {"granularity": 5, "audiences": ["professionals", "general_public"], "themes": [],
+         "venues": [], "travel": []},
+    "rooms": {"reserve": 0, "features": [], "concurrent": 1},
+    "people": {"gender": "undisclosed", "unavailable": [], "preferred": [],
+               "can_moderate": False},
+    "sessions": {"format": "workshop", "audiences": ["professionals", "general_public"],
+                 "themes": [], "speakers": [], "moderators": [], "needs_moderator": False,
+                 "attendance": 0, "occurrences": 1, "requires": [], "optional": False,
+                 "priority": 5, "after": [], "not_parallel": [], "preferred": [],
+                 "exclusive": lambda s: s.get("format", "workshop") == "plenary"},
+    "policies": {"changeover": 0, "speaker_gap": 0, "attendee_gap": 0, "tracks": [],
+                 "weights": {}},
+}  # fmt: skip
+
+
+def without_defaults(doc: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """The document with, at random, keys that hold their default left out."""
+
+    def strip(obj: dict[str, Any], defaults: dict[str, Any]) -> None:
+        for key, default in defaults.items():
+            value = default(obj) if callable(default) else default
+            if key in obj and obj[key] == value and rng.random() < 0.7:
+                del obj[key]
+
+    strip(doc, DEFAULTS[""])
+    for kind in ("rooms", "people", "sessions"):
+        for entity in doc.get(kind, ()):
+            strip(entity, DEFAULTS[kind])
+    if "policies" in doc:
+        strip(doc["policies"], DEFAULTS["policies"])
+        parity = doc["policies"].get("parity", {})
+        strip(parity, {"women_min_share": 0.0, "no_all_male_panels": True, "hard": True})
+    return doc
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ed=editions())
+@given(ed=editions(), seed=st.integers(0, 2**16))
 def test_every_schedule_passes_the_checker_and_every_refusal_is_explained(
-    ed: EditionSnapshot,
+    ed: EditionSnapshot, seed: int
 ) -> None:
     assume(validate_snapshot(ed) == [])
-    problem = derive_problem(ed)
+    raw = without_defaults(json.loads(document_bytes(ed)), random.Random(seed))
+    decoded = parse_edition(json.dumps(raw).encode(), kind="json")
+    assert decoded == ed  # the defaults left out are the defaults put back
+    problem = derive_problem(decoded)
     params = SolveParameters(time_limit=10, workers=1, seed=3)
     result = CpSatSolver().solve(problem, params)
     if result.status in ("optimal", "feasible"):
         document = schedule_document(problem, result, params)
-        assert check_schedule(ed, document.assignments) == []
+        assert findings(raw, document) == []
+        assert check_schedule(decoded, document.assignments) == []
         placed = {(p.session, p.occurrence) for p in document.assignments}
         for s in ed.sessions:
             if not s.optional:
                 assert all((s.id, k) in placed for k in range(1, s.occurrences + 1))
     elif result.status == "infeasible":
         assert result.conflicts
-        assert all(c.message for c in result.conflicts)
+        w = words("en")
+        assert all(c.code in CONFLICTS and conflict_text(c, w) for c in result.conflicts)
         lifted = [(c.rule, c.subject) for c in result.conflicts]
         assert relaxed_is_feasible(problem, lifted)

@@ -8,6 +8,8 @@ import random
 import msgspec
 import pytest
 
+from adapters._i18n import words
+from adapters._messages import left_out_text
 from scheduler import (
     WEIGHT_DEFAULTS,
     Day,
@@ -21,7 +23,6 @@ from scheduler import (
     SolveParameters,
     SolveResult,
     Track,
-    check_schedule,
     derive_problem,
     programme_metrics,
     schedule_document,
@@ -30,6 +31,7 @@ from scheduler import (
 )
 from solver import CpSatSolver
 from tests.solver_editions import D1, edition, session, window
+from tests.validation import assert_valid
 
 PARAMS = SolveParameters(time_limit=10, workers=1, seed=1)
 
@@ -45,7 +47,7 @@ def solve(
     result = CpSatSolver().solve(problem, PARAMS)
     assert result.status in ("optimal", "feasible"), result
     doc = schedule_document(problem, result, PARAMS, edition=ed)
-    assert check_schedule(ed, doc.assignments) == []
+    assert_valid(ed, doc)
     return result, {f"{p.session}#{p.occurrence}": p for p in doc.assignments}
 
 
@@ -109,9 +111,10 @@ def test_hard_parity_leaves_out_the_proposal_that_would_break_it() -> None:
     result, where = solve(trade_edition(Parity(), {}))
     assert where["panel#1"].moderators == ("lea",)
     assert "proposal#1" not in where
-    [(sid, reason)] = result.unscheduled
+    [(sid, reason, rules)] = result.unscheduled
     assert sid == "proposal"
-    assert reason.startswith("left out: ") and "panel of men only (parity)" in reason
+    assert reason == "left out" and "no_all_male_panels" in rules
+    assert "panel of men only (parity)" in left_out_text(reason, rules, words("en"))
 
 
 @pytest.mark.parametrize(
@@ -128,9 +131,7 @@ def test_soft_parity_trades_against_priority_by_its_weight(
     metrics = programme_metrics(ed, tuple(where.values()))
     assert metrics["all_male_panels"] == (1 if proposal_kept else 0)
     if not proposal_kept:
-        assert result.unscheduled == (
-            ("proposal", "not selected: it would fit, but is worth less than it costs"),
-        )
+        assert result.unscheduled == (("proposal", "worth less", ()),)
 
 
 def test_a_panel_of_men_without_a_moderator_is_refused_or_left_out() -> None:
@@ -143,7 +144,7 @@ def test_a_panel_of_men_without_a_moderator_is_refused_or_left_out() -> None:
                                                   optional=True)])  # fmt: skip
     result, where = solve(ed)
     assert where == {}
-    assert result.unscheduled == (("men", "left out: it would be a panel of men only (parity)"),)
+    assert result.unscheduled == (("men", "left out", ("no_all_male_panels",)),)
 
 
 def test_undisclosed_people_make_parity_not_established_not_refused() -> None:

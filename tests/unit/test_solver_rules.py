@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from adapters._i18n import words
+from adapters._messages import CONFLICTS, conflict_text
 from scheduler import (
     After,
     Break,
@@ -18,13 +20,13 @@ from scheduler import (
     SolveResult,
     Travel,
     Venue,
-    check_schedule,
     derive_problem,
     schedule_document,
     validate_snapshot,
 )
 from solver import CpSatSolver, relaxed_is_feasible
 from tests.solver_editions import D1, D2, edition, session, window
+from tests.validation import assert_valid
 
 PARAMS = SolveParameters(time_limit=10, workers=1, seed=1)
 
@@ -36,7 +38,7 @@ def solve(ed: EditionSnapshot) -> tuple[SolveResult, dict[str, tuple[str, str, s
     result = CpSatSolver().solve(problem, PARAMS)
     doc = schedule_document(problem, result, PARAMS)
     if result.status in ("optimal", "feasible"):
-        assert check_schedule(ed, doc.assignments) == []
+        assert_valid(ed, doc)
     where = {
         f"{p.session}#{p.occurrence}": (p.day.isoformat(), p.start, p.room) for p in doc.assignments
     }
@@ -49,6 +51,8 @@ def infeasible_because(ed: EditionSnapshot, *rules: str) -> None:
     assert result.status == "infeasible"
     assert result.conflicts, "an infeasible edition is explained"
     assert set(rules) & {c.rule for c in result.conflicts}, result.conflicts
+    w = words("en")
+    assert all(c.code in CONFLICTS and conflict_text(c, w) for c in result.conflicts)
     assert relaxed_is_feasible(derive_problem(ed), [(c.rule, c.subject) for c in result.conflicts])
 
 
@@ -272,9 +276,7 @@ def test_proposals_left_out_when_they_do_not_fit() -> None:
     sessions = [session("keep", 60), session("maybe", 60, optional=True, priority=9)]
     result, where = solve(edition(days=[day], sessions=sessions))
     assert set(where) == {"keep#1"}
-    assert result.unscheduled == (
-        ("maybe", "left out: every room it fits is taken whenever it could run"),
-    )
+    assert result.unscheduled == (("maybe", "left out", ("room_overlap",)),)
 
 
 @pytest.mark.parametrize("example", ["nec-metz-2023", "nec-sud-ouest-2023"])
