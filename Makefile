@@ -1,22 +1,30 @@
-# Every target sets up what it needs on a fresh machine: a virtual environment in .venv
-# with Créneau and its development tools installed, rebuilt when pyproject.toml changes.
+# Every target sets up what it needs on a fresh machine: a virtual environment in .venv,
+# rebuilt when pyproject.toml changes. `make demo` installs what Créneau needs to run;
+# `make test` adds the development tools (test runners, type checker, the benchmarks'
+# comparison packages).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN    := $(VENV)/.installed-run
+DEV    := $(VENV)/.installed-dev
 DEMO   := .demo
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint catalogue schemas clean
 
-$(STAMP): pyproject.toml
+$(RUN): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Créneau needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) --upgrade pip
+	$(PIP) -e .
+	touch $(RUN)
 
-demo: $(STAMP)
+$(DEV): $(RUN)
+	$(PIP) -e '.[dev]'
+	touch $(DEV)
+
+demo: $(RUN)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/creneau import examples/nec-metz-2023.toml --store $(DEMO)/metz.db --actor demo
 	$(BIN)/creneau solve --store $(DEMO)/metz.db --actor demo --workers 2 --seed 1
@@ -25,15 +33,24 @@ demo: $(STAMP)
 	$(BIN)/creneau report --store $(DEMO)/metz.db --html $(DEMO)/rapport.html
 	$(BIN)/creneau verify --store $(DEMO)/metz.db
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python benchmarks/store_bench.py
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The words: extract the messages the source marks, merge them into the French and
+# English catalogues, compile them (translate what is new in the French .po first).
+catalogue: $(RUN)
+	$(BIN)/python -m adapters.locale.catalogue
+
+# The documents' JSON Schemas in docs/schema, from the types that read them.
+schemas: $(RUN)
+	$(BIN)/python -m adapters.schemas
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .hypothesis .benchmarks *.egg-info

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from adapters._i18n import N_, Words, for_terminal
-from adapters._messages import audience_name, format_name, gender_name
+from adapters._messages import audience_name, feature_name, format_name, gender_name
 from scheduler import EntityChange
 
 __all__ = ["EVENTS", "change_line", "field_value", "summary_lines"]
@@ -120,6 +120,8 @@ def field_value(name: str, value: Any, w: Words) -> str:
         return format_name(value, w)
     if name == "gender" and isinstance(value, str):
         return gender_name(value, w)
+    if name in ("features", "requires") and isinstance(value, list | tuple):
+        return ", ".join(feature_name(str(f), w) for f in value) or "—"
     if name in ("audiences", "profile"):
         items = value if isinstance(value, list | tuple) else [value]
         return ", ".join(audience_name(str(a), w) for a in items) or "—"

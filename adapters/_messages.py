@@ -22,6 +22,7 @@ __all__ = [
     "audience_name",
     "conflict_text",
     "error_lines",
+    "feature_name",
     "format_name",
     "gender_name",
     "problem_text",
@@ -76,6 +77,17 @@ AUDIENCES = {
     "general_public": N_("general public"),
 }
 
+FEATURES = {
+    "stage": N_("stage"),
+    "screen": N_("screen"),
+    "microphone": N_("microphone"),
+    "lectern": N_("lectern"),
+    "streaming": N_("streaming"),
+    "step_free": N_("step-free access"),
+    "tables": N_("tables"),
+    "outdoor": N_("outdoors"),
+}
+
 GENDERS = {
     "woman": N_("woman"),
     "man": N_("man"),
@@ -108,6 +120,10 @@ def format_name(fmt: str, w: Words) -> str:
 
 def audience_name(audience: str, w: Words) -> str:
     return w._(AUDIENCES[audience]) if audience in AUDIENCES else audience.replace("_", " ")
+
+
+def feature_name(feature: str, w: Words) -> str:
+    return w._(FEATURES[feature]) if feature in FEATURES else feature.replace("_", " ")
 
 
 def gender_name(gender: str, w: Words) -> str:
@@ -401,7 +417,7 @@ def violation_text(v: Broken, w: Words, names: Names | None) -> str:
         elif k == "session":
             values[k] = names.title(value)
         elif k == "features":
-            values[k] = w.listing(list(value))
+            values[k] = w.listing([feature_name(f, w) for f in value])
         elif k == "found":
             values[k] = ", ".join(map(str, value)) or "—"
         elif k == "people":
@@ -608,7 +624,7 @@ def _conflict_value(name: str, value: Any, w: Words) -> str:
         features, seats = value
         bits = []
         if features:
-            bits.append(w.listing([f"`{f}`" for f in features]))
+            bits.append(w.listing([feature_name(f, w) for f in features]))
         if seats:
             bits.append(w._("{n} seats", n=seats))
         return w.listing(bits) or w._("a room")

@@ -9,7 +9,7 @@ from typing import TextIO
 from adapters._cli_common import EXIT_OK, load_selected, pick_edition, service_for, warn_if_broken
 from adapters._describe import EVENTS, change_line
 from adapters._i18n import Words, for_terminal
-from adapters._messages import audience_name, format_name
+from adapters._messages import audience_name, feature_name, format_name
 from scheduler import EditionState, Narrator
 
 __all__ = ["cmd_log", "cmd_show", "render_edition"]
@@ -64,7 +64,7 @@ def render_edition(state: EditionState, w: Words) -> str:
         if r.concurrent > 1:
             bits.append(w._("{n} sessions at once", n=r.concurrent))
         if r.features:
-            bits.append(", ".join(_t(f) for f in r.features))
+            bits.append(", ".join(_t(feature_name(f, w)) for f in r.features))
         lines.append(f"  {_t(r.id):<24} {_t(r.name)} — " + " · ".join(bits))
     counts = {g: 0 for g in ("woman", "man", "nonbinary", "undisclosed")}
     for p in snap.people:
@@ -109,9 +109,9 @@ def render_edition(state: EditionState, w: Words) -> str:
     elif par.hard:
         panels = w._("no all-male panel")
     else:
-        panels = w._("all-male panels avoided (penalised)")
+        panels = w._("all-male panels avoided, penalised")
     share = w.percent(par.women_min_share)
-    how = w._("required") if par.hard else w._("sought (penalised)")
+    how = w._("required") if par.hard else w._("sought, penalised")
     lines.append(w._("Rules: at least {share} women ({how}); {panels}", share=share, how=how,
                      panels=panels))  # fmt: skip
     if snap.policies.attendee_gap:

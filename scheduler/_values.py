@@ -51,7 +51,7 @@ __all__ = [
 Gender = Literal["woman", "man", "nonbinary", "undisclosed"]
 GENDERS: tuple[str, ...] = ("woman", "man", "nonbinary", "undisclosed")
 DEFAULT_AUDIENCES: tuple[str, ...] = ("professionals", "general_public")
-# The formats the spec names; any other word is accepted too.
+# The formats the edition format names (docs/formats.md); any other word is accepted too.
 FORMATS: tuple[str, ...] = (
     "plenary",
     "keynote",

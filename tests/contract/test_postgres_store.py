@@ -3,7 +3,6 @@ test works in a schema of its own and drops it."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -21,9 +20,10 @@ from events_store.postgres import (
     new_schema_name,
 )
 from tests.contract.contract import EventStoreContract
+from tests.postgres import DSN
 from tests.strategies import batch
 
-DSN = os.environ.get("CRENEAU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+pytestmark = pytest.mark.postgres
 
 
 class TestPostgresStore(EventStoreContract):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from tests.postgres import DSN
+
 ROOT = Path(__file__).resolve().parents[2]
-DSN = os.environ.get("CRENEAU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def open_named(kind: str, where: str, *, migrate: bool = True) -> Any:

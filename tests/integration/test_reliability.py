@@ -29,6 +29,7 @@ from scheduler import (
     verify_against,
 )
 from tests.integration.reliability_helpers import DSN, ROOT, contended_writer, open_named
+from tests.postgres import require as require_postgres
 from tests.strategies import batch, new_event
 
 
@@ -36,6 +37,8 @@ from tests.strategies import batch, new_event
 def where(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A fresh, migrated store location for each backend; PostgreSQL schemas are dropped."""
     kind = request.param
+    if kind == "postgres":
+        require_postgres()
     place = str(tmp_path / "store.db") if kind == "sqlite" else new_schema_name()
     open_named(kind, place).close()
     yield kind, place
@@ -82,6 +85,7 @@ def test_a_killed_writer_leaves_only_whole_acknowledged_batches(where: tuple[str
     store.close()
 
 
+@pytest.mark.postgres
 def test_late_commit_is_never_skipped_by_a_catch_up_reader() -> None:
     """A draws a position and stays open; B, whose transaction is the older one (so that
     ordering by transaction id would not help), draws a higher one and commits. B cannot
@@ -116,6 +120,7 @@ def test_late_commit_is_never_skipped_by_a_catch_up_reader() -> None:
 
 @pytest.fixture
 def pg_store() -> Iterator[PostgresEventStore]:
+    require_postgres()
     """A store in a schema of its own, dropped afterwards."""
     store = PostgresEventStore(DSN, schema=new_schema_name())
     yield store
@@ -125,6 +130,7 @@ def pg_store() -> Iterator[PostgresEventStore]:
 
 @pytest.fixture
 def blocker() -> Iterator[psycopg.Connection[Any]]:
+    require_postgres()
     """A second connection, to hold what an append then waits on."""
     with psycopg.connect(DSN, autocommit=True) as conn:
         yield conn
@@ -176,6 +182,7 @@ def _stored_once_on_retry(
     assert store.verify() is None
 
 
+@pytest.mark.postgres
 def test_a_stale_head_is_refused_on_the_single_event_path() -> None:
     schema = new_schema_name()
     a = PostgresEventStore(DSN, schema=schema)

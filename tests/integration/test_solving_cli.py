@@ -79,7 +79,7 @@ def test_infeasible_exits_3_naming_the_conflict(
     out_file = tmp_path / "s.json"
     code, _, err = run(capsys, "solve", str(path), "--output", str(out_file), "--lang", "en")
     assert code == 3
-    assert "« Atelier Parentalité » needs `tables` and 40 seats: no room has all of it" in err
+    assert "« Atelier Parentalité » needs tables and 40 seats: no room has all of it" in err
     assert json.loads(out_file.read_text())["status"] == "infeasible"
 
 

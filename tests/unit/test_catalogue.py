@@ -12,7 +12,7 @@ def test_every_message_has_both_languages_and_is_compiled() -> None:
 
 
 def test_the_catalogue_changes_the_words() -> None:
-    assert words("fr")._("unknown person \"{id}\"", id="p-9") == "personne inconnue « p-9 »"
-    assert words("en")._("unknown person \"{id}\"", id="p-9") == 'unknown person "p-9"'
+    assert words("fr")._('unknown person "{id}"', id="p-9") == "personne inconnue « p-9 »"
+    assert words("en")._('unknown person "{id}"', id="p-9") == 'unknown person "p-9"'
     assert words("fr").n_("{n} run", "{n} runs", 2) == "2 séances"
     assert words("fr").n_("{n} run", "{n} runs", 1) == "1 séance"

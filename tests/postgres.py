@@ -1,0 +1,33 @@
+"""The PostgreSQL server the tests of the PostgreSQL store run against: 127.0.0.1:5432,
+trust authentication, database ``test``, or the address in ``CRENEAU_TEST_POSTGRES``.
+Without one, those tests fail with one line that says so, not a traceback each."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import psycopg
+import pytest
+
+DSN = os.environ.get("CRENEAU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@functools.cache
+def _reachable() -> str | None:
+    try:
+        psycopg.connect(DSN, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return None
+
+
+def require() -> None:
+    """Fail the test at once, in one line, when the server cannot be reached."""
+    problem = _reachable()
+    if problem is not None:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {DSN} ({problem}): start it, or set "
+            "CRENEAU_TEST_POSTGRES to a server the tests may use",
+            pytrace=False,
+        )
