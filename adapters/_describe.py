@@ -10,7 +10,26 @@ from adapters._i18n import N_, Words, for_terminal
 from adapters._messages import audience_name, feature_name, format_name, gender_name
 from scheduler import EntityChange
 
-__all__ = ["EVENTS", "change_line", "field_value", "summary_lines"]
+__all__ = ["EVENTS", "change_line", "entity_text", "field_value", "summary_lines"]
+
+ENTITIES = {
+    "edition": N_("edition"),
+    "room": N_("room"),
+    "person": N_("person"),
+    "session": N_("session"),
+    "attendee": N_("attendee"),
+    "schedule": N_("schedule"),
+    "document": N_("document"),
+    "policies": N_("rules"),
+}
+
+
+def entity_text(entity: str, w: Words) -> str:
+    """``room:hall`` as the log shows it: « salle hall »."""
+    kind, _, ident = entity.partition(":")
+    words = w._(ENTITIES[kind]) if kind in ENTITIES else kind
+    return for_terminal(f"{words} {ident}".strip())
+
 
 FIELDS = {
     "name": N_("name"),
@@ -63,6 +82,7 @@ FIELDS = {
     "parity": N_("parity"),
     "tracks": N_("audience tracks"),
     "weights": N_("weights"),
+    "audience": N_("audience"),
     "women_min_share": N_("share of women at least"),
     "no_all_male_panels": N_("no all-male panel"),
     "hard": N_("required"),
@@ -122,7 +142,7 @@ def field_value(name: str, value: Any, w: Words) -> str:
         return gender_name(value, w)
     if name in ("features", "requires") and isinstance(value, list | tuple):
         return ", ".join(feature_name(str(f), w) for f in value) or "—"
-    if name in ("audiences", "profile"):
+    if name in ("audiences", "profile", "audience"):
         items = value if isinstance(value, list | tuple) else [value]
         return ", ".join(audience_name(str(a), w) for a in items) or "—"
     if isinstance(value, list | tuple):

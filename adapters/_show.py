@@ -7,7 +7,7 @@ import argparse
 from typing import TextIO
 
 from adapters._cli_common import EXIT_OK, load_selected, pick_edition, service_for, warn_if_broken
-from adapters._describe import EVENTS, change_line
+from adapters._describe import EVENTS, change_line, entity_text
 from adapters._i18n import Words, for_terminal
 from adapters._messages import audience_name, feature_name, format_name
 from scheduler import EditionState, Narrator
@@ -144,7 +144,8 @@ def cmd_log(args: argparse.Namespace, out: TextIO, w: Words) -> int:
             kind = w._(EVENTS[r.type]) if r.type in EVENTS else r.type
             what = change_line(change, w) if change is not None and change.fields else ""
             lines.append(_log_line(str(r.position), w.moment(r.metadata.time, zone),
-                                   _t(r.metadata.actor), kind, _t(e.entity), what))  # fmt: skip
+                                   _t(r.metadata.actor), kind, entity_text(e.entity, w),
+                                   what))  # fmt: skip
     if not lines:
         print(w._("No events."), file=out)
         return EXIT_OK

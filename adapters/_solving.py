@@ -159,6 +159,7 @@ def run_interruptibly(work: Callable[[threading.Event], T], w: Words) -> tuple[T
     sets ``stop`` (the solve ends with the best schedule so far) instead of raising in
     the middle of the work. Returns its result, and whether it was interrupted."""
     stop = threading.Event()
+    done = threading.Event()
     box: list[Any] = []
     failure: list[BaseException] = []
 
@@ -167,13 +168,16 @@ def run_interruptibly(work: Callable[[threading.Event], T], w: Words) -> tuple[T
             box.append(work(stop))
         except BaseException as exc:
             failure.append(exc)
+        finally:
+            done.set()
 
-    thread = threading.Thread(target=target, name="solve", daemon=True)
-    thread.start()
+    threading.Thread(target=target, name="solve", daemon=True).start()
     interrupted = False
-    while thread.is_alive():
+    # Waiting on an event, not on the thread: an interrupted Thread.join can leave the
+    # thread reported as finished while it still runs (CPython 3.11).
+    while not done.is_set():
         try:
-            thread.join(0.1)
+            done.wait(0.1)
         except KeyboardInterrupt:
             if not interrupted:
                 print(w._("\ninterrupted: stopping the search…"), file=sys.stderr)

@@ -223,7 +223,7 @@ def _parser(w: Words) -> argparse.ArgumentParser:
         return p
 
     def actor(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--actor", type=_actor, default=None,
+        p.add_argument("--actor", type=_actor, default=None, metavar=_("ACTOR"),
                        help=_("who does this (default: the OS user)"))  # fmt: skip
 
     def edition(p: argparse.ArgumentParser) -> None:

@@ -189,6 +189,11 @@ class SQLiteEventStore(StoreReadMixin):
             if read_only:
                 self._db = self._open_read_only(where, busy_timeout)
             else:
+                if where.exists() and not (
+                    os.access(where, os.W_OK) and os.access(where.parent, os.W_OK)
+                ):
+                    raise StoreUnavailable("store_read_only", path=self.path,
+                                           detail="it cannot be written to")  # fmt: skip
                 if not where.exists():
                     _create_private(where)
                 self._db = sqlite3.connect(

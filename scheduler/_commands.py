@@ -565,7 +565,7 @@ def _move(state: EditionState, cmd: MoveSession) -> list[Event]:
     new = [v for v in after if v not in before]
     if new:
         raise InvalidCommand(
-            [Problem(v.rule, "move_breaks_rule", {"rule": v.rule, "violation": v}) for v in new]
+            [Problem("", "move_breaks_rule", {"rule": v.rule, "violation": v}) for v in new]
         )
     return [SessionMoved(placement=moved)]
 

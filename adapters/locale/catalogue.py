@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 SOURCE = HERE.parent  # adapters/
 DOMAIN = "creneau"
 LANGUAGES = ("fr", "en")
-KEYWORDS = {"_": None, "say": None, "N_": None, "n_": (1, 2), "nsay": (1, 2)}
+KEYWORDS = {"_": None, "say": None, "refusal": None, "N_": None, "n_": (1, 2), "nsay": (1, 2)}
 
 
 def template() -> Catalog:

@@ -86,7 +86,7 @@ def test_log_records_actor_and_filters_by_entity(
     lines = out.strip().splitlines()
     assert len(lines) == 2  # header and the one event that touched the hall
     assert "comite-metz" in lines[1] and "salle ajoutée" in lines[1]
-    assert "room:wolking-ghost-hall" in lines[1]
+    assert "salle wolking-ghost-hall" in lines[1]
     code, out, _ = run(capsys, "log", "--store", db, "--lang", "en")
     assert out.count("\n") == 1 + SQLiteEventStore(db).stream_version("edition-nec-metz-2023")
 
@@ -197,3 +197,13 @@ def test_unreadable_event_gives_a_clear_error(
     code, _, err = run(capsys, "show", "--store", str(db))
     assert code == 1 and "est illisible" in err and "creneau verify" in err
     assert run(capsys, "verify", "--store", str(db))[0] == 1
+
+
+def test_version_and_store_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        run(capsys, "--version")
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("creneau 0.")
+    with pytest.raises(SystemExit):
+        run(capsys, "show", "--help", "--lang", "en")
+    text = " ".join(capsys.readouterr().out.split())
+    assert "a SQLite file, or a PostgreSQL address postgresql://user@host/db[?schema=NAME]" in text
