@@ -46,11 +46,11 @@ lint: $(DEV)
 # The words: extract the messages the source marks, merge them into the French and
 # English catalogues, compile them (translate what is new in the French .po first).
 catalogue: $(RUN)
-	$(BIN)/python -m adapters.locale.catalogue
+	$(BIN)/python -m creneau.adapters.locale.catalogue
 
 # The documents' JSON Schemas in docs/schema, from the types that read them.
 schemas: $(RUN)
-	$(BIN)/python -m adapters.schemas
+	$(BIN)/python -m creneau.adapters.schemas
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .hypothesis .benchmarks *.egg-info

@@ -2,7 +2,7 @@
 gettext (``Words.install_in_argparse``), so usage lines, help headings and its errors
 come in the language of the run too. They are argparse's message ids, as written."""
 
-from adapters._i18n import N_
+from creneau.adapters._i18n import N_
 
 ARGPARSE_MESSAGES = (
     N_("usage: "),

@@ -8,10 +8,16 @@ import csv
 from pathlib import Path
 from typing import TextIO
 
-from adapters._cli_common import EXIT_INVALID, EXIT_OK, UsageError, pick_edition, service_for
-from adapters._i18n import Words, for_terminal
-from adapters._messages import problem_text
-from scheduler import (
+from creneau.adapters._cli_common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    pick_edition,
+    service_for,
+)
+from creneau.adapters._i18n import Words, for_terminal
+from creneau.adapters._messages import problem_text
+from creneau.scheduler import (
     BookPlace,
     BookPlaces,
     CancelPlace,
@@ -23,7 +29,7 @@ from scheduler import (
     decode_event,
     place_lines,
 )
-from scheduler._events import PlaceBumped, PlacePromoted
+from creneau.scheduler._events import PlaceBumped, PlacePromoted
 
 __all__ = ["cmd_cancel", "cmd_import_registrations", "cmd_places", "cmd_register"]
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from adapters._i18n import Words
-from adapters._messages import Names, violation_text
-from adapters.bootstrap import build, open_store
-from scheduler import CreneauError, EditionService, EditionState, Violation, check_schedule
+from creneau.adapters._i18n import Words
+from creneau.adapters._messages import Names, violation_text
+from creneau.adapters.bootstrap import open_engine
+from creneau.scheduler import CreneauError, EditionService, EditionState, Violation, check_schedule
 
 __all__ = [
     "EXIT_FAILED",
@@ -77,11 +77,9 @@ def load_selected(service: EditionService, args: argparse.Namespace) -> EditionS
 def service_for(
     args: argparse.Namespace, *, create: bool = False, read_only: bool = False
 ) -> Iterator[EditionService]:
-    store = open_store(args.store, create=create, read_only=read_only)
-    try:
-        yield build(store)
-    finally:
-        store.close()
+    actor = getattr(args, "actor", None)
+    with open_engine(args.store, actor=actor, create=create, read_only=read_only) as engine:
+        yield engine.service
 
 
 def write_private(path: str | Path, data: bytes) -> None:

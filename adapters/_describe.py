@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from adapters._i18n import N_, Words, for_terminal
-from adapters._messages import audience_name, feature_name, format_name, gender_name
-from scheduler import EntityChange
+from creneau.adapters._i18n import N_, Words, for_terminal
+from creneau.adapters._messages import audience_name, feature_name, format_name, gender_name
+from creneau.scheduler import EntityChange
 
 __all__ = ["EVENTS", "change_line", "entity_text", "field_value", "summary_lines"]
 

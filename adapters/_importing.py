@@ -6,12 +6,12 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from adapters._cli_common import EXIT_OK, service_for
-from adapters._describe import KINDS, summary_lines
-from adapters._i18n import Words, for_terminal
-from adapters.bootstrap import is_postgres, open_store
-from adapters.edition_document import LoadedDocument, load_edition
-from scheduler import (
+from creneau.adapters._cli_common import EXIT_OK, service_for
+from creneau.adapters._describe import KINDS, summary_lines
+from creneau.adapters._i18n import Words, for_terminal
+from creneau.adapters.bootstrap import is_postgres, open_store
+from creneau.adapters.edition_document import LoadedDocument, load_edition
+from creneau.scheduler import (
     EditionService,
     EditionSnapshot,
     EditionState,

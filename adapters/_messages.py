@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from adapters._i18n import N_, Words, for_terminal
-from scheduler import (
+from creneau.adapters._i18n import N_, Words, for_terminal
+from creneau.scheduler import (
     Conflict,
     CreneauError,
     EditionSnapshot,

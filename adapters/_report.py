@@ -10,10 +10,16 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
-from adapters._cli_common import EXIT_OK, UsageError, load_selected, service_for, warn_if_broken
-from adapters._i18n import N_, Words, for_terminal
-from adapters._messages import audience_name, format_name
-from scheduler import (
+from creneau.adapters._cli_common import (
+    EXIT_OK,
+    UsageError,
+    load_selected,
+    service_for,
+    warn_if_broken,
+)
+from creneau.adapters._i18n import N_, Words, for_terminal
+from creneau.adapters._messages import audience_name, format_name
+from creneau.scheduler import (
     Change,
     EditionSnapshot,
     EditionState,
@@ -174,7 +180,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     for line in render_metrics(edition, placements, w):
         print(line, file=out)
     if args.html:
-        from adapters._cli_common import write_private
+        from creneau.adapters._cli_common import write_private
 
         page = html_report(edition, placements, w, source)
         write_private(args.html, page.encode("utf-8"))

@@ -6,11 +6,17 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from adapters._cli_common import EXIT_OK, load_selected, pick_edition, service_for, warn_if_broken
-from adapters._describe import EVENTS, change_line, entity_text
-from adapters._i18n import Words, for_terminal
-from adapters._messages import audience_name, feature_name, format_name
-from scheduler import EditionState, Narrator
+from creneau.adapters._cli_common import (
+    EXIT_OK,
+    load_selected,
+    pick_edition,
+    service_for,
+    warn_if_broken,
+)
+from creneau.adapters._describe import EVENTS, change_line, entity_text
+from creneau.adapters._i18n import Words, for_terminal
+from creneau.adapters._messages import audience_name, feature_name, format_name
+from creneau.scheduler import EditionState, Narrator
 
 __all__ = ["cmd_log", "cmd_show", "render_edition"]
 

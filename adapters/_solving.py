@@ -13,7 +13,7 @@ from typing import Any, TextIO, TypeVar
 
 import msgspec
 
-from adapters._cli_common import (
+from creneau.adapters._cli_common import (
     EXIT_FAILED,
     EXIT_INFEASIBLE,
     EXIT_INTERRUPTED,
@@ -26,11 +26,11 @@ from adapters._cli_common import (
     warn_if_broken,
     write_private,
 )
-from adapters._i18n import Words, for_terminal
-from adapters._messages import Names, conflict_text, left_out_text, violation_text
-from adapters._report import render_changes
-from adapters.edition_document import decode_raw, load_edition, read_bytes
-from scheduler import (
+from creneau.adapters._i18n import Words, for_terminal
+from creneau.adapters._messages import Names, conflict_text, left_out_text, violation_text
+from creneau.adapters._report import render_changes
+from creneau.adapters.edition_document import decode_raw, load_edition, read_bytes
+from creneau.scheduler import (
     AcceptSchedule,
     EditionSnapshot,
     EditionState,
@@ -236,7 +236,7 @@ def _report(document: ScheduleDocument, out: TextIO, w: Words, interrupted: bool
 
 
 def _solver() -> Any:
-    from solver import CpSatSolver  # OR-Tools is imported only by the commands that solve
+    from creneau.solver import CpSatSolver  # OR-Tools is imported only by the commands that solve
 
     return CpSatSolver()
 
@@ -368,7 +368,7 @@ def cmd_programme(args: argparse.Namespace, out: TextIO, w: Words) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, w: Words) -> int:
-    from adapters import validator
+    from creneau.adapters import validator
 
     try:
         edition, _, findings = validator.check_files(args.edition_file, args.schedule)

@@ -1,14 +1,21 @@
-"""Wires the engine together: a store from its address, and the services on top of it."""
+"""Wires the engine together, once, for every entry point: the command line, an
+application that embeds Créneau, a server, a worker. ``open_engine`` takes every port —
+the store (by address, or one already open), the solver, the clock, who acts, the
+language — with defaults, and returns the engine."""
 
 from __future__ import annotations
 
+import datetime as dt
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
-from events_store import MemoryEventStore, SQLiteEventStore
-from scheduler import EditionService, EventStore, StoreError
+from creneau.events_store import MemoryEventStore, SQLiteEventStore
+from creneau.scheduler import Command, EditionService, EventStore, RecordedEvent, Solver, StoreError
 
-__all__ = ["StoreNotFound", "build", "is_postgres", "open_store"]
+__all__ = ["Engine", "StoreNotFound", "build", "is_postgres", "open_engine", "open_store"]
 
 
 class StoreNotFound(StoreError):
@@ -20,7 +27,7 @@ def is_postgres(address: str) -> bool:
 
 
 def _postgres(address: str, create: bool) -> EventStore:
-    from events_store.postgres import MIGRATIONS, PostgresEventStore
+    from creneau.events_store.postgres import MIGRATIONS, PostgresEventStore
 
     parts = urllib.parse.urlsplit(address)
     query = urllib.parse.parse_qs(parts.query)
@@ -59,5 +66,78 @@ def open_store(address: str, *, create: bool = False, read_only: bool = False) -
     return SQLiteEventStore(path, read_only=read_only and not create)
 
 
-def build(store: EventStore) -> EditionService:
-    return EditionService(store)
+class Engine:
+    """Créneau, wired: the store, the application service on it, the solver (built when
+    first asked for: OR-Tools is imported only by what solves), who acts, the words of
+    the language chosen. Close it (or use it as a context manager) to close the store."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        actor: str | None,
+        solver: Solver | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        lang: str = "fr",
+    ) -> None:
+        self.store = store
+        self.actor = actor
+        self.lang = lang
+        self._solver = solver
+        extra: dict[str, Any] = {} if clock is None else {"clock": clock}
+        self.service = EditionService(store, actor=actor, **extra)
+
+    @property
+    def solver(self) -> Solver:
+        if self._solver is None:
+            from creneau.solver import CpSatSolver
+
+            self._solver = CpSatSolver()
+        return self._solver
+
+    @property
+    def words(self) -> Any:
+        from creneau.adapters._i18n import words
+
+        return words(self.lang)
+
+    def execute(self, command: Command, *, edition_id: str | None = None) -> list[RecordedEvent]:
+        """Run a command as the engine's actor."""
+        return self.service.execute(command, edition_id=edition_id)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_engine(
+    store: str | EventStore = "memory:",
+    *,
+    actor: str | None = None,
+    solver: Solver | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+    lang: str = "fr",
+    create: bool = True,
+    read_only: bool = False,
+) -> Engine:
+    """The engine on a store: an address (``memory:``, a SQLite file, ``postgresql://…``)
+    or a store already open. ``actor``: who the commands are recorded as (each command
+    may name another); without one, writing is refused. ``create``: make the store when
+    it does not exist yet; ``read_only``: open it only to read."""
+    opened = store if not isinstance(store, str) else open_store(
+        store, create=create and not read_only, read_only=read_only)  # fmt: skip
+    return Engine(opened, actor=actor, solver=solver, clock=clock, lang=lang)
+
+
+def build(store: EventStore, *, actor: str | None = None) -> EditionService:
+    return EditionService(store, actor=actor)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import logging
 import os
 import sys
@@ -18,7 +19,7 @@ from typing import TextIO
 
 import structlog
 
-from adapters._cli_common import (
+from creneau.adapters._cli_common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_INVALID,
@@ -29,23 +30,31 @@ from adapters._cli_common import (
     warn_if_broken,
     write_private,
 )
-from adapters._i18n import LANGUAGES, N_, Words, choose_language, words
-from adapters._messages import error_lines
-from adapters.bootstrap import StoreNotFound, open_store
-from adapters.edition_document import document_bytes
-from scheduler import (
+from creneau.adapters._i18n import LANGUAGES, N_, Words, choose_language, words
+from creneau.adapters._messages import error_lines
+from creneau.adapters.bootstrap import StoreNotFound, open_store
+from creneau.adapters.edition_document import document_bytes
+from creneau.scheduler import (
     BrokenRule,
     CheckpointError,
     CreneauError,
     InvalidCommand,
     checkpoint,
-    default_actor,
     is_name,
     parse_checkpoint,
     verify_against,
 )
 
-__all__ = ["main"]
+__all__ = ["main", "os_user"]
+
+
+def os_user() -> str:
+    """Who runs the command, as the system knows them: the command line's actor when
+    --actor says none."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _configure_logging(json_logs: bool, verbose: bool) -> None:
@@ -149,7 +158,7 @@ def cmd_store_migrate(args: argparse.Namespace, out: TextIO, w: Words) -> int:
 def cmd_export(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     import msgspec
 
-    from adapters._messages import Names, violation_text
+    from creneau.adapters._messages import Names, violation_text
 
     with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
@@ -179,7 +188,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO, w: Words) -> int:
 
 
 def _parser(w: Words) -> argparse.ArgumentParser:
-    from adapters import _capacity, _importing, _report, _show, _solving
+    from creneau.adapters import _capacity, _importing, _report, _show, _solving
 
     _ = w._
 
@@ -414,7 +423,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_INTERRUPTED
     _configure_logging(args.log_json, args.verbose)
     if getattr(args, "actor", "x") is None:
-        args.actor = default_actor()
+        args.actor = os_user()
     log = structlog.get_logger()
     try:
         code: int = args.run(args, out, w)

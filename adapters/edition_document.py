@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from scheduler import EditionSnapshot, InvalidCommand, Problem
+from creneau.scheduler import EditionSnapshot, InvalidCommand, Problem
 
 __all__ = [
     "EDITION_FORMAT",

@@ -1,5 +1,5 @@
 """The JSON Schemas of the two documents, generated from the very types that read and
-write them (``msgspec.json.schema``): ``python -m adapters.schemas`` writes them to
+write them (``msgspec.json.schema``): ``python -m creneau.adapters.schemas`` writes them to
 ``docs/schema/``; a test checks they are up to date and that the examples follow them."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import msgspec
 
-from adapters.edition_document import EDITION_FORMAT, EditionDocument
-from scheduler import SCHEDULE_FORMAT, ScheduleDocument
+from creneau.adapters.edition_document import EDITION_FORMAT, EditionDocument
+from creneau.scheduler import SCHEDULE_FORMAT, ScheduleDocument
 
 __all__ = ["SCHEMAS", "schema", "written"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from scheduler import (
+from creneau.scheduler import (
     After,
     Break,
     Day,

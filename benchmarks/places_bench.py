@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 
-from adapters.cli import main as cli  # noqa: E402
 from benchmarks.national import generate  # noqa: E402
-from events_store import SQLiteEventStore  # noqa: E402
-from scheduler import (  # noqa: E402
+from creneau.adapters.cli import main as cli  # noqa: E402
+from creneau.events_store import SQLiteEventStore  # noqa: E402
+from creneau.scheduler import (  # noqa: E402
     AcceptSchedule,
     BookPlace,
     EditionService,
@@ -37,7 +37,7 @@ from scheduler import (  # noqa: E402
     InvalidCommand,
     SolveProgramme,
 )
-from solver import CpSatSolver  # noqa: E402
+from creneau.solver import CpSatSolver  # noqa: E402
 
 
 def main() -> None:
@@ -50,7 +50,7 @@ def main() -> None:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "national.db"
-        service = EditionService(SQLiteEventStore(path))
+        service = EditionService(SQLiteEventStore(path), actor="bench")
         edition = generate(1.0)
         service.execute(ImportEdition(snapshot=edition))
         _, schedule_id = service.solve(edition.id, CpSatSolver(), SolveProgramme(seed=1))

@@ -41,12 +41,12 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from psycopg import sql  # noqa: E402
 
 from benchmarks.workload import edition_events, new_events  # noqa: E402
-from events_store.postgres import (  # noqa: E402
+from creneau.events_store.postgres import (  # noqa: E402
     LISTENERS_CHECK_INTERVAL,
     PostgresEventStore,
     new_schema_name,
 )
-from scheduler import EditionService, NewEvent, decode_event, replay  # noqa: E402
+from creneau.scheduler import EditionService, NewEvent, decode_event, replay  # noqa: E402
 
 DSN = os.environ.get("CRENEAU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 BATCH = 1000
@@ -192,7 +192,9 @@ def one_round(n: int, m: int, concurrent_each: int) -> dict[str, float]:
         times["es_single"] = _timed(lambda: [recorder.insert_events([e]) for e in es_singles])
         origin = es_events[0].originator_id
         states: list[Any] = []
-        times["replay"] = _timed(lambda: states.append(EditionService(store).load("bench")))
+        times["replay"] = _timed(
+            lambda: states.append(EditionService(store, actor="bench").load("bench"))
+        )
         times["es_replay"] = _timed(
             lambda: states.append(
                 replay(decode_event(r.topic, 1, r.state) for r in recorder.select_events(origin))

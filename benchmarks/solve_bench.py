@@ -33,15 +33,15 @@ sys.path.insert(0, str(ROOT))
 import structlog  # noqa: E402
 
 from benchmarks.national import generate  # noqa: E402
-from scheduler import (  # noqa: E402
+from creneau.scheduler import (  # noqa: E402
     EditionSnapshot,
     SolveParameters,
     check_schedule,
     derive_problem,
     schedule_document,
 )
-from scheduler._problem import DAY_MINUTES, SchedulingProblem  # noqa: E402
-from solver import CpSatSolver, Progress  # noqa: E402
+from creneau.scheduler._problem import DAY_MINUTES, SchedulingProblem  # noqa: E402
+from creneau.solver import CpSatSolver, Progress  # noqa: E402
 
 # conference-scheduler works with slots: these blocks, in every room, every day.
 BLOCKS = (("09:00", 90), ("10:45", 90), ("14:00", 90), ("15:45", 90))
@@ -71,7 +71,7 @@ def reduced(edition: EditionSnapshot) -> EditionSnapshot:
     starts at one of the blocks, needs its seats, and its speakers' time."""
     import msgspec
 
-    from scheduler import Window
+    from creneau.scheduler import Window
 
     def block(day: dt.date, start: str, length: int) -> Window:
         end = int(start[:2]) * 60 + int(start[3:]) + length
@@ -186,7 +186,7 @@ def quality(scale: float, time_limit: float, replan_limit: float, seed: int) -> 
     its metrics, then a re-plan after one speaker cancels."""
     import msgspec
 
-    from scheduler import Window, with_previous
+    from creneau.scheduler import Window, with_previous
 
     edition = generate(scale, full=True)
     problem = derive_problem(edition)

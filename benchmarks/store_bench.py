@@ -37,11 +37,11 @@ import structlog  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore  # noqa: E402
 
-from adapters.edition_document import load_edition  # noqa: E402
 from benchmarks.workload import edition_events, new_events  # noqa: E402
-from events_store import SQLiteEventStore  # noqa: E402
-from events_store.sqlite import _INSERT_EVENT_IDS, SCHEMA  # noqa: E402
-from scheduler import (  # noqa: E402
+from creneau.adapters.edition_document import load_edition  # noqa: E402
+from creneau.events_store import SQLiteEventStore  # noqa: E402
+from creneau.events_store.sqlite import _INSERT_EVENT_IDS, SCHEMA  # noqa: E402
+from creneau.scheduler import (  # noqa: E402
     EditionService,
     EditionState,
     ImportEdition,
@@ -166,7 +166,7 @@ def singles_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
     """One event per durable transaction, taking turns: store appends, committee commands,
     and the recorder."""
     store = SQLiteEventStore(work / "single.db")
-    service = EditionService(SQLiteEventStore(work / "commands.db"))
+    service = EditionService(SQLiteEventStore(work / "commands.db"), actor="bench")
     metz = load_edition(ROOT / "examples" / "nec-metz-2023.toml").snapshot
     service.execute(ImportEdition(snapshot=metz))
     hall = metz.rooms[0]
@@ -200,7 +200,9 @@ def replay_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
         recorder.insert_events(stored[i : i + BATCH])
     origin = stored[0].originator_id
     states: list[EditionState] = []
-    times = {"creneau": timed(lambda: states.append(EditionService(store).load("bench")))}
+    times = {
+        "creneau": timed(lambda: states.append(EditionService(store, actor="bench").load("bench")))
+    }
     decoded = [decode_event(e.type, e.schema_version, e.payload) for e in batch]
     times["fold"] = timed(lambda: replay(decoded))
 

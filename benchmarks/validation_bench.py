@@ -33,12 +33,12 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 
-from adapters.edition_document import document_bytes  # noqa: E402
 from benchmarks.national import generate  # noqa: E402
-from events_store import SQLiteEventStore  # noqa: E402
-from scheduler import AcceptSchedule, EditionService, ImportEdition, SolveProgramme  # noqa: E402
+from creneau.adapters.edition_document import document_bytes  # noqa: E402
+from creneau.events_store import SQLiteEventStore  # noqa: E402
+from creneau.scheduler import AcceptSchedule, EditionService, ImportEdition, SolveProgramme  # noqa: E402
 
-CRENEAU = [sys.executable, "-m", "adapters.cli"]
+CRENEAU = [sys.executable, "-m", "creneau.adapters.cli"]
 
 
 def big_edition(sessions: int) -> dict[str, object]:
@@ -86,11 +86,11 @@ def import_rows(tmp: Path, sessions: int) -> tuple[str, float, str]:
 def registration_rows(tmp: Path, rows: int) -> tuple[str, float, str]:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     store = tmp / "national.db"
-    service = EditionService(SQLiteEventStore(store))
+    service = EditionService(SQLiteEventStore(store), actor="bench")
     edition = generate(1.0)
     # Enough seats for every choice: the spreadsheet is all good, as --all-or-nothing needs.
     service.execute(ImportEdition(snapshot=edition), actor="bench")
-    from solver import CpSatSolver
+    from creneau.solver import CpSatSolver
 
     _, schedule = service.solve(edition.id, CpSatSolver(), SolveProgramme(seed=1, time_limit=20),
                                 actor="bench")  # fmt: skip

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import msgspec
 
-from scheduler import (
+from creneau.scheduler import (
     Day,
     EditionInfo,
     Fixed,
@@ -23,7 +23,7 @@ from scheduler import (
     event_type,
     new_event_id,
 )
-from scheduler._events import (
+from creneau.scheduler._events import (
     EditionDefined,
     Event,
     PersonAdded,

@@ -1,6 +1,6 @@
 """Event store backends: in memory, and SQLite (the embedded default)."""
 
-from events_store.memory import MemoryEventStore
-from events_store.sqlite import SQLiteEventStore
+from creneau.events_store.memory import MemoryEventStore
+from creneau.events_store.sqlite import SQLiteEventStore
 
 __all__ = ["MemoryEventStore", "SQLiteEventStore"]

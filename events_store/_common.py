@@ -8,14 +8,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from scheduler._envelope import (
+from creneau.scheduler._envelope import (
     CANONICAL_ENCODER,
     ChainBreak,
     ChainCheck,
     NewEvent,
     RecordedEvent,
 )
-from scheduler._errors import DuplicateEventError, StoreError
+from creneau.scheduler._errors import DuplicateEventError, StoreError
 
 
 def refuse_repeated_ids(events: Sequence[NewEvent]) -> None:

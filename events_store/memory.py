@@ -6,9 +6,9 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 
-from events_store._common import StoreReadMixin, is_retry, refuse_repeated_ids, seal
-from scheduler._envelope import GENESIS_HASH, NewEvent, RecordedEvent
-from scheduler._errors import ConcurrencyError, DuplicateEventError
+from creneau.events_store._common import StoreReadMixin, is_retry, refuse_repeated_ids, seal
+from creneau.scheduler._envelope import GENESIS_HASH, NewEvent, RecordedEvent
+from creneau.scheduler._errors import ConcurrencyError, DuplicateEventError
 
 __all__ = ["MemoryEventStore"]
 

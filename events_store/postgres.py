@@ -44,9 +44,15 @@ import psycopg
 import structlog
 from psycopg import errors, pq, sql
 
-from events_store._common import StoreReadMixin, catch_up, is_retry, refuse_repeated_ids, seal
-from scheduler._envelope import GENESIS_HASH, Metadata, NewEvent, RecordedEvent
-from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
+from creneau.events_store._common import (
+    StoreReadMixin,
+    catch_up,
+    is_retry,
+    refuse_repeated_ids,
+    seal,
+)
+from creneau.scheduler._envelope import GENESIS_HASH, Metadata, NewEvent, RecordedEvent
+from creneau.scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
 
 __all__ = ["LISTENERS_CHECK_INTERVAL", "MIGRATIONS", "PostgresEventStore", "new_schema_name"]
 

@@ -28,14 +28,19 @@ from typing import Any
 
 import msgspec
 
-from events_store._common import StoreReadMixin, is_retry, seal
-from scheduler._envelope import (
+from creneau.events_store._common import StoreReadMixin, is_retry, seal
+from creneau.scheduler._envelope import (
     GENESIS_HASH,
     Metadata,
     NewEvent,
     RecordedEvent,
 )
-from scheduler._errors import ConcurrencyError, DuplicateEventError, StoreError, StoreUnavailable
+from creneau.scheduler._errors import (
+    ConcurrencyError,
+    DuplicateEventError,
+    StoreError,
+    StoreUnavailable,
+)
 
 __all__ = ["APPLICATION_ID", "SCHEMA", "SCHEMA_VERSION", "SQLiteEventStore"]
 

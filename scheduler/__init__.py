@@ -1,7 +1,7 @@
 """Créneau's core: the edition domain, its commands and events, and the ports it drives."""
 
-from scheduler._application import AuditEntry, EditionService, default_actor, stream_id_of
-from scheduler._changes import (
+from creneau.scheduler._application import AuditEntry, EditionService, stream_id_of
+from creneau.scheduler._changes import (
     Change,
     EntityChange,
     Narrator,
@@ -9,15 +9,15 @@ from scheduler._changes import (
     field_changes,
     schedule_changes,
 )
-from scheduler._checker import Slot, Violation, check_schedule
-from scheduler._checkpoint import (
+from creneau.scheduler._checker import Slot, Violation, check_schedule
+from creneau.scheduler._checkpoint import (
     Checkpoint,
     CheckpointError,
     checkpoint,
     parse_checkpoint,
     verify_against,
 )
-from scheduler._commands import (
+from creneau.scheduler._commands import (
     AcceptSchedule,
     AddPerson,
     AddRoom,
@@ -49,7 +49,7 @@ from scheduler._commands import (
     decide,
     decide_and_fold,
 )
-from scheduler._envelope import (
+from creneau.scheduler._envelope import (
     ChainBreak,
     ChainCheck,
     Metadata,
@@ -58,7 +58,7 @@ from scheduler._envelope import (
     new_event_id,
     verify_chain,
 )
-from scheduler._errors import (
+from creneau.scheduler._errors import (
     ConcurrencyError,
     CreneauError,
     DuplicateEventError,
@@ -68,20 +68,33 @@ from scheduler._errors import (
     StoreUnavailable,
     UnknownEdition,
 )
-from scheduler._events import Event, decode_event, encode_event, entity_of, event_type
-from scheduler._metrics import ParityDetails, parity_details, programme_metrics, stage_people
-from scheduler._places import PlaceLine, offered, place_lines
-from scheduler._problem import (
+from creneau.scheduler._events import Event, decode_event, encode_event, entity_of, event_type
+from creneau.scheduler._metrics import (
+    ParityDetails,
+    parity_details,
+    programme_metrics,
+    stage_people,
+)
+from creneau.scheduler._places import PlaceLine, offered, place_lines
+from creneau.scheduler._problem import (
+    DAY_MINUTES,
     Assignment,
     Conflict,
+    DaySpec,
+    ParitySpec,
+    PersonSpec,
+    RoomSpec,
     SchedulingProblem,
+    SessionSpec,
     SolveParameters,
     SolveResult,
+    Span,
+    TrackSpec,
     derive_problem,
     schedule_document,
     with_previous,
 )
-from scheduler._schedule import (
+from creneau.scheduler._schedule import (
     SCHEDULE_FORMAT,
     BrokenRule,
     Explained,
@@ -89,15 +102,15 @@ from scheduler._schedule import (
     ScheduleDocument,
     Unscheduled,
 )
-from scheduler._state import EditionState, Fold, evolve, replay
-from scheduler._validation import (
+from creneau.scheduler._state import EditionState, Fold, evolve, replay
+from creneau.scheduler._validation import (
     OPTIONAL_WEIGHTS,
     WEIGHT_DEFAULTS,
     validate_change,
     validate_snapshot,
     validate_state,
 )
-from scheduler._values import (
+from creneau.scheduler._values import (
     After,
     Break,
     Day,
@@ -120,9 +133,10 @@ from scheduler._values import (
     is_text,
     minutes,
 )
-from scheduler.ports import EventStore, Solver
+from creneau.scheduler.ports import EventStore, Solver
 
 __all__ = [
+    "DAY_MINUTES",
     "OPTIONAL_WEIGHTS",
     "SCHEDULE_FORMAT",
     "WEIGHT_DEFAULTS",
@@ -150,6 +164,7 @@ __all__ = [
     "Conflict",
     "CreneauError",
     "Day",
+    "DaySpec",
     "DefineEdition",
     "DuplicateEventError",
     "EditionInfo",
@@ -171,7 +186,9 @@ __all__ = [
     "OpenReserve",
     "Parity",
     "ParityDetails",
+    "ParitySpec",
     "Person",
+    "PersonSpec",
     "PinSession",
     "PlaceLine",
     "Placement",
@@ -186,19 +203,23 @@ __all__ = [
     "RemoveRoom",
     "RemoveSession",
     "Room",
+    "RoomSpec",
     "Rotation",
     "ScheduleDocument",
     "SchedulingProblem",
     "Session",
+    "SessionSpec",
     "SetAvailability",
     "Slot",
     "SolveParameters",
     "SolveProgramme",
     "SolveResult",
     "Solver",
+    "Span",
     "StoreError",
     "StoreUnavailable",
     "Track",
+    "TrackSpec",
     "Travel",
     "UnknownEdition",
     "UnpinSession",
@@ -215,7 +236,6 @@ __all__ = [
     "decide",
     "decide_and_fold",
     "decode_event",
-    "default_actor",
     "derive_problem",
     "describe_events",
     "encode_event",

@@ -9,8 +9,6 @@ states an intent, not a diff.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import getpass
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,7 +18,7 @@ import attrs
 import msgspec
 import structlog
 
-from scheduler._commands import (
+from creneau.scheduler._commands import (
     Command,
     DefineEdition,
     ImportEdition,
@@ -28,9 +26,16 @@ from scheduler._commands import (
     SolveProgramme,
     decide_and_fold,
 )
-from scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time, new_event_id
-from scheduler._errors import ConcurrencyError, CreneauError, StoreError, UnknownEdition
-from scheduler._events import (
+from creneau.scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time, new_event_id
+from creneau.scheduler._errors import (
+    ConcurrencyError,
+    CreneauError,
+    InvalidCommand,
+    Problem,
+    StoreError,
+    UnknownEdition,
+)
+from creneau.scheduler._events import (
     CURRENT_SCHEMA,
     Event,
     ScheduleProposed,
@@ -39,17 +44,18 @@ from scheduler._events import (
     entity_of,
     event_type,
 )
-from scheduler._problem import (
+from creneau.scheduler._problem import (
     SolveParameters,
     derive_problem,
     schedule_document,
     with_previous,
 )
-from scheduler._schedule import ScheduleDocument
-from scheduler._state import EditionState, replay
-from scheduler.ports import EventStore, Solver
+from creneau.scheduler._schedule import ScheduleDocument
+from creneau.scheduler._state import EditionState, replay
+from creneau.scheduler._values import is_name
+from creneau.scheduler.ports import EventStore, Solver
 
-__all__ = ["STREAM_PREFIX", "AuditEntry", "EditionService", "default_actor", "stream_id_of"]
+__all__ = ["STREAM_PREFIX", "AuditEntry", "EditionService", "stream_id_of"]
 
 STREAM_PREFIX = "edition-"
 log = structlog.get_logger()
@@ -57,14 +63,6 @@ log = structlog.get_logger()
 
 def stream_id_of(edition_id: str) -> str:
     return STREAM_PREFIX + edition_id
-
-
-@functools.cache
-def default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _decode(stream_id: str, version: int, type: str, schema_version: int, payload: bytes) -> Event:
@@ -103,10 +101,14 @@ class EditionService:
         self,
         store: EventStore,
         *,
+        actor: str | None = None,
         clock: Callable[[], dt.datetime] = _utc_now,
         new_id: Callable[[], uuid.UUID] = new_event_id,
     ) -> None:
+        """``actor``: who the commands are recorded as, unless a call names another (the
+        entry point always says who acts; the core never guesses)."""
         self.store = store
+        self.actor = actor
         self._clock = clock
         self._new_id = new_id
         self._cache: dict[str, EditionState] = {}
@@ -238,7 +240,9 @@ class EditionService:
             else:
                 raise TypeError("edition_id is required for this command")
         correlation = str(self._new_id())
-        who = actor or default_actor()
+        who = actor if actor is not None else self.actor
+        if who is None or not who.strip() or not is_name(who):
+            raise InvalidCommand([Problem("actor", "bad_actor", {"actor": who or ""})])
         for attempt in range(1, attempts + 1):
             # Optimistic: decide on the state this service last saw, without reading the
             # stream again; the append's expected version catches a stale state. A

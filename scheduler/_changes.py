@@ -10,7 +10,7 @@ from typing import Any, assert_never
 import attrs
 import msgspec
 
-from scheduler._events import (
+from creneau.scheduler._events import (
     DocumentImported,
     EditionDefined,
     Event,
@@ -39,8 +39,8 @@ from scheduler._events import (
     SessionUnpinned,
     SessionUpdated,
 )
-from scheduler._schedule import Placement
-from scheduler._state import EditionState, Fold
+from creneau.scheduler._schedule import Placement
+from creneau.scheduler._state import EditionState, Fold
 
 __all__ = [
     "Change",

@@ -17,8 +17,8 @@ from typing import Any
 
 import attrs
 
-from scheduler._schedule import Placement
-from scheduler._values import EditionSnapshot, Window
+from creneau.scheduler._schedule import Placement
+from creneau.scheduler._values import EditionSnapshot, Window
 
 __all__ = ["Slot", "Violation", "check_schedule"]
 

@@ -21,8 +21,8 @@ import urllib.parse
 
 import attrs
 
-from scheduler._errors import CreneauError
-from scheduler.ports import EventStore
+from creneau.scheduler._errors import CreneauError
+from creneau.scheduler.ports import EventStore
 
 __all__ = [
     "CHECKPOINT_HEADER",

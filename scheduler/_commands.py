@@ -13,9 +13,9 @@ from typing import Any, TypeVar, assert_never
 
 import msgspec
 
-from scheduler._checker import check_schedule
-from scheduler._errors import InvalidCommand, Problem
-from scheduler._events import (
+from creneau.scheduler._checker import check_schedule
+from creneau.scheduler._errors import InvalidCommand, Problem
+from creneau.scheduler._events import (
     DocumentImported,
     EditionDefined,
     Event,
@@ -39,11 +39,16 @@ from scheduler._events import (
     SessionUnpinned,
     SessionUpdated,
 )
-from scheduler._places import book, cancel, rebalance, set_reserve
-from scheduler._schedule import ScheduleDocument
-from scheduler._state import EditionState, Fold, replay
-from scheduler._validation import is_clock, validate_change, validate_snapshot, validate_state
-from scheduler._values import (
+from creneau.scheduler._places import book, cancel, rebalance, set_reserve
+from creneau.scheduler._schedule import ScheduleDocument
+from creneau.scheduler._state import EditionState, Fold, replay
+from creneau.scheduler._validation import (
+    is_clock,
+    validate_change,
+    validate_snapshot,
+    validate_state,
+)
+from creneau.scheduler._values import (
     EditionInfo,
     EditionSnapshot,
     Fixed,

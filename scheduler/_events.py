@@ -13,8 +13,8 @@ from typing import Any, assert_never
 
 import msgspec
 
-from scheduler._schedule import Placement, ScheduleDocument
-from scheduler._values import (
+from creneau.scheduler._schedule import Placement, ScheduleDocument
+from creneau.scheduler._values import (
     EditionInfo,
     Fixed,
     Person,

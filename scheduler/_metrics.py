@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from scheduler._schedule import Placement
-from scheduler._values import EditionSnapshot, Session, minutes
+from creneau.scheduler._schedule import Placement
+from creneau.scheduler._values import EditionSnapshot, Session, minutes
 
 __all__ = ["ParityDetails", "parity_details", "programme_metrics", "stage_people"]
 

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import attrs
 import msgspec
 
-from scheduler._errors import InvalidCommand, Problem
-from scheduler._events import (
+from creneau.scheduler._errors import InvalidCommand, Problem
+from creneau.scheduler._events import (
     Event,
     PlaceBooked,
     PlaceBumped,
@@ -27,9 +27,9 @@ from scheduler._events import (
     ReserveClosed,
     ReserveOpened,
 )
-from scheduler._schedule import Placement
-from scheduler._state import PlaceKey
-from scheduler._values import EditionInfo, Registration, Room, Session, minutes
+from creneau.scheduler._schedule import Placement
+from creneau.scheduler._state import PlaceKey
+from creneau.scheduler._values import EditionInfo, Registration, Room, Session, minutes
 
 __all__ = [
     "PlaceLine",

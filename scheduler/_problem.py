@@ -18,10 +18,10 @@ from typing import Any
 
 import attrs
 
-from scheduler._metrics import programme_metrics
-from scheduler._schedule import Explained, Placement, ScheduleDocument, Unscheduled
-from scheduler._validation import WEIGHT_DEFAULTS
-from scheduler._values import EditionSnapshot, Session, Window, minutes
+from creneau.scheduler._metrics import programme_metrics
+from creneau.scheduler._schedule import Explained, Placement, ScheduleDocument, Unscheduled
+from creneau.scheduler._validation import WEIGHT_DEFAULTS
+from creneau.scheduler._values import EditionSnapshot, Session, Window, minutes
 
 __all__ = [
     "DAY_MINUTES",

@@ -15,7 +15,7 @@ from typing import Any, assert_never
 import attrs
 import msgspec
 
-from scheduler._events import (
+from creneau.scheduler._events import (
     DocumentImported,
     EditionDefined,
     Event,
@@ -44,8 +44,8 @@ from scheduler._events import (
     SessionUnpinned,
     SessionUpdated,
 )
-from scheduler._schedule import Placement, ScheduleDocument
-from scheduler._values import (
+from creneau.scheduler._schedule import Placement, ScheduleDocument
+from creneau.scheduler._values import (
     EditionInfo,
     EditionSnapshot,
     Person,

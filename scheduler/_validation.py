@@ -20,8 +20,8 @@ import zoneinfo
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from scheduler._errors import Problem
-from scheduler._events import (
+from creneau.scheduler._errors import Problem
+from creneau.scheduler._events import (
     DocumentImported,
     EditionDefined,
     Event,
@@ -41,7 +41,7 @@ from scheduler._events import (
     SessionUnpinned,
     SessionUpdated,
 )
-from scheduler._values import (
+from creneau.scheduler._values import (
     EditionInfo,
     EditionSnapshot,
     Person,

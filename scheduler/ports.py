@@ -9,8 +9,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from scheduler._envelope import ChainBreak, NewEvent, RecordedEvent
-from scheduler._problem import SchedulingProblem, SolveParameters, SolveResult
+from creneau.scheduler._envelope import ChainBreak, NewEvent, RecordedEvent
+from creneau.scheduler._problem import SchedulingProblem, SolveParameters, SolveResult
 
 __all__ = ["EventStore", "Solver"]
 

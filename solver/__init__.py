@@ -3,9 +3,9 @@
 It never reads files or the store; ``scheduler`` derives the problem from an edition.
 """
 
-from solver._diagnostics import diagnose
-from solver._model import ProgrammeModel
-from solver._solve import CpSatSolver, Progress, describe, relaxed_is_feasible
+from creneau.solver._diagnostics import diagnose
+from creneau.solver._model import ProgrammeModel
+from creneau.solver._solve import CpSatSolver, Progress, describe, relaxed_is_feasible
 
 __all__ = [
     "CpSatSolver",

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 
 import attrs
 
-from scheduler._problem import DAY_MINUTES, RoomSpec, SchedulingProblem, SessionSpec, Span
-from solver._model import pair_weights
+from creneau.scheduler import DAY_MINUTES, RoomSpec, SchedulingProblem, SessionSpec, Span
+from creneau.solver._model import pair_weights
 
 __all__ = ["first_fit"]
 

@@ -3,7 +3,7 @@ plain words, before any model is built."""
 
 from __future__ import annotations
 
-from scheduler._problem import DAY_MINUTES, Conflict, SchedulingProblem, SessionSpec, Span
+from creneau.scheduler import DAY_MINUTES, Conflict, SchedulingProblem, SessionSpec, Span
 
 __all__ = ["diagnose"]
 

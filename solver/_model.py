@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 from ortools.sat.python import cp_model
 
-from scheduler._problem import DAY_MINUTES, SchedulingProblem, SessionSpec, Span
+from creneau.scheduler import DAY_MINUTES, SchedulingProblem, SessionSpec, Span
 
 __all__ = ["MAX_PAIRS", "Occurrence", "ProgrammeModel", "pair_weights"]
 

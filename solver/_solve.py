@@ -11,7 +11,7 @@ import attrs
 import structlog
 from ortools.sat.python import cp_model
 
-from scheduler._problem import (
+from creneau.scheduler import (
     DAY_MINUTES,
     Assignment,
     Conflict,
@@ -21,9 +21,9 @@ from scheduler._problem import (
     SolveResult,
     Span,
 )
-from solver._construct import first_fit
-from solver._diagnostics import diagnose
-from solver._model import ProgrammeModel
+from creneau.solver._construct import first_fit
+from creneau.solver._diagnostics import diagnose
+from creneau.solver._model import ProgrammeModel
 
 __all__ = ["CpSatSolver", "Progress", "conflict", "describe", "relaxed_is_feasible"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from scheduler import Day, EditionSnapshot, Person, Policies, Room, Session, Window
+from creneau.scheduler import Day, EditionSnapshot, Person, Policies, Room, Session, Window
 
 D1 = dt.date(2023, 10, 12)
 D2 = dt.date(2023, 10, 13)

@@ -7,7 +7,7 @@ import uuid
 
 from hypothesis import strategies as st
 
-from scheduler import Metadata, NewEvent, new_event_id
+from creneau.scheduler import Metadata, NewEvent, new_event_id
 
 DAY = dt.date(2023, 10, 12)
 
@@ -35,7 +35,7 @@ ids = st.sampled_from([f"x{i}" for i in range(6)])
 
 # -- editions and commands ----------------------------------------------------------------
 
-from scheduler import (  # noqa: E402
+from creneau.scheduler import (  # noqa: E402
     AddPerson,
     AddRoom,
     AddSession,

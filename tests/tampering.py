@@ -20,7 +20,7 @@ def tamper(store: Any, position: int, payload: bytes) -> None:
         store._all[position - 1] = new
         store._streams[old.stream_id][old.version - 1] = new
     elif kind == "SQLiteEventStore":
-        from events_store.sqlite import _decode, _encode
+        from creneau.events_store.sqlite import _decode, _encode
 
         db = sqlite3.connect(store.path, isolation_level=None)
         first, blob = db.execute(

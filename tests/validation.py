@@ -10,9 +10,9 @@ from typing import Any
 
 import msgspec
 
-from adapters import validator
-from adapters.edition_document import document_bytes
-from scheduler import EditionSnapshot, Placement, ScheduleDocument, check_schedule
+from creneau.adapters import validator
+from creneau.adapters.edition_document import document_bytes
+from creneau.scheduler import EditionSnapshot, Placement, ScheduleDocument, check_schedule
 
 
 def raw_schedule(schedule: ScheduleDocument | Sequence[Placement], edition_id: str) -> Any:

@@ -1,4 +1,4 @@
-"""Keeps the catalogue in step with the source: ``python -m adapters.locale.catalogue``
+"""Keeps the catalogue in step with the source: ``python -m creneau.adapters.locale.catalogue``
 extracts every message id the adapters mark (``w._``, ``w.say``, ``w.n_``, ``w.nsay``,
 ``N_``), merges them into the French and English catalogues, and compiles them;
 ``--check`` only says what is out of step (the test suite runs it)."""
@@ -68,7 +68,7 @@ def merged(lang: str, source: Catalog) -> Catalog:
     catalog._num_plurals, catalog._plural_expr = PLURALS[lang]  # type: ignore[assignment]
     catalog.header_comment = (
         f"# The words of Créneau, {'in French' if lang == 'fr' else 'in English'}.\n"
-        "# Kept in step with the source by `python -m adapters.locale.catalogue`."
+        "# Kept in step with the source by `python -m creneau.adapters.locale.catalogue`."
     )
     if lang == "en":  # the message ids are English: the English catalogue says them back
         for message in catalog:

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler import (
+from creneau.scheduler import (
     ConcurrencyError,
     DuplicateEventError,
     EventStore,
     RecordedEvent,
     verify_chain,
 )
-from scheduler._envelope import GENESIS_HASH
+from creneau.scheduler._envelope import GENESIS_HASH
 from tests.strategies import batch, new_event
 from tests.tampering import tamper
 

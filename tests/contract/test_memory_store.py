@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from events_store import MemoryEventStore
+from creneau.events_store import MemoryEventStore
 from tests.contract.contract import EventStoreContract
 
 

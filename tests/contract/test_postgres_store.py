@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from events_store.postgres import (
+from creneau.events_store.postgres import (
     LISTENERS_CHECK_INTERVAL,
     MIGRATIONS,
     PostgresEventStore,

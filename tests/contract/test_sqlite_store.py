@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from events_store import SQLiteEventStore
+from creneau.events_store import SQLiteEventStore
 from tests.contract.contract import EventStoreContract
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.cli import main
+from creneau.adapters.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 METZ = EXAMPLES / "nec-metz-2023.toml"

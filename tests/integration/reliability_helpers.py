@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def open_named(kind: str, where: str, *, migrate: bool = True) -> Any:
     """``where``: a SQLite file path, or a PostgreSQL schema name."""
     if kind == "sqlite":
-        from events_store import SQLiteEventStore
+        from creneau.events_store import SQLiteEventStore
 
         return SQLiteEventStore(where)
-    from events_store.postgres import PostgresEventStore
+    from creneau.events_store.postgres import PostgresEventStore
 
     return PostgresEventStore(DSN, schema=where, migrate=migrate)
 
@@ -26,7 +26,7 @@ def contended_writer(kind: str, where: str, appends: int, stream: str) -> int:
     """Append ``appends`` single events to one stream, reading the version and retrying
     on every conflict; returns how many conflicts it met."""
     sys.path.insert(0, str(ROOT))
-    from scheduler import ConcurrencyError, StoreUnavailable
+    from creneau.scheduler import ConcurrencyError, StoreUnavailable
     from tests.strategies import new_event
 
     store = open_named(kind, where, migrate=False)

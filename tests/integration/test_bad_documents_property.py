@@ -11,9 +11,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.edition_document import parse_edition
-from events_store import SQLiteEventStore
-from scheduler import EditionService, ImportEdition, InvalidCommand, validate_snapshot
+from creneau.adapters.edition_document import parse_edition
+from creneau.events_store import SQLiteEventStore
+from creneau.scheduler import EditionService, ImportEdition, InvalidCommand, validate_snapshot
 from tests.integration.test_documents import BASE
 
 ODD_VALUES = st.one_of(
@@ -72,12 +72,12 @@ def test_a_mangled_document_is_taken_whole_or_changes_nothing(
 ) -> None:
     folder = tmp_path_factory.mktemp("store")
     store = SQLiteEventStore(folder / "s.db")
-    service = EditionService(store)
+    service = EditionService(store, actor="tester")
     service.execute(ImportEdition(snapshot=parse_edition(json.dumps(BASE).encode(), kind="json")))
     store.close()
     before = files(folder)
     store = SQLiteEventStore(folder / "s.db")
-    service = EditionService(store)
+    service = EditionService(store, actor="tester")
     version = store.stream_version("edition-mini")
     try:
         snapshot = parse_edition(json.dumps(doc).encode(), kind="json")

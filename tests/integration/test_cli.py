@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.edition_document import load_edition, to_document
-from events_store import SQLiteEventStore
-from scheduler import EditionService
+from creneau.adapters.edition_document import load_edition, to_document
+from creneau.events_store import SQLiteEventStore
+from creneau.scheduler import EditionService
 from tests.integration.cli_helpers import METZ, SUD_OUEST, run
 from tests.tampering import tamper
 
@@ -31,7 +31,10 @@ def test_examples_import_export_and_reimport_to_the_same_state(
     assert run(capsys, "import", str(exported), "--store", str(second))[0] == 0
     a, b = SQLiteEventStore(first), SQLiteEventStore(second)
     edition = load_edition(example).snapshot.id
-    state_a, state_b = EditionService(a).load(edition), EditionService(b).load(edition)
+    state_a, state_b = (
+        EditionService(a, actor="tester").load(edition),
+        EditionService(b, actor="tester").load(edition),
+    )
     assert state_a.snapshot() == state_b.snapshot()
     # The export is the document with its defaults filled in, and a fixed point.
     written = json.loads(exported.read_bytes())
@@ -169,7 +172,7 @@ def test_json_logs(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "adapters.cli",
+            "creneau.adapters.cli",
             "--log-json",
             "import",
             str(METZ),

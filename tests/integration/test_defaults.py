@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from adapters import validator
-from adapters.cli import main
-from adapters.edition_document import parse_edition
-from events_store import SQLiteEventStore
-from scheduler import EditionService, derive_problem
+from creneau.adapters import validator
+from creneau.adapters.cli import main
+from creneau.adapters.edition_document import parse_edition
+from creneau.events_store import SQLiteEventStore
+from creneau.scheduler import EditionService, derive_problem
 
 DAY = "2023-10-12"
 Doc = dict[str, Any]
@@ -204,7 +204,7 @@ def test_a_default_left_out_is_the_default_written(case: Case, tmp_path: Path) -
     path.write_text(json.dumps(left_out))
     assert main(["import", str(path), "--store", str(tmp_path / "s.db")]) == 0
     store = SQLiteEventStore(tmp_path / "s.db")
-    state = EditionService(store).load("defaults")
+    state = EditionService(store, actor="tester").load("defaults")
     store.close()
     assert derive_problem(state.snapshot()) == problem_of(left_out)
     # The independent validator applies the default itself, the same way both times.

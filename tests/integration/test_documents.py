@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from adapters.cli import main
+from creneau.adapters.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

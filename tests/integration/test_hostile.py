@@ -20,10 +20,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from events_store import SQLiteEventStore
-from events_store.postgres import PostgresEventStore, new_schema_name
-from scheduler import Metadata, NewEvent, Room, encode_event
-from scheduler._events import RoomAdded
+from creneau.events_store import SQLiteEventStore
+from creneau.events_store.postgres import PostgresEventStore, new_schema_name
+from creneau.scheduler import Metadata, NewEvent, Room, encode_event
+from creneau.scheduler._events import RoomAdded
 from tests.integration.cli_helpers import METZ, run
 from tests.postgres import DSN
 from tests.postgres import require as require_postgres

@@ -12,17 +12,17 @@ import sys
 import time
 from pathlib import Path
 
-from adapters.edition_document import document_bytes
 from benchmarks.national import generate
-from events_store import SQLiteEventStore
-from scheduler import EditionService
+from creneau.adapters.edition_document import document_bytes
+from creneau.events_store import SQLiteEventStore
+from creneau.scheduler import EditionService
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def creneau(*argv: str, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", *argv], cwd=cwd, text=True,
+        [sys.executable, "-m", "creneau.adapters.cli", *argv], cwd=cwd, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT), "CRENEAU_LANG": "fr"},
     )  # fmt: skip
@@ -67,4 +67,4 @@ def test_interrupted_before_any_schedule_records_nothing(tmp_path: Path) -> None
     assert "interrompu" in err
     store_now = SQLiteEventStore(store)
     assert store_now.stream_version("edition-nec-national-2022") == before  # nothing recorded
-    assert not EditionService(store_now).load("nec-national-2022").schedules
+    assert not EditionService(store_now, actor="tester").load("nec-national-2022").schedules

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from adapters._i18n import choose_language
+from creneau.adapters._i18n import choose_language
 from tests.integration.cli_helpers import METZ, run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.cli import main
-from events_store import MemoryEventStore, SQLiteEventStore
-from scheduler import (
+from creneau.adapters.cli import main
+from creneau.events_store import MemoryEventStore, SQLiteEventStore
+from creneau.scheduler import (
     BookPlace,
     CancelPlace,
     ConcurrencyError,
@@ -28,7 +28,7 @@ METZ = ROOT / "examples" / "nec-metz-2023.toml"
 
 
 def small(capacity: int) -> EditionService:
-    service = EditionService(MemoryEventStore())
+    service = EditionService(MemoryEventStore(), actor="tester")
     ed = edition(
         sessions=[
             Session(id="atelier", duration=60, capacity=capacity),
@@ -180,7 +180,7 @@ def test_metz_rotations_tours_and_jauges(
 
 def _register_many(path: str, attendees: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
-    service = EditionService(SQLiteEventStore(path))
+    service = EditionService(SQLiteEventStore(path), actor="tester")
     for who in attendees:
         while True:
             try:
@@ -195,7 +195,7 @@ def _register_many(path: str, attendees: list[str]) -> None:
 @pytest.mark.slow
 def test_eight_processes_five_hundred_attendees_one_hundred_places(tmp_path: Path) -> None:
     path = str(tmp_path / "s.db")
-    service = EditionService(SQLiteEventStore(path))
+    service = EditionService(SQLiteEventStore(path), actor="tester")
     service.execute(
         ImportEdition(snapshot=edition(sessions=[Session(id="atelier", duration=60, capacity=100)]))
     )
@@ -204,7 +204,9 @@ def test_eight_processes_five_hundred_attendees_one_hundred_places(tmp_path: Pat
     with multiprocessing.get_context("spawn").Pool(8) as pool:
         pool.starmap(_register_many, [(path, share) for share in shares])
     confirmed, waiting = (
-        EditionService(SQLiteEventStore(path)).load("mini").places[("atelier", 1, None)]
+        EditionService(SQLiteEventStore(path), actor="tester")
+        .load("mini")
+        .places[("atelier", 1, None)]
     )
     assert len(confirmed) == 100 and len(waiting) == 400
     assert sorted(confirmed + waiting) == attendees  # no duplicate, none lost
@@ -212,11 +214,11 @@ def test_eight_processes_five_hundred_attendees_one_hundred_places(tmp_path: Pat
 
 
 def _metz_published(tmp_path: Path) -> EditionService:
-    from adapters.edition_document import load_edition
-    from scheduler import AcceptSchedule, SolveProgramme
-    from solver import CpSatSolver
+    from creneau.adapters.edition_document import load_edition
+    from creneau.scheduler import AcceptSchedule, SolveProgramme
+    from creneau.solver import CpSatSolver
 
-    service = EditionService(SQLiteEventStore(tmp_path / "metz.db"))
+    service = EditionService(SQLiteEventStore(tmp_path / "metz.db"), actor="tester")
     service.execute(ImportEdition(snapshot=load_edition(METZ).snapshot))
     _, schedule_id = service.solve("nec-metz-2023", CpSatSolver(), SolveProgramme(seed=1))
     service.execute(AcceptSchedule(schedule_id=schedule_id), edition_id="nec-metz-2023")
@@ -224,7 +226,7 @@ def _metz_published(tmp_path: Path) -> EditionService:
 
 
 def test_a_smaller_room_sends_the_latest_back_to_the_waiting_list(tmp_path: Path) -> None:
-    from scheduler import Room, UpdateRoom
+    from creneau.scheduler import Room, UpdateRoom
 
     service = _metz_published(tmp_path)
     state = service.load("nec-metz-2023")
@@ -253,8 +255,8 @@ def test_a_smaller_room_sends_the_latest_back_to_the_waiting_list(tmp_path: Path
 
 
 def test_demand_moves_a_popular_workshop_to_a_bigger_room(tmp_path: Path) -> None:
-    from scheduler import AcceptSchedule, AddRoom, Room, SolveProgramme, derive_problem
-    from solver import CpSatSolver
+    from creneau.scheduler import AcceptSchedule, AddRoom, Room, SolveProgramme, derive_problem
+    from creneau.solver import CpSatSolver
 
     service = _metz_published(tmp_path)
     service.execute(
@@ -320,7 +322,7 @@ def test_import_registrations_names_every_bad_row(
     assert main(["--lang", "en", "import-registrations", "--store", store, str(sheet)]) == 2
     out = capsys.readouterr().out.splitlines()
     assert out[:2] == ["2 rows recorded", "4 rows refused:"] and out[2:] == expected
-    state = EditionService(SQLiteEventStore(store)).load("nec-metz-2023")
+    state = EditionService(SQLiteEventStore(store), actor="tester").load("nec-metz-2023")
     assert state.places[("atelier-education", 1, None)][0] == ("ann",)
     assert state.places[("visite-bliiida", 2, None)][0] == ("eve",)
     sheet.write_text("attendee,session\nzoe,atelier-education\nyan,visite-bliiida\n")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from events_store import SQLiteEventStore
-from scheduler import EditionService
+from creneau.events_store import SQLiteEventStore
+from creneau.scheduler import EditionService
 from tests.integration.cli_helpers import METZ, run
 
 
@@ -50,7 +50,7 @@ def test_reimport_keeps_registrations_places_and_the_programme(
     published: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = published
-    before = EditionService(SQLiteEventStore(store)).load("nec-metz-2023")
+    before = EditionService(SQLiteEventStore(store), actor="tester").load("nec-metz-2023")
     code, out, _ = run(capsys, "import", str(metz_document(tmp_path, "capacity")), "--store", store,
                        "--lang", "en")  # fmt: skip
     assert code == 0
@@ -59,7 +59,7 @@ def test_reimport_keeps_registrations_places_and_the_programme(
     # The attendees registered through other commands are not in the document: kept, named.
     assert "Kept, though the document does not name them" in out
     assert "3 registrations: ana, bob, cid" in out
-    after = EditionService(SQLiteEventStore(store)).load("nec-metz-2023")
+    after = EditionService(SQLiteEventStore(store), actor="tester").load("nec-metz-2023")
     assert dict(after.places) == dict(before.places)
     assert after.registrations == before.registrations
     assert after.programme == before.programme and after.accepted == before.accepted
@@ -92,7 +92,8 @@ def test_a_session_left_out_of_the_document_stays_unless_pruned(
     code, out, _ = run(capsys, "import", str(document), "--store", store, "--lang", "en")
     assert code == 0 and "1 session: visite-bliiida" in out and "--prune removes them" in out
     assert (
-        "visite-bliiida" in EditionService(SQLiteEventStore(store)).load("nec-metz-2023").sessions
+        "visite-bliiida"
+        in EditionService(SQLiteEventStore(store), actor="tester").load("nec-metz-2023").sessions
     )
     # --prune removes what the document does not name, the registrations made through
     # other commands included, and says so, their places too.
@@ -101,7 +102,7 @@ def test_a_session_left_out_of_the_document_stays_unless_pruned(
     assert "removed 1 session: visite-bliiida" in out
     assert "removed 3 registrations: ana, bob, cid" in out
     assert "places given back: ana (atelier-education), bob (esport), cid (visite-bliiida)" in out
-    state = EditionService(SQLiteEventStore(store)).load("nec-metz-2023")
+    state = EditionService(SQLiteEventStore(store), actor="tester").load("nec-metz-2023")
     assert "visite-bliiida" not in state.sessions
     assert not any(key[0] == "visite-bliiida" for key in state.places if state.places[key][0])
 

@@ -19,8 +19,8 @@ import msgspec
 import psycopg
 import pytest
 
-from events_store.postgres import PostgresEventStore, new_schema_name
-from scheduler import (
+from creneau.events_store.postgres import PostgresEventStore, new_schema_name
+from creneau.scheduler import (
     CheckpointError,
     ConcurrencyError,
     StoreUnavailable,
@@ -265,7 +265,7 @@ def test_rewritten_history_passes_verify_but_not_the_checkpoint(
     assert problems == [("rewritten", "edition-x", 20)]
     forged.close()
     # The command line says the same.
-    from adapters.cli import main
+    from creneau.adapters.cli import main
 
     address = place if kind == "sqlite" else f"{DSN}?schema={place}"
     (tmp_path / "kept.txt").write_text(kept.text())

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from adapters import validator
-from events_store import SQLiteEventStore
-from scheduler import EditionService
+from creneau.adapters import validator
+from creneau.events_store import SQLiteEventStore
+from creneau.scheduler import EditionService
 from tests.integration.cli_helpers import METZ, SUD_OUEST, run
 
 DAY = "2023-06-06"
@@ -133,7 +133,7 @@ def test_the_reserve_chairs_are_offered_when_the_committee_opens_them(
                    "pleniere")[0] == 0  # fmt: skip
 
     def places() -> tuple[tuple[str, ...], tuple[str, ...]]:
-        state = EditionService(SQLiteEventStore(store)).load("salle")
+        state = EditionService(SQLiteEventStore(store), actor="tester").load("salle")
         return state.places[("pleniere", 1, None)]
 
     assert places() == (("a", "b", "c"), ("d", "e", "f"))
@@ -178,8 +178,8 @@ def test_the_sessions_of_a_hall_share_its_seats(
 
 
 def test_the_places_of_a_shared_hall_fit_its_seats(metz: str) -> None:
-    state = EditionService(SQLiteEventStore(metz)).load("nec-metz-2023")
-    from scheduler import offered
+    state = EditionService(SQLiteEventStore(metz), actor="tester").load("nec-metz-2023")
+    from creneau.scheduler import offered
 
     seats = state.rooms["espace-decouverte"].capacity
     here = [p for p in state.programme if p.room == "espace-decouverte"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters._i18n import words
-from adapters._solving import ProgressLine
-from solver import Progress
+from creneau.adapters._i18n import words
+from creneau.adapters._solving import ProgressLine
+from creneau.solver import Progress
 from tests.integration.cli_helpers import METZ, run
 
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from adapters.cli import main
-from events_store import SQLiteEventStore
+from creneau.adapters.cli import main
+from creneau.events_store import SQLiteEventStore
 
 HIDDEN = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 

@@ -3,8 +3,8 @@ source marks is in both, translated, and the compiled catalogues say what the so
 
 from __future__ import annotations
 
-from adapters._i18n import words
-from adapters.locale import catalogue
+from creneau.adapters._i18n import words
+from creneau.adapters.locale import catalogue
 
 
 def test_every_message_has_both_languages_and_is_compiled() -> None:

@@ -3,8 +3,8 @@ keeps apart apart where it can, and takes a proposal only when that is worth its
 
 from __future__ import annotations
 
-from scheduler import Day, Policies, Registration, Room, derive_problem
-from solver._construct import first_fit
+from creneau.scheduler import Day, Policies, Registration, Room, derive_problem
+from creneau.solver._construct import first_fit
 from tests.solver_editions import D1, edition, session
 
 TWO_HOURS = [Day(day=D1, open="09:00", close="11:00")]

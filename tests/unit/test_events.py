@@ -10,9 +10,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from scheduler import Metadata, Room, decode_event, encode_event
-from scheduler._envelope import GENESIS_HASH, chain_hash
-from scheduler._events import CURRENT_SCHEMA, RoomAdded
+from creneau.scheduler import Metadata, Room, decode_event, encode_event
+from creneau.scheduler._envelope import GENESIS_HASH, chain_hash
+from creneau.scheduler._events import CURRENT_SCHEMA, RoomAdded
 
 ROOT = Path(__file__).resolve().parents[2]
 

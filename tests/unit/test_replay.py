@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events_store import MemoryEventStore, SQLiteEventStore
-from scheduler import (
+from creneau.events_store import MemoryEventStore, SQLiteEventStore
+from creneau.scheduler import (
     AddSession,
     BookPlace,
     CancelPlace,
@@ -28,7 +28,7 @@ from scheduler import (
     replay,
     validate_snapshot,
 )
-from scheduler._commands import _events_for
+from creneau.scheduler._commands import _events_for
 from tests.strategies import commands, setup
 
 
@@ -47,7 +47,7 @@ def test_replay_rebuilds_the_live_state(
     kind: str, steps: list[Command], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     store = _store(kind, tmp_path_factory.mktemp(kind))
-    service = EditionService(store)
+    service = EditionService(store, actor="tester")
     live = EditionState()
     history = [live]
     refused = 0
@@ -68,12 +68,12 @@ def test_replay_rebuilds_the_live_state(
             history.append(live)
         assert service.load("ed") == live  # the state the service keeps after its append
 
-    rebuilt = EditionService(store).load("ed")
+    rebuilt = EditionService(store, actor="tester").load("ed")
     assert rebuilt == live
     assert rebuilt.version == store.stream_version("edition-ed")
     for version, state in enumerate(history):
         if version % 7 == 0 or version == len(history) - 1:
-            assert EditionService(store).load("ed", at_version=version) == state
+            assert EditionService(store, actor="tester").load("ed", at_version=version) == state
     store.close()
 
 
@@ -104,7 +104,7 @@ def test_incremental_validation_agrees_with_the_full_check(steps: list[Command])
 
 def assert_places_hold(state: EditionState) -> None:
     """Whatever the commands did to sessions and registrations, places stay sound."""
-    from scheduler._places import offered
+    from creneau.scheduler._places import offered
 
     for (session_id, occurrence, rotation), (confirmed, waiting) in state.places.items():
         holders = [*confirmed, *waiting]
@@ -157,7 +157,7 @@ place_commands = st.sampled_from(
 @settings(max_examples=120, deadline=None)
 @given(steps=st.lists(place_commands, min_size=5, max_size=40))
 def test_places_stay_sound_and_replay_the_same(steps: list[Command]) -> None:
-    service = EditionService(MemoryEventStore())
+    service = EditionService(MemoryEventStore(), actor="tester")
     start = [
         *setup,
         *(AddSession(session=Session(id=f"s{i}", duration=30, capacity=2)) for i in range(2)),
@@ -171,4 +171,4 @@ def test_places_stay_sound_and_replay_the_same(steps: list[Command]) -> None:
         service.execute(command, edition_id="ed")
         live = replay(events, live)
         assert_places_hold(live)
-    assert EditionService(service.store).load("ed") == live
+    assert EditionService(service.store, actor="tester").load("ed") == live

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from adapters import schemas
+from creneau.adapters import schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def load(name: str) -> dict[str, object]:
 @pytest.mark.parametrize("name", list(schemas.SCHEMAS))
 def test_the_schemas_in_docs_are_the_generated_ones(name: str) -> None:
     assert (ROOT / "docs" / "schema" / name).read_bytes() == schemas.written(name), (
-        "run `python -m adapters.schemas`"
+        "run `python -m creneau.adapters.schemas`"
     )
 
 
@@ -41,7 +41,7 @@ def test_a_document_with_a_typo_does_not() -> None:
 
 
 def test_the_schedules_written_follow_the_schedule_schema(tmp_path: Path) -> None:
-    from adapters.cli import main
+    from creneau.adapters.cli import main
 
     out = tmp_path / "s.json"
     assert main(["solve", str(ROOT / "examples" / "nec-metz-2023.toml"), "--output", str(out),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from events_store import MemoryEventStore
-from scheduler import AddRoom, AddSession, EditionService, Room, Session, UpdateRoom
+from creneau.events_store import MemoryEventStore
+from creneau.scheduler import AddRoom, AddSession, EditionService, Room, Session, UpdateRoom
 from tests.strategies import setup
 
 
 def two_services() -> tuple[EditionService, EditionService]:
     store = MemoryEventStore()
-    first, second = EditionService(store), EditionService(store)
+    first, second = EditionService(store, actor="tester"), EditionService(store, actor="tester")
     for command in setup:
         first.execute(command, edition_id="ed")
     second.load("ed")

@@ -14,10 +14,10 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from adapters._i18n import words
-from adapters._messages import CONFLICTS, conflict_text
-from adapters.edition_document import document_bytes, parse_edition
-from scheduler import (
+from creneau.adapters._i18n import words
+from creneau.adapters._messages import CONFLICTS, conflict_text
+from creneau.adapters.edition_document import document_bytes, parse_edition
+from creneau.scheduler import (
     After,
     Break,
     Day,
@@ -37,7 +37,7 @@ from scheduler import (
     schedule_document,
     validate_snapshot,
 )
-from solver import CpSatSolver, relaxed_is_feasible
+from creneau.solver import CpSatSolver, relaxed_is_feasible
 from tests.solver_editions import D1, D2, window
 from tests.validation import findings
 

@@ -8,9 +8,9 @@ import random
 import msgspec
 import pytest
 
-from adapters._i18n import words
-from adapters._messages import left_out_text
-from scheduler import (
+from creneau.adapters._i18n import words
+from creneau.adapters._messages import left_out_text
+from creneau.scheduler import (
     WEIGHT_DEFAULTS,
     Day,
     EditionSnapshot,
@@ -29,7 +29,7 @@ from scheduler import (
     validate_snapshot,
     with_previous,
 )
-from solver import CpSatSolver
+from creneau.solver import CpSatSolver
 from tests.solver_editions import D1, edition, session, window
 from tests.validation import assert_valid
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters._i18n import words
-from adapters._messages import CONFLICTS, conflict_text
-from scheduler import (
+from creneau.adapters._i18n import words
+from creneau.adapters._messages import CONFLICTS, conflict_text
+from creneau.scheduler import (
     After,
     Break,
     Day,
@@ -24,7 +24,7 @@ from scheduler import (
     schedule_document,
     validate_snapshot,
 )
-from solver import CpSatSolver, relaxed_is_feasible
+from creneau.solver import CpSatSolver, relaxed_is_feasible
 from tests.solver_editions import D1, D2, edition, session, window
 from tests.validation import assert_valid
 
@@ -283,7 +283,7 @@ def test_proposals_left_out_when_they_do_not_fit() -> None:
 def test_examples_solve_to_optimal(example: str) -> None:
     from pathlib import Path
 
-    from adapters.edition_document import load_edition
+    from creneau.adapters.edition_document import load_edition
 
     root = Path(__file__).resolve().parents[2]
     snap = load_edition(root / "examples" / f"{example}.toml").snapshot
