@@ -27,7 +27,6 @@ from creneau.scheduler import (
     RecordedEvent,
     book_all,
     decode_event,
-    place_lines,
 )
 from creneau.scheduler._events import PlaceBumped, PlacePromoted
 
@@ -93,18 +92,19 @@ def cmd_places(args: argparse.Namespace, out: TextIO, w: Words) -> int:
                       file=out)  # fmt: skip
             _print_moves(recorded, w, out)
             print(file=out)
-        state = service.load(edition)
+        service.views.catch_up()
+        lines = service.views.places(edition)
     header = (w._("session"), w._("run"), w._("rotation"), w._("offered"), w._("confirmed"),
               w._("waiting"))  # fmt: skip
     print(f"{header[0]:<28} {header[1]:>5} {header[2]:>8} {header[3]:>8} {header[4]:>9} "
           f"{header[5]:>8}", file=out)  # fmt: skip
-    for line in place_lines(state):
+    for line in lines:
         offered = "—" if line.offered is None else str(line.offered)
         if line.reserve_open:
             offered += "*"
         print(f"{for_terminal(line.session):<28} {line.occurrence:>5} {line.rotation or '':>8} "
               f"{offered:>8} {line.confirmed:>9} {line.waiting:>8}", file=out)  # fmt: skip
-    if any(line.reserve_open for line in place_lines(state)):
+    if any(line.reserve_open for line in lines):
         print(w._("* reserve chairs included"), file=out)
     return EXIT_OK
 

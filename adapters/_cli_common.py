@@ -11,10 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+import structlog
+
 from creneau.adapters._i18n import Words
 from creneau.adapters._messages import Names, violation_text
 from creneau.adapters.bootstrap import open_engine
 from creneau.scheduler import CreneauError, EditionService, EditionState, Violation, check_schedule
+
+log = structlog.get_logger()
 
 __all__ = [
     "EXIT_FAILED",
@@ -68,6 +72,7 @@ def _parse_at(text: str) -> tuple[int | None, dt.datetime | None]:
 def load_selected(service: EditionService, args: argparse.Namespace) -> EditionState:
     edition = pick_edition(service, args.edition)
     if getattr(args, "at", None) is None:
+        service.views.catch_up()
         return service.load(edition)
     version, moment = _parse_at(args.at)
     return service.load(edition, at_version=version, at_time=moment)
@@ -80,6 +85,13 @@ def service_for(
     actor = getattr(args, "actor", None)
     with open_engine(args.store, actor=actor, create=create, read_only=read_only) as engine:
         yield engine.service
+        if not read_only:
+            # What was written reaches the views now, so that the next read finds them
+            # up to date; a failure here loses nothing (the next read folds it).
+            try:
+                engine.service.views.catch_up()
+            except CreneauError as exc:
+                log.warning("views_not_caught_up", error=str(exc))
 
 
 def write_private(path: str | Path, data: bytes) -> None:
@@ -91,19 +103,31 @@ def write_private(path: str | Path, data: bytes) -> None:
     os.chmod(p, 0o600)
 
 
-def programme_violations(state: EditionState) -> list[Violation]:
-    """The hard rules the published programme breaks now (the edition changed since)."""
+def programme_violations(
+    state: EditionState, service: EditionService | None = None
+) -> list[Violation]:
+    """The hard rules the published programme breaks now (the edition changed since):
+    from the programme view when it is the edition as it is now, else checked."""
     if not state.programme or state.info is None:
         return []
+    if service is not None:
+        view = service.views.programme(state.info.id)
+        if view is not None and (view.accepted, view.placements) == (
+            state.accepted, state.programme):  # fmt: skip
+            return list(view.violations)
     return check_schedule(state.snapshot(), state.programme)
 
 
 def warn_if_broken(
-    state: EditionState, args: argparse.Namespace, w: Words, out: TextIO
+    state: EditionState,
+    args: argparse.Namespace,
+    w: Words,
+    out: TextIO,
+    service: EditionService | None = None,
 ) -> list[Violation]:
     """Say, before anything else, when the published programme no longer holds: each rule
     it breaks, and how to re-plan it."""
-    broken = programme_violations(state)
+    broken = programme_violations(state, service)
     if not broken:
         return broken
     names = Names.of(state.snapshot())

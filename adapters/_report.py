@@ -169,9 +169,9 @@ def _source(
 def cmd_report(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
-    placements, which = _source(state, args, w)
-    if placements is state.programme:
-        warn_if_broken(state, args, w, out)
+        placements, which = _source(state, args, w)
+        if placements is state.programme:
+            warn_if_broken(state, args, w, out, service)
     edition = state.snapshot()
     print(w.say("Report — {name}", name=edition.name or edition.id), file=out)
     source = w._("Programme: {which}, stream version {version}", which=which,

@@ -16,7 +16,7 @@ from creneau.adapters._cli_common import (
 from creneau.adapters._describe import EVENTS, change_line, entity_text
 from creneau.adapters._i18n import Words, for_terminal
 from creneau.adapters._messages import audience_name, feature_name, format_name
-from creneau.scheduler import EditionState, Narrator
+from creneau.scheduler import EditionState, EntityChange, Metadata
 
 __all__ = ["cmd_log", "cmd_show", "render_edition"]
 
@@ -24,7 +24,7 @@ __all__ = ["cmd_log", "cmd_show", "render_edition"]
 def cmd_show(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
-    warn_if_broken(state, args, w, out)
+        warn_if_broken(state, args, w, out, service)
     print(render_edition(state, w), file=out, end="")
     return EXIT_OK
 
@@ -134,24 +134,23 @@ def _log_line(position: str, when: str, actor: str, kind: str, entity: str, what
 def cmd_log(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args, read_only=True) as service:
         edition = None if args.edition is None else pick_edition(service, args.edition)
-        narrators: dict[str, Narrator] = {}
-        lines = []
-        for e in service.history(edition):
-            tell = narrators.setdefault(e.edition_id, Narrator())
-            change = tell(e.event)
-            state = tell.fold
-            if args.entity is not None and args.entity not in (
-                e.entity,
-                e.entity.partition(":")[2],
-            ):
-                continue
-            zone = state.info.timezone if state.info else None
-            r = e.record
-            kind = w._(EVENTS[r.type]) if r.type in EVENTS else r.type
-            what = change_line(change, w) if change is not None and change.fields else ""
-            lines.append(_log_line(str(r.position), w.moment(r.metadata.time, zone),
-                                   _t(r.metadata.actor), kind, entity_text(e.entity, w),
-                                   what))  # fmt: skip
+        service.views.catch_up()
+        audit = service.views.audit(edition)
+        zones = {e: (s.info.timezone if (s := service.views.snapshot(e)) and s.info else None)
+                 for e in {x.edition for x in audit}}  # fmt: skip
+        for e, zone in zones.items():
+            if zone is None:
+                state = service.load(e)
+                zones[e] = state.info.timezone if state.info else None
+    lines = []
+    for x in audit:
+        if args.entity is not None and args.entity not in (x.entity, x.entity.partition(":")[2]):
+            continue
+        kind = w._(EVENTS[x.type]) if x.type in EVENTS else x.type
+        what = change_line(EntityChange("", "", "", x.fields), w) if x.fields else ""
+        moment = Metadata(actor="", recorded_at=x.recorded_at, correlation_id="").time
+        lines.append(_log_line(str(x.position), w.moment(moment, zones.get(x.edition)),
+                               _t(x.actor), kind, entity_text(x.entity, w), what))  # fmt: skip
     if not lines:
         print(w._("No events."), file=out)
         return EXIT_OK

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import threading
 import time
@@ -56,39 +55,9 @@ __all__ = [
     "cmd_programme",
     "cmd_solve",
     "render_programme",
-    "seconds",
-    "workers",
 ]
 
 _encode = msgspec.json.Encoder()
-MAX_WORKERS = 64
-
-
-def seconds(w: Words) -> Callable[[str], float]:
-    """``--time-limit``: a positive, finite number of seconds."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text.replace(",", "."))
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value <= 0:
-            raise w.refusal('"{value}" is not a number of seconds above 0', value=text)
-        return value
-
-    return parse
-
-
-def workers(w: Words) -> Callable[[str], int]:
-    """``--workers``: 1 to 64 search workers."""
-
-    def parse(text: str) -> int:
-        if not (text.isdecimal() and text.isascii()) or not 1 <= int(text) <= MAX_WORKERS:
-            raise w.refusal('"{value}" is not a number of workers from 1 to {most}', value=text,
-                            most=MAX_WORKERS)  # fmt: skip
-        return int(text)
-
-    return parse
 
 
 def _write_schedule(document: ScheduleDocument, path: str) -> None:
@@ -360,9 +329,9 @@ def cmd_move(args: argparse.Namespace, out: TextIO, w: Words) -> int:
 def cmd_programme(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
-    if not state.programme:
-        raise UsageError("no_programme_yet")
-    warn_if_broken(state, args, w, out)
+        if not state.programme:
+            raise UsageError("no_programme_yet")
+        warn_if_broken(state, args, w, out, service)
     print(render_programme(state, w), file=out, end="")
     return EXIT_OK
 

@@ -1,8 +1,9 @@
 """The ``creneau`` command line.
 
 One language per run (``--lang``, ``CRENEAU_LANG``, ``LANG``; French by default): the
-help, the errors, every table. OR-Tools is imported by the commands that solve only, so
-that every other command starts at once.
+help, the errors, every table. Parsing loads only argparse and the words; a command
+loads what it needs (OR-Tools only for the commands that solve), so that every command
+starts at once.
 """
 
 from __future__ import annotations
@@ -10,42 +11,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
-import logging
-import os
+import math
 import sys
-from collections.abc import Sequence
-from importlib import metadata
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
-import structlog
-
-from creneau.adapters._cli_common import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_INVALID,
-    EXIT_OK,
-    UsageError,
-    load_selected,
-    service_for,
-    warn_if_broken,
-    write_private,
-)
-from creneau.adapters._i18n import LANGUAGES, N_, Words, choose_language, words
-from creneau.adapters._messages import error_lines
-from creneau.adapters.bootstrap import StoreNotFound, open_store
-from creneau.adapters.edition_document import document_bytes
-from creneau.scheduler import (
-    BrokenRule,
-    CheckpointError,
-    CreneauError,
-    InvalidCommand,
-    checkpoint,
-    is_name,
-    parse_checkpoint,
-    verify_against,
-)
+from creneau.adapters._i18n import LANGUAGES, Words, choose_language, words
 
 __all__ = ["main", "os_user"]
+
+MAX_WORKERS = 64
+EXIT_INTERRUPTED = 130
 
 
 def os_user() -> str:
@@ -57,146 +33,46 @@ def os_user() -> str:
         return "unknown"
 
 
-def _configure_logging(json_logs: bool, verbose: bool) -> None:
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
-        if json_logs
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.INFO if verbose or json_logs else logging.WARNING
-        ),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=False,
-    )
+def seconds(w: Words) -> Callable[[str], float]:
+    """``--time-limit``: a positive, finite number of seconds."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.replace(",", "."))
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value <= 0:
+            raise w.refusal('"{value}" is not a number of seconds above 0', value=text)
+        return value
+
+    return parse
 
 
-# -- commands that need no module of their own -------------------------------------------
+def workers(w: Words) -> Callable[[str], int]:
+    """``--workers``: 1 to 64 search workers."""
+
+    def parse(text: str) -> int:
+        if not (text.isdecimal() and text.isascii()) or not 1 <= int(text) <= MAX_WORKERS:
+            raise w.refusal('"{value}" is not a number of workers from 1 to {most}', value=text,
+                            most=MAX_WORKERS)  # fmt: skip
+        return int(text)
+
+    return parse
 
 
-def cmd_verify(args: argparse.Namespace, out: TextIO, w: Words) -> int:
-    kept = None
-    if args.against is not None:
-        source = args.against
-        text = source
-        if os.path.isfile(source):
-            with open(source, encoding="utf-8-sig") as f:
-                text = f.read()
-        kept = parse_checkpoint(text)
-    store = open_store(args.store, read_only=True)
-    try:
-        broken = store.verify()
-        rewritten = verify_against(store, kept) if kept is not None and broken is None else []
-        streams = store.streams()
-        count = sum(store.stream_version(s) for s in streams)
-    finally:
-        store.close()
-    if broken is not None:
-        reasons = {
-            "gap": N_("a version is missing: the stream has a gap"),
-            "previous_hash": N_("it does not chain to the event before it"),
-            "altered": N_("its content does not match its hash: it was altered after being "
-                          "recorded"),
-            "unreadable": N_("the store cannot give it back ({detail})"),
-        }  # fmt: skip
-        why = w._(reasons.get(broken.reason, broken.reason), detail=broken.detail)
-        print(w.say('BROKEN: "{stream}" version {version} (position {position}): {why}',
-                    stream=broken.stream_id.removeprefix("edition-"), version=broken.version,
-                    position=broken.position, why=why), file=out)  # fmt: skip
-        return EXIT_FAILED
-    if rewritten:
-        for code, stream, version in rewritten:
-            message = {
-                "gone": N_('REWRITTEN: "{stream}" no longer reaches version {version}: events '
-                           "recorded before the checkpoint are gone"),
-                "rewritten": N_('REWRITTEN: "{stream}" version {version} is not what was '
-                                "checkpointed: history up to it was rewritten"),
-                "no_such_moment": N_("REWRITTEN: no moment of this store's history has that "
-                                     "digest: its history was rewritten, or it is another store"),
-            }[code]  # fmt: skip
-            print(w.say(message, stream=stream.removeprefix("edition-"), version=version),
-                  file=out)  # fmt: skip
-        return EXIT_FAILED
-    print(w.nsay("OK: {n} event in {streams} streams, every hash chain intact",
-                 "OK: {n} events in {streams} streams, every hash chain intact", count,
-                 streams=len(streams)), file=out)  # fmt: skip
-    if kept is not None:
-        print(w._("and history up to the checkpoint {digest} holds", digest=kept.digest),
-              file=out)  # fmt: skip
-    return EXIT_OK
+class _Version(argparse.Action):
+    """--version, reading the installed metadata only when asked (it costs an import)."""
 
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib import metadata
 
-def cmd_checkpoint(args: argparse.Namespace, out: TextIO, w: Words) -> int:
-    store = open_store(args.store, read_only=True)
-    try:
-        kept = checkpoint(store)
-    finally:
-        store.close()
-    out.write(kept.text())
-    return EXIT_OK
-
-
-def cmd_store_migrate(args: argparse.Namespace, out: TextIO, w: Words) -> int:
-    store = open_store(args.store, create=True)
-    try:
-        version = store.migrate() if hasattr(store, "migrate") else None
-    finally:
-        store.close()
-    if version:
-        print(w._("schema up to date: version {version}", version=version), file=out)
-    else:
-        print(w._("schema up to date"), file=out)
-    return EXIT_OK
-
-
-def cmd_export(args: argparse.Namespace, out: TextIO, w: Words) -> int:
-    import msgspec
-
-    from creneau.adapters._messages import Names, violation_text
-
-    with service_for(args, read_only=True) as service:
-        state = load_selected(service, args)
-    if args.format == "json":
-        if state.accepted is None:
-            raise UsageError("no_programme_yet")
-        broken = warn_if_broken(state, args, w, sys.stderr)
-        names = Names.of(state.snapshot())
-        published = msgspec.structs.replace(
-            state.schedules[state.accepted],
-            assignments=state.programme,
-            stream_version=state.version,
-            violations=tuple(BrokenRule(rule=v.rule, message=violation_text(v, w, names))
-                             for v in broken),
-        )  # fmt: skip
-        data = msgspec.json.format(msgspec.json.encode(published), indent=2) + b"\n"
-    else:
-        data = document_bytes(state.snapshot())
-    if args.output:
-        write_private(args.output, data)
-    else:
-        out.write(data.decode())
-    return EXIT_OK
-
-
-# -- parsing -------------------------------------------------------------------------------
+        print(f"creneau {metadata.version('creneau')}")
+        parser.exit()
 
 
 def _parser(w: Words) -> argparse.ArgumentParser:
-    from creneau.adapters import _capacity, _importing, _report, _show, _solving
-
-    _ = w._
-
-    def _actor(text: str) -> str:
-        if not text.strip() or not is_name(text):
-            raise w.refusal('"{value}" is empty or holds a control or an invisible character',
-                            value=text)  # fmt: skip
-        return text
+    def _(message: str) -> str:  # argparse reads % in help as a format: the words escape it
+        return w._(message).replace("%", "%%")
 
     def _occurrence(text: str) -> int:
         if not (text.isdecimal() and text.isascii()) or int(text) < 1:
@@ -213,9 +89,7 @@ def _parser(w: Words) -> argparse.ArgumentParser:
         prog="creneau",
         description=_("Créneau: event-sourced programme scheduling for Numérique en Commun[s]."),
     )
-    parser.add_argument("--version", action="version",
-                        version=f"creneau {metadata.version('creneau')}",
-                        help=_("print the version and exit"))  # fmt: skip
+    parser.add_argument("--version", action=_Version, nargs=0, help=_("print the version and exit"))
     parser.add_argument("--log-json", action="store_true", help=_("write logs as JSON lines"))
     parser.add_argument("--verbose", "-v", action="store_true", help=_("log every command run"))
     lang_help = _("the language of the run: fr or en (default: CRENEAU_LANG, then LANG, then fr)")
@@ -225,14 +99,15 @@ def _parser(w: Words) -> argparse.ArgumentParser:
                    "postgresql://user@host/db[?schema=NAME]")  # fmt: skip
 
     def add(name: str, help: str, *, store: bool = True) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+        # A description is printed as it is: only help texts are formats.
+        p = sub.add_parser(name, help=help, description=help.replace("%%", "%"))
         p.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=lang_help)
         if store:
             p.add_argument("--store", required=True, metavar=_("STORE"), help=store_help)
         return p
 
     def actor(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--actor", type=_actor, default=None, metavar=_("ACTOR"),
+        p.add_argument("--actor", default=None, metavar=_("ACTOR"),
                        help=_("who does this (default: the OS user)"))  # fmt: skip
 
     def edition(p: argparse.ArgumentParser) -> None:
@@ -264,16 +139,16 @@ def _parser(w: Words) -> argparse.ArgumentParser:
         ),
     )
     actor(p)
-    p.set_defaults(run=_importing.cmd_import)
+    p.set_defaults(run="_importing:cmd_import")
 
     p = add("log", _("the audit trail: every event, who recorded it, when, and what it changed"))
     selection(p, at=False)
     p.add_argument("--entity", metavar="ID", help=_("only the events that touched this id"))
-    p.set_defaults(run=_show.cmd_log)
+    p.set_defaults(run="_show:cmd_log")
 
     p = add("show", _("the edition as it is, or as it was"))
     selection(p)
-    p.set_defaults(run=_show.cmd_show)
+    p.set_defaults(run="_show:cmd_show")
 
     p = add("verify", _("check every stream's hash chain (exit 0 intact, 1 naming the first "
                         "altered event); with --against, also that history up to a checkpoint "
@@ -281,14 +156,24 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.add_argument("--against", metavar=_("CHECKPOINT"),
                    help=_("a checkpoint printed by `creneau checkpoint`: a file, its text, or "
                           "its digest alone"))  # fmt: skip
-    p.set_defaults(run=cmd_verify)
+    p.set_defaults(run="_store_commands:cmd_verify")
 
     p = add("checkpoint", _("print the head of every stream, to keep outside the store"))
-    p.set_defaults(run=cmd_checkpoint)
+    p.set_defaults(run="_store_commands:cmd_checkpoint")
 
     p = add("store", _("manage the store itself"))
     p.add_argument("action", choices=("migrate",), help=_("migrate: bring its schema up to date"))
-    p.set_defaults(run=cmd_store_migrate)
+    p.set_defaults(run="_store_commands:cmd_store_migrate")
+
+    p = add(
+        "views",
+        _(
+            "the views reads use (programme, places, audit trail, figures, "
+            "snapshots): rebuild drops them and folds the whole log again"
+        ),
+    )
+    p.add_argument("action", choices=("rebuild",), help=_("rebuild: from the log"))
+    p.set_defaults(run="_store_commands:cmd_views")
 
     p = add("solve", _("solve a programme: from an edition document to a schedule document "
                        "(exit 0 found, 2 invalid document, 3 infeasible, 4 none found in time, "
@@ -299,9 +184,9 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.add_argument("--store", metavar=_("STORE"), help=store_help)
     edition(p)
     p.add_argument("--output", metavar=_("FILE"), help=_("where to write the schedule document"))
-    p.add_argument("--time-limit", type=_solving.seconds(w), default=30.0, metavar="S",
+    p.add_argument("--time-limit", type=seconds(w), default=30.0, metavar="S",
                    help=_("seconds the solver may take (default 30)"))  # fmt: skip
-    p.add_argument("--workers", type=_solving.workers(w), default=2, metavar="N",
+    p.add_argument("--workers", type=workers(w), default=2, metavar="N",
                    help=_("search workers, 1 to 64 (default 2); with --seed, the same inputs "
                           "give the same schedule"))  # fmt: skip
     p.add_argument("--seed", type=int, default=0, metavar="K", help=_("random seed (default 0)"))
@@ -309,13 +194,13 @@ def _parser(w: Words) -> argparse.ArgumentParser:
                    help=_("a schedule document of the same edition to change as little as "
                           "the rules allow"))  # fmt: skip
     actor(p)
-    p.set_defaults(run=_solving.cmd_solve)
+    p.set_defaults(run="_solving:cmd_solve")
 
     p = add("accept", _("publish a proposed schedule as the programme (the latest by default)"))
     p.add_argument("schedule_id", nargs="?", metavar=_("SCHEDULE_ID"))
     edition(p)
     actor(p)
-    p.set_defaults(run=_solving.cmd_accept)
+    p.set_defaults(run="_solving:cmd_accept")
 
     p = add("move", _("move one session of the published programme by hand; refused, naming "
                       "the rule, when it would break one"))  # fmt: skip
@@ -327,11 +212,11 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.add_argument("--room", metavar=_("ROOM_ID"))
     edition(p)
     actor(p)
-    p.set_defaults(run=_solving.cmd_move)
+    p.set_defaults(run="_solving:cmd_move")
 
     p = add("programme", _("print the published programme, day by day and room by room"))
     selection(p)
-    p.set_defaults(run=_solving.cmd_programme)
+    p.set_defaults(run="_solving:cmd_programme")
 
     p = add("register", _("register an attendee to a session (a run or a rotation): prints "
                           "confirmed, or their place on the waiting list"))  # fmt: skip
@@ -345,14 +230,14 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     which.add_argument("--rotation", metavar="HH:MM")
     edition(p)
     actor(p)
-    p.set_defaults(run=_capacity.cmd_register)
+    p.set_defaults(run="_capacity:cmd_register")
 
     p = add("cancel", _("give a place back; the first of its waiting list takes it"))
     p.add_argument("--attendee", required=True, metavar="ID")
     p.add_argument("--session", required=True, metavar="ID")
     edition(p)
     actor(p)
-    p.set_defaults(run=_capacity.cmd_cancel)
+    p.set_defaults(run="_capacity:cmd_cancel")
 
     p = add("import-registrations", _("import the registrations of a spreadsheet (CSV: attendee, "
                                       "session[, profile, occurrence, rotation]); every bad row is "
@@ -363,7 +248,7 @@ def _parser(w: Words) -> argparse.ArgumentParser:
                    help=_("record nothing unless every row is good"))  # fmt: skip
     edition(p)
     actor(p)
-    p.set_defaults(run=_capacity.cmd_import_registrations)
+    p.set_defaults(run="_capacity:cmd_import_registrations")
 
     p = add("places", _("places of every session run and rotation: offered, confirmed, waiting"))
     reserve = p.add_mutually_exclusive_group()
@@ -374,7 +259,7 @@ def _parser(w: Words) -> argparse.ArgumentParser:
                          help=_("stop offering the reserve chairs"))  # fmt: skip
     edition(p)
     actor(p)
-    p.set_defaults(run=_capacity.cmd_places)
+    p.set_defaults(run="_capacity:cmd_places")
 
     p = add("diff", _("what changed between two schedule versions, in words: schedule ids (as "
                       "`solve` records them: schedule-1, schedule-2…) or `programme` for the "
@@ -382,7 +267,7 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.add_argument("a", metavar="A")
     p.add_argument("b", metavar="B")
     selection(p, at=False)
-    p.set_defaults(run=_report.cmd_diff, at=None)
+    p.set_defaults(run="_report:cmd_diff", at=None)
 
     p = add("report", _("the programme's figures (parity overall, by format, by day, on the main "
                         "stage; all-male panels; attendee conflicts; seats), and with --html a "
@@ -392,14 +277,14 @@ def _parser(w: Words) -> argparse.ArgumentParser:
                           "programme, else the latest schedule)"))  # fmt: skip
     p.add_argument("--html", metavar=_("FILE"), help=_("also write the report as an HTML page"))
     selection(p)
-    p.set_defaults(run=_report.cmd_report)
+    p.set_defaults(run="_report:cmd_report")
 
     p = add("check", _("check a schedule document against every hard rule of an edition "
                        "document, independently of the solver (exit 0 valid, 1 broken)"),
             store=False)  # fmt: skip
     p.add_argument("edition_file", metavar=_("EDITION"))
     p.add_argument("schedule", metavar=_("SCHEDULE"))
-    p.set_defaults(run=_solving.cmd_check)
+    p.set_defaults(run="_solving:cmd_check")
 
     p = add("export", _("write the edition back as a document (edition), or the published "
                         "programme as a schedule document (json)"))  # fmt: skip
@@ -407,7 +292,7 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("edition", "json"), default="edition")
     p.add_argument("--output", metavar=_("FILE"),
                    help=_("where to write (default: standard output)"))  # fmt: skip
-    p.set_defaults(run=cmd_export)
+    p.set_defaults(run="_store_commands:cmd_export")
     return parser
 
 
@@ -421,37 +306,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         args = _parser(w).parse_args(argv)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    _configure_logging(args.log_json, args.verbose)
     if getattr(args, "actor", "x") is None:
         args.actor = os_user()
-    log = structlog.get_logger()
-    try:
-        code: int = args.run(args, out, w)
-        return code
-    except InvalidCommand as exc:
-        where = getattr(args, "file", None) or getattr(args, "edition_file", None)
-        if where:
-            print(w.say("error: {file}: refused, nothing was recorded:", file=where),
-                  file=sys.stderr)  # fmt: skip
-        else:
-            print(w._("error: refused, nothing was recorded:"), file=sys.stderr)
-        for line in error_lines(exc, w, getattr(exc, "names", None)):
-            print(f"  {line}", file=sys.stderr)
-        log.info("command_refused", problems=[str(p) for p in exc.problems])
-        return EXIT_INVALID
-    except (UsageError, StoreNotFound, CheckpointError) as exc:
-        print(w._("error: {message}", message=error_lines(exc, w)[0]), file=sys.stderr)
-        return EXIT_INVALID
-    except CreneauError as exc:
-        print(w._("error: {message}", message=error_lines(exc, w)[0]), file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print(w._("interrupted"), file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader (`| head`) went away: stop quietly, as other command-line tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+    from creneau.adapters._run import run
+
+    return run(args, out, w)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import logging
 import os
 import platform
 import random
-import re
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 
+from benchmarks._readme import keep_table  # noqa: E402
 from benchmarks.national import generate  # noqa: E402
 from creneau.adapters.cli import main as cli  # noqa: E402
 from creneau.events_store import SQLiteEventStore  # noqa: E402
@@ -110,14 +110,7 @@ def main() -> None:
     )
     print(table)
     if args.write:
-        readme = ROOT / "benchmarks" / "README.md"
-        text = readme.read_text()
-        block = f"<!-- places-bench -->\n{table}<!-- /places-bench -->"
-        if "<!-- places-bench -->" in text:
-            text = re.sub(r"<!-- places-bench -->.*<!-- /places-bench -->", block, text, flags=re.S)
-        else:
-            text += "\n## Capacity engine — `benchmarks/places_bench.py`\n\n" + block + "\n"
-        readme.write_text(text)
+        keep_table("places-bench", table, "Capacity engine — `benchmarks/places_bench.py`")
 
 
 if __name__ == "__main__":

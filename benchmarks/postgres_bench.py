@@ -22,7 +22,6 @@ import logging
 import multiprocessing
 import os
 import platform
-import re
 import statistics
 import sys
 import threading
@@ -40,6 +39,7 @@ from eventsourcing.persistence import StoredEvent  # noqa: E402
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+from benchmarks._readme import keep_table  # noqa: E402
 from benchmarks.workload import edition_events, new_events  # noqa: E402
 from creneau.events_store.postgres import (  # noqa: E402
     LISTENERS_CHECK_INTERVAL,
@@ -275,18 +275,8 @@ def main() -> None:
     table = head + "\n".join(lines) + "\n"
     print(table)
     if args.write:
-        readme = ROOT / "benchmarks" / "README.md"
-        text = readme.read_text()
-        block = f"<!-- postgres-bench -->\n{table}<!-- /postgres-bench -->"
-        if "<!-- postgres-bench -->" in text:
-            text = re.sub(
-                r"<!-- postgres-bench -->.*<!-- /postgres-bench -->", block, text, flags=re.S
-            )
-        else:
-            text += (
-                "\n## Event store on PostgreSQL — `benchmarks/postgres_bench.py`\n\n" + block + "\n"
-            )
-        readme.write_text(text)
+        heading = "Event store on PostgreSQL — `benchmarks/postgres_bench.py`"
+        keep_table("postgres-bench", table, heading)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import logging
 import multiprocessing
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -32,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 
+from benchmarks._readme import keep_table  # noqa: E402
 from benchmarks.national import generate  # noqa: E402
 from creneau.scheduler import (  # noqa: E402
     EditionSnapshot,
@@ -362,16 +362,8 @@ def spread(runs: list[float]) -> str:
 
 def _keep(write: bool, tag: str, table: str) -> None:
     """Keep ``table`` in benchmarks/README.md between ``<!-- tag -->`` markers."""
-    if not write:
-        return
-    readme = ROOT / "benchmarks" / "README.md"
-    text = readme.read_text()
-    block = f"<!-- {tag} -->\n{table}<!-- /{tag} -->"
-    if f"<!-- {tag} -->" in text:
-        text = re.sub(f"<!-- {tag} -->.*<!-- /{tag} -->", lambda _: block, text, flags=re.S)
-    else:
-        text += "\n" + block + "\n"
-    readme.write_text(text)
+    if write:
+        keep_table(tag, table, f"Solver — `benchmarks/solve_bench.py` ({tag})")
 
 
 if __name__ == "__main__":

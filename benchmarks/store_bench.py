@@ -17,7 +17,6 @@ import datetime as dt
 import logging
 import os
 import platform
-import re
 import sqlite3
 import statistics
 import sys
@@ -37,6 +36,7 @@ import structlog  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore  # noqa: E402
 
+from benchmarks._readme import keep_table  # noqa: E402
 from benchmarks.workload import edition_events, new_events  # noqa: E402
 from creneau.adapters.edition_document import load_edition  # noqa: E402
 from creneau.events_store import SQLiteEventStore  # noqa: E402
@@ -284,12 +284,7 @@ def main() -> None:
     table = render(rows, args.events, args.single, args.rounds)
     print(table)
     if args.write:
-        readme = ROOT / "benchmarks" / "README.md"
-        text = readme.read_text()
-        block = f"<!-- store-bench -->\n{table}<!-- /store-bench -->"
-        readme.write_text(
-            re.sub(r"<!-- store-bench -->.*<!-- /store-bench -->", block, text, flags=re.S)
-        )
+        keep_table("store-bench", table, "Event store — `benchmarks/store_bench.py`")
 
 
 if __name__ == "__main__":

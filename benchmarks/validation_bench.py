@@ -21,7 +21,6 @@ import logging
 import os
 import platform
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 
+from benchmarks._readme import keep_table  # noqa: E402
 from benchmarks.national import generate  # noqa: E402
 from creneau.adapters.edition_document import document_bytes  # noqa: E402
 from creneau.events_store import SQLiteEventStore  # noqa: E402
@@ -151,15 +151,8 @@ def main() -> None:
     ]
     print("\n".join(table))
     if args.write:
-        readme = ROOT / "benchmarks" / "README.md"
-        text = readme.read_text()
-        block = "<!-- validation-bench -->\n" + "\n".join(table) + "\n<!-- /validation-bench -->"
-        if "<!-- validation-bench -->" in text:
-            text = re.sub(r"<!-- validation-bench -->.*?<!-- /validation-bench -->", block, text,
-                          flags=re.S)  # fmt: skip
-        else:
-            text += "\n## Validation at size — `benchmarks/validation_bench.py`\n\n" + block + "\n"
-        readme.write_text(text)
+        heading = "Validation at size — `benchmarks/validation_bench.py`"
+        keep_table("validation-bench", "\n".join(table), heading)
 
 
 if __name__ == "__main__":

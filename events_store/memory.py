@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from creneau.events_store._common import StoreReadMixin, is_retry, refuse_repeated_ids, seal
 from creneau.scheduler._envelope import GENESIS_HASH, NewEvent, RecordedEvent
@@ -19,6 +19,7 @@ class MemoryEventStore(StoreReadMixin):
         self._all: list[RecordedEvent] = []
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._ids: dict[uuid.UUID, RecordedEvent] = {}
+        self._views: dict[str, tuple[int, dict[str, bytes]]] = {}
 
     def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int
@@ -68,6 +69,40 @@ class MemoryEventStore(StoreReadMixin):
     def streams(self) -> list[str]:
         with self._lock:
             return list(self._streams)
+
+    def view_position(self, view: str) -> int:
+        with self._lock:
+            return self._views.get(view, (0, {}))[0]
+
+    def read_view(self, view: str, prefix: str = "") -> Iterator[tuple[str, bytes]]:
+        with self._lock:
+            rows = self._views.get(view, (0, {}))[1]
+            found = sorted((k, v) for k, v in rows.items() if k.startswith(prefix))
+        return iter(found)
+
+    def read_view_row(self, view: str, key: str) -> bytes | None:
+        with self._lock:
+            return self._views.get(view, (0, {}))[1].get(key)
+
+    def write_view(
+        self, view: str, expected: int, position: int, rows: Mapping[str, bytes | None]
+    ) -> bool:
+        with self._lock:
+            current, kept = self._views.get(view, (0, {}))
+            if current != expected:
+                return False
+            new = dict(kept)
+            for key, data in rows.items():
+                if data is None:
+                    new.pop(key, None)
+                else:
+                    new[key] = data
+            self._views[view] = (position, new)
+            return True
+
+    def drop_view(self, view: str) -> None:
+        with self._lock:
+            self._views.pop(view, None)
 
     def close(self) -> None:
         pass

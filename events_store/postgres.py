@@ -36,7 +36,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -208,6 +208,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE {schema}.listeners (
         pid   INTEGER     PRIMARY KEY,
         since TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    """,
+    # Views: the rows a projection keeps and the position it has folded up to, written in
+    # one transaction (compare-and-set on the position).
+    """
+    CREATE TABLE {schema}.view_positions (
+        view     TEXT   PRIMARY KEY,
+        position BIGINT NOT NULL
+    );
+    CREATE TABLE {schema}.view_rows (
+        view     TEXT   NOT NULL,
+        key      TEXT   NOT NULL,
+        data     BYTEA  NOT NULL,
+        PRIMARY KEY (view, key)
     );
     """,
 )
@@ -614,9 +628,80 @@ class PostgresEventStore(StoreReadMixin):
                 ))  # fmt: skip
             listener.close()
 
+    # -- views ---------------------------------------------------------------------
+
+    def view_position(self, view: str) -> int:
+        with self._lock:
+            row = self._conn.execute(
+                self._q("SELECT position FROM {schema}.view_positions WHERE view = %s"), (view,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def read_view(self, view: str, prefix: str = "") -> Iterator[tuple[str, bytes]]:
+        with self._lock:
+            rows = self._conn.execute(
+                self._q("SELECT key, data FROM {schema}.view_rows WHERE view = %s "
+                        "AND starts_with(key, %s) ORDER BY key COLLATE \"C\""),
+                (view, prefix),
+            ).fetchall()  # fmt: skip
+        return iter([(k, bytes(d)) for k, d in rows])
+
+    def read_view_row(self, view: str, key: str) -> bytes | None:
+        with self._lock:
+            row = self._conn.execute(
+                self._q("SELECT data FROM {schema}.view_rows WHERE view = %s AND key = %s"),
+                (view, key),
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def write_view(
+        self, view: str, expected: int, position: int, rows: Mapping[str, bytes | None]
+    ) -> bool:
+        with self._lock:
+            conn = self._conn
+            try:
+                with conn.transaction():
+                    conn.execute(self._q(
+                        "INSERT INTO {schema}.view_positions (view, position) VALUES (%s, 0) "
+                        "ON CONFLICT (view) DO NOTHING"), (view,))  # fmt: skip
+                    found = conn.execute(self._q(
+                        "SELECT position FROM {schema}.view_positions WHERE view = %s "
+                        "FOR UPDATE"), (view,)).fetchone()  # fmt: skip
+                    if found is None or int(found[0]) != expected:
+                        raise _Stale
+                    gone = [k for k, v in rows.items() if v is None]
+                    if gone:
+                        conn.execute(self._q("DELETE FROM {schema}.view_rows WHERE view = %s "
+                                             "AND key = ANY(%s)"), (view, gone))  # fmt: skip
+                    kept = [(view, k, v) for k, v in rows.items() if v is not None]
+                    if kept:
+                        with conn.cursor() as cur:
+                            cur.executemany(self._q(
+                                "INSERT INTO {schema}.view_rows (view, key, data) "
+                                "VALUES (%s, %s, %s) ON CONFLICT (view, key) "
+                                "DO UPDATE SET data = excluded.data"), kept)  # fmt: skip
+                    conn.execute(self._q("UPDATE {schema}.view_positions SET position = %s "
+                                         "WHERE view = %s"), (position, view))  # fmt: skip
+                return True
+            except _Stale:
+                return False
+            except psycopg.OperationalError as exc:
+                self._reconnect()
+                raise StoreUnavailable("postgres_lost", detail=str(exc).strip()) from exc
+
+    def drop_view(self, view: str) -> None:
+        with self._lock, self._conn.transaction():
+            self._conn.execute(self._q("DELETE FROM {schema}.view_rows WHERE view = %s"), (view,))
+            self._conn.execute(self._q("DELETE FROM {schema}.view_positions WHERE view = %s"),
+                               (view,))  # fmt: skip
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+class _Stale(Exception):
+    """The view moved on since it was read: the write is rolled back."""
 
 
 def _row(e: RecordedEvent) -> tuple[Any, ...]:

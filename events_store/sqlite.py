@@ -22,7 +22,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,8 @@ from creneau.scheduler._errors import (
     StoreUnavailable,
 )
 
-__all__ = ["APPLICATION_ID", "SCHEMA", "SCHEMA_VERSION", "SQLiteEventStore"]
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "SQLiteEventStore"]
 
-SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS streams (
     stream_no      INTEGER PRIMARY KEY,
@@ -75,6 +74,24 @@ CREATE TABLE IF NOT EXISTS event_ids (
     position       INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+# Views: rows a projection keeps, and the global position it has folded up to, written
+# together in one transaction (compare-and-set on the position).
+VIEWS = """
+CREATE TABLE IF NOT EXISTS view_positions (
+    view           TEXT    PRIMARY KEY,
+    position       INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS view_rows (
+    view           TEXT    NOT NULL,
+    key            TEXT    NOT NULL,
+    data           BLOB    NOT NULL,
+    PRIMARY KEY (view, key)
+) WITHOUT ROWID;
+"""
+# Versioned migrations (PRAGMA user_version counts those applied); never edited once
+# released.
+MIGRATIONS: tuple[str, ...] = (SCHEMA, VIEWS)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 # Under the write lock: the last global position in the store, and in the same statement
@@ -149,7 +166,8 @@ def _unpack(
 
 
 APPLICATION_ID = 0x43724E75  # "CrNu": PRAGMA application_id of a Créneau store
-_OURS = frozenset({"streams", "commits", "event_ids", "commits_versions_do_not_overlap"})
+# The tables of the first schema, before stores carried their application id.
+_FIRST = frozenset({"streams", "commits", "event_ids", "commits_versions_do_not_overlap"})
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -189,6 +207,7 @@ class SQLiteEventStore(StoreReadMixin):
         self.read_only = read_only
         self._lock = threading.Lock()
         self._stream_nos: dict[str, int] = {}
+        self.schema_version = 0
         where = Path(path)
         try:
             if read_only:
@@ -245,36 +264,40 @@ class SQLiteEventStore(StoreReadMixin):
 
     def _adopt(self) -> None:
         """Check that the file is a Créneau store (or empty, then make it one) before
-        anything is written to it."""
+        anything is written to it; bring an older schema up to date when writable."""
         db = self._db
         (app,) = db.execute("PRAGMA application_id").fetchone()
         (version,) = db.execute("PRAGMA user_version").fetchone()
         names = {n for (n,) in db.execute(
             "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}  # fmt: skip
-        if app == APPLICATION_ID or (app == 0 and version == 1 and names == _OURS):
-            if version > SCHEMA_VERSION:
-                raise StoreUnavailable("store_schema_newer", path=self.path, found=version,
-                                       known=SCHEMA_VERSION)  # fmt: skip
-            if app == 0 and not self.read_only:  # made before stores carried their id
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            return
-        if app != 0 or names or version != 0:
+        ours = app == APPLICATION_ID or (app == 0 and version == 1 and names == _FIRST)
+        if not ours and (app != 0 or names or version != 0):
             raise StoreUnavailable("not_a_creneau_store", path=self.path)
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable("store_schema_newer", path=self.path, found=version,
+                                   known=SCHEMA_VERSION)  # fmt: skip
+        self.schema_version = version
         if self.read_only:
-            raise StoreUnavailable("no_store", path=self.path)
+            if not ours:
+                raise StoreUnavailable("no_store", path=self.path)
+            return
+        if ours and version == SCHEMA_VERSION and app == APPLICATION_ID:
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
-            # Another process may have made it meanwhile.
-            if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-                for statement in _statements(SCHEMA):
+            # Another process may have done it meanwhile: read again under the lock.
+            (found,) = db.execute("PRAGMA user_version").fetchone()
+            for script in MIGRATIONS[found:]:
+                for statement in _statements(script):
                     db.execute(statement)
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        self.schema_version = SCHEMA_VERSION
 
     # -- writing -------------------------------------------------------------------
 
@@ -451,6 +474,85 @@ class SQLiteEventStore(StoreReadMixin):
         with self._lock, _reading(self.path):
             rows = self._db.execute("SELECT stream_id FROM streams ORDER BY stream_no").fetchall()
         return [r[0] for r in rows]
+
+    # -- views ---------------------------------------------------------------------
+
+    def _views_here(self) -> bool:
+        return self.schema_version >= 2
+
+    def view_position(self, view: str) -> int:
+        if not self._views_here():
+            return 0
+        with self._lock, _reading(self.path):
+            row = self._db.execute(
+                "SELECT position FROM view_positions WHERE view = ?", (view,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def read_view(self, view: str, prefix: str = "") -> Iterator[tuple[str, bytes]]:
+        if not self._views_here():
+            return iter(())
+        with self._lock, _reading(self.path):
+            rows = self._db.execute(
+                "SELECT key, data FROM view_rows WHERE view = ? AND key >= ? AND key < ? "
+                "ORDER BY key",
+                (view, prefix, prefix + "\U0010ffff"),
+            ).fetchall()
+        return iter([(k, bytes(d)) for k, d in rows])
+
+    def read_view_row(self, view: str, key: str) -> bytes | None:
+        if not self._views_here():
+            return None
+        with self._lock, _reading(self.path):
+            row = self._db.execute(
+                "SELECT data FROM view_rows WHERE view = ? AND key = ?", (view, key)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def write_view(
+        self, view: str, expected: int, position: int, rows: Mapping[str, bytes | None]
+    ) -> bool:
+        if self.read_only or not self._views_here():
+            return False
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                found = db.execute(
+                    "SELECT position FROM view_positions WHERE view = ?", (view,)
+                ).fetchone()
+                if (int(found[0]) if found else 0) != expected:
+                    db.execute("ROLLBACK")
+                    return False
+                gone = [(view, k) for k, v in rows.items() if v is None]
+                kept = [(view, k, v) for k, v in rows.items() if v is not None]
+                db.executemany("DELETE FROM view_rows WHERE view = ? AND key = ?", gone)
+                db.executemany(
+                    "INSERT INTO view_rows (view, key, data) VALUES (?, ?, ?) "
+                    "ON CONFLICT (view, key) DO UPDATE SET data = excluded.data",
+                    kept,
+                )
+                db.execute(
+                    "INSERT INTO view_positions (view, position) VALUES (?, ?) "
+                    "ON CONFLICT (view) DO UPDATE SET position = excluded.position",
+                    (view, position),
+                )
+                db.execute("COMMIT")
+                return True
+            except sqlite3.DatabaseError as exc:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.DatabaseError):
+                        db.execute("ROLLBACK")
+                raise _store_error(self.path, exc, "store_write_failed") from exc
+
+    def drop_view(self, view: str) -> None:
+        if self.read_only or not self._views_here():
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM view_rows WHERE view = ?", (view,))
+            self._db.execute("DELETE FROM view_positions WHERE view = ?", (view,))
+            self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:

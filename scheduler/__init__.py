@@ -102,6 +102,7 @@ from creneau.scheduler._schedule import (
     ScheduleDocument,
     Unscheduled,
 )
+from creneau.scheduler._snapshot import decode_state, encode_state
 from creneau.scheduler._state import EditionState, Fold, evolve, replay
 from creneau.scheduler._validation import (
     OPTIONAL_WEIGHTS,
@@ -133,12 +134,14 @@ from creneau.scheduler._values import (
     is_text,
     minutes,
 )
+from creneau.scheduler._views import VIEW, AuditLine, ProgrammeView, Views
 from creneau.scheduler.ports import EventStore, Solver
 
 __all__ = [
     "DAY_MINUTES",
     "OPTIONAL_WEIGHTS",
     "SCHEDULE_FORMAT",
+    "VIEW",
     "WEIGHT_DEFAULTS",
     "AcceptSchedule",
     "AddPerson",
@@ -147,6 +150,7 @@ __all__ = [
     "After",
     "Assignment",
     "AuditEntry",
+    "AuditLine",
     "BookPlace",
     "BookPlaces",
     "Break",
@@ -194,6 +198,7 @@ __all__ = [
     "Placement",
     "Policies",
     "Problem",
+    "ProgrammeView",
     "RecordRegistration",
     "RecordSchedule",
     "RecordedEvent",
@@ -228,6 +233,7 @@ __all__ = [
     "UpdateRoom",
     "UpdateSession",
     "Venue",
+    "Views",
     "Violation",
     "Window",
     "book_all",
@@ -236,9 +242,11 @@ __all__ = [
     "decide",
     "decide_and_fold",
     "decode_event",
+    "decode_state",
     "derive_problem",
     "describe_events",
     "encode_event",
+    "encode_state",
     "entity_of",
     "event_type",
     "evolve",

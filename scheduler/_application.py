@@ -53,6 +53,7 @@ from creneau.scheduler._problem import (
 from creneau.scheduler._schedule import ScheduleDocument
 from creneau.scheduler._state import EditionState, replay
 from creneau.scheduler._values import is_name
+from creneau.scheduler._views import Views, state_from_snapshot
 from creneau.scheduler.ports import EventStore, Solver
 
 __all__ = ["STREAM_PREFIX", "AuditEntry", "EditionService", "stream_id_of"]
@@ -109,6 +110,7 @@ class EditionService:
         entry point always says who acts; the core never guesses)."""
         self.store = store
         self.actor = actor
+        self.views = Views(store)  # what reads use, brought up to date with catch_up()
         self._clock = clock
         self._new_id = new_id
         self._cache: dict[str, EditionState] = {}
@@ -133,15 +135,22 @@ class EditionService:
         stream = stream_id_of(edition_id)
         if at_version is not None or at_time is not None:
             until = format_time(at_time) if at_time is not None else None
-            records = self.store.read_stream(stream)
+            base = EditionState()
+            if at_time is None and at_version is not None:
+                snapshot = state_from_snapshot(self.store, edition_id)
+                if snapshot is not None and snapshot.version <= at_version:
+                    base = snapshot
+            records = self.store.read_stream(stream, base.version + 1)
             chosen = (
                 r
                 for r in records
                 if (at_version is None or r.version <= at_version)
                 and (until is None or r.metadata.recorded_at <= until)
             )
-            return replay(_decode_record(r) for r in chosen)
-        cached = self._cache.get(edition_id, EditionState())
+            return replay((_decode_record(r) for r in chosen), base)
+        cached = self._cache.get(edition_id)
+        if cached is None:  # the latest snapshot the store keeps, then what came after it
+            cached = state_from_snapshot(self.store, edition_id) or EditionState()
         newer = self.store.read_payloads(stream, cached.version + 1)
         state = replay((_decode(stream, *r) for r in newer), cached)
         self._cache[edition_id] = state

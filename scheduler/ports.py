@@ -6,7 +6,7 @@ Backends live in ``events_store/``; the core only knows this protocol.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from creneau.scheduler._envelope import ChainBreak, NewEvent, RecordedEvent
@@ -69,6 +69,31 @@ class EventStore(Protocol):
 
     def verify(self) -> ChainBreak | None:
         """Check every stream's hash chain; the first break by global position, or None."""
+        ...
+
+    # Views: the rows a projection keeps beside the log, keyed by text, and the global
+    # position it has folded up to, always written together.
+
+    def view_position(self, view: str) -> int:
+        """The position ``view`` has folded up to; 0 for a view never written."""
+        ...
+
+    def read_view(self, view: str, prefix: str = "") -> Iterator[tuple[str, bytes]]:
+        """The view's rows whose key starts with ``prefix``, in key order."""
+        ...
+
+    def read_view_row(self, view: str, key: str) -> bytes | None: ...
+
+    def write_view(
+        self, view: str, expected: int, position: int, rows: Mapping[str, bytes | None]
+    ) -> bool:
+        """In one transaction: set (or, for None, remove) ``rows`` and move the view to
+        ``position`` — only if it is still at ``expected`` (False, and nothing written,
+        when another follower moved it first, or when the store cannot keep views)."""
+        ...
+
+    def drop_view(self, view: str) -> None:
+        """Forget the view's rows and position: it is rebuilt from the log."""
         ...
 
     def close(self) -> None: ...

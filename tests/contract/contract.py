@@ -250,6 +250,34 @@ class EventStoreContract(abc.ABC):
         finally:
             store.close()
 
+    # -- views -------------------------------------------------------------------------
+
+    def test_a_view_keeps_its_rows_and_position_together(self, store: Any) -> None:
+        assert store.view_position("v") == 0 and list(store.read_view("v")) == []
+        assert store.write_view("v", 0, 3, {"a/1": b"x", "a/2": b"y", "b/1": b"z"})
+        assert store.view_position("v") == 3
+        assert list(store.read_view("v", "a/")) == [("a/1", b"x"), ("a/2", b"y")]
+        assert store.read_view_row("v", "b/1") == b"z" and store.read_view_row("v", "c") is None
+        # Rows change and go in the same write as the position.
+        assert store.write_view("v", 3, 7, {"a/1": None, "a/2": b"y2"})
+        assert list(store.read_view("v")) == [("a/2", b"y2"), ("b/1", b"z")]
+        assert store.view_position("v") == 7
+        assert list(store.read_view("w")) == [] and store.view_position("w") == 0
+
+    def test_a_follower_behind_cannot_overwrite_a_view(self, store: Any, tmp_path: Path) -> None:
+        other = self.second_handle(store, tmp_path)
+        assert store.write_view("v", 0, 5, {"k": b"first"})
+        assert not other.write_view("v", 0, 4, {"k": b"stale"})  # it read position 0
+        assert store.read_view_row("v", "k") == b"first" and store.view_position("v") == 5
+        if other is not store:
+            other.close()
+
+    def test_a_dropped_view_starts_again(self, store: Any) -> None:
+        assert store.write_view("v", 0, 9, {"k": b"x"})
+        store.drop_view("v")
+        assert store.view_position("v") == 0 and list(store.read_view("v")) == []
+        assert store.write_view("v", 0, 2, {"k": b"y"})
+
 
 def payload_of(event: RecordedEvent) -> Any:
     return msgspec.json.decode(event.payload)
