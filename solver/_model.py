@@ -23,6 +23,8 @@ from creneau.scheduler import DAY_MINUTES, SchedulingProblem, SessionSpec, Span
 __all__ = ["MAX_PAIRS", "Occurrence", "ProgrammeModel", "pair_weights"]
 
 Guard = tuple[str, str]  # (rule id, subject id)
+# What a soft rule adds to the objective: (literal or expression, coefficient) pairs.
+Terms = list[tuple[Any, int]]
 
 
 def _inside(s: int, d: int, spans: Iterable[Span]) -> bool:
@@ -110,8 +112,9 @@ class ProgrammeModel:
         self.guards: dict[Guard, Any] = {}
         self.occurrences: list[Occurrence] = []
         self.by_session: dict[str, list[Occurrence]] = {}
-        self.penalties: list[tuple[Any, int]] = []
-        self.moves: list[tuple[Any, int]] = []  # re-planning: the cost of each change
+        # The objective's terms, gathered from what each rule returns.
+        self.penalties: Terms = []
+        self.moves: Terms = []  # re-planning: the cost of each change
         self.moderator_load: dict[str, int] = {}
         # Who appears where: person -> [(occurrence, literal)], the literal None when the
         # person is on the session as written (present with it), else their moderator
@@ -270,13 +273,17 @@ class ProgrammeModel:
                 self.rule_after(s, other, gap, same_day)
             for other in s.not_parallel:
                 self.rule_not_parallel(s, other)
-        self.rule_attendee_gap()
-        self.rule_no_all_male_panels()
-        self.rule_parity_share()
+        # Rules that are hard or soft as the committee chose: soft, they return terms.
+        penalties = [
+            *self.rule_attendee_gap(),
+            *self.rule_no_all_male_panels(),
+            *self.rule_parity_share(),
+        ]
         for track in self.p.tracks:
             self.rule_tracks(track)
         if not self.explain:
-            self.soft_rules()
+            self.penalties = [*penalties, *self.soft_rules()]
+            self.moves = self._moves() if self.p.previous else []
             self.hints()
 
     def _room_variables(self, o: Occurrence) -> None:
@@ -571,16 +578,17 @@ class ProgrammeModel:
             for b in self.by_session.get(other, ()):
                 self.enforce(self.m.add_no_overlap([a.interval, b.interval]), guard)
 
-    def rule_attendee_gap(self) -> None:
+    def rule_attendee_gap(self) -> Terms:
         """``attendee_gap``: of two sessions sharing an audience, in different rooms, the
         later does not start within ``attendee_gap`` minutes (plus the walk between their
         venues) after the earlier ends; they may run in parallel."""
         gap = self.p.attendee_gap
         if gap <= 0:
-            return
+            return []
         hard = self.p.attendee_gap_hard
         if not hard and self.explain:
-            return
+            return []
+        terms: Terms = []
         weight = self.p.weights.get("attendee_gap", 0)
         guard = self.guard("attendee_gap", "*") if hard else []
         travels = any(t > 0 for t in self.p.travel.values())
@@ -605,7 +613,7 @@ class ProgrammeModel:
             if not hard:
                 missed = self.m.new_bool_var(f"no_time_to_move[{key}]")
                 clause.append(missed)
-                self.penalties.append((missed, weight))
+                terms.append((missed, weight))
             self.enforce(self.m.add_bool_or(clause), [*guard, *self.both_present(a, b)])
             if travels:
                 at_a, at_b = self.venue_literals(a), self.venue_literals(b)
@@ -619,6 +627,7 @@ class ProgrammeModel:
                             self.m.add(a.start >= b.end + gap + t).only_enforce_if(
                                 [b_first, at_a[va], at_b[vb]]
                             )
+        return terms
 
     def _may_share_a_day(self, a: Occurrence, b: Occurrence) -> bool:
         return bool(self._days_of(a) & self._days_of(b))
@@ -629,13 +638,14 @@ class ProgrammeModel:
             self._days[key] = frozenset(t // DAY_MINUTES for t in o.base)
         return self._days[key]
 
-    def rule_no_all_male_panels(self) -> None:
+    def rule_no_all_male_panels(self) -> Terms:
         """``no_all_male_panels``: a session with two or more people on stage, those the
         committee named all men, gets a moderator who is not a man. (Someone undisclosed
         among them leaves parity not established: reported, not refused.)"""
         par = self.p.parity
         if not par.no_all_male_panels:
-            return
+            return []
+        terms: Terms = []
         for o in self.occurrences:
             s = o.session
             genders = [self.p.person(pid).gender for pid in s.people]
@@ -653,14 +663,15 @@ class ProgrammeModel:
             elif not self.explain:
                 panel = self.m.new_bool_var(f"all_male[{o.key}]")
                 self.m.add(panel + sum(saving) >= self.present_expr(o))
-                self.penalties.append((panel, self.p.weights["all_male_panels"]))
+                terms.append((panel, self.p.weights["all_male_panels"]))
+        return terms
 
-    def rule_parity_share(self) -> None:
+    def rule_parity_share(self) -> Terms:
         """``parity_share``: women are at least ``women_min_share`` of the distinct women
         and men on the scheduled programme, assigned moderators included."""
         share = self.p.parity.women_min_share
         if share <= 0:
-            return
+            return []
         women: list[Any] = []
         men: list[Any] = []
         for pid, apps in self.appearances.items():
@@ -677,10 +688,12 @@ class ProgrammeModel:
         balance = (1000 - share) * sum(women) - share * sum(men)
         if self.p.parity.hard:
             self.enforce(self.m.add(balance >= 0), self.guard("parity_share", "*"))
-        elif not self.explain:
-            short = self.m.new_int_var(0, len(women) + len(men), "parity_shortfall")
-            self.m.add(1000 * short + balance >= 0)
-            self.penalties.append((short, self.p.weights["parity_shortfall"]))
+            return []
+        if self.explain:
+            return []
+        short = self.m.new_int_var(0, len(women) + len(men), "parity_shortfall")
+        self.m.add(1000 * short + balance >= 0)
+        return [(short, self.p.weights["parity_shortfall"])]
 
     def _running(self, o: Occurrence, moment: int) -> Any | None:
         """A literal that implies the occurrence runs at ``moment``; None if it cannot."""
@@ -738,49 +751,59 @@ class ProgrammeModel:
 
     # -- soft rules ------------------------------------------------------------------
 
-    def soft_rules(self) -> None:
+    def soft_rules(self) -> Terms:
+        """The objective's terms of the rules that are always soft."""
         w = self.p.weights
+        terms: Terms = []
         for o in self.occurrences:
-            s = o.session
-            for room_id, lit in o.rooms.items():
-                r = self.p.room(room_id)
-                reserve_used = max(0, s.need - r.capacity)
-                if reserve_used:
-                    self.penalties.append((lit, w["reserve_seats"] * reserve_used))
-                if s.need and r.capacity > s.need:
-                    empty = (r.capacity - s.need) // 10
-                    if empty:
-                        self.penalties.append((lit, w["oversized_room"] * empty))
-            preferred = list(s.preferred)
-            spans = [preferred] if preferred else []
-            spans += [
-                list(self.p.person(pid).preferred)
-                for pid in s.people
-                if self.p.person(pid).preferred
-            ]
-            for pref in spans:
-                hit = self.m.new_bool_var(f"preferred[{o.key}]")
-                self.restrict_to(o, self.starts_inside(o, pref), [], [hit])
-                self.penalties.append((~hit, w["preferred_windows"]))
+            terms += self._room_size(o)
+            terms += self._preferred(o)
             if o.present is not True and o.number == 1:
-                self.penalties.append((~o.present, w["proposal_priority"] * s.priority))
+                terms.append((~o.present, w["proposal_priority"] * o.session.priority))
             if w["late_finish"]:
-                self._late_finish(o, w["late_finish"])
-        self._pairs_apart()
+                terms += self._late_finish(o, w["late_finish"])
+        terms += self._pairs_apart()
         if w["speaker_idle"]:
-            self._speaker_idle(w["speaker_idle"])
+            terms += self._speaker_idle(w["speaker_idle"])
         if w["venue_moves"] and len({r.venue for r in self.p.rooms}) > 1:
-            self._venue_moves(w["venue_moves"])
-        if self.p.previous:
-            self._moves()
+            terms += self._venue_moves(w["venue_moves"])
+        return terms
+
+    def _room_size(self, o: Occurrence) -> Terms:
+        """Reserve chairs used, per seat; empty seats, per ten."""
+        w, s = self.p.weights, o.session
+        terms: Terms = []
+        for room_id, lit in o.rooms.items():
+            r = self.p.room(room_id)
+            reserve_used = max(0, s.need - r.capacity)
+            if reserve_used:
+                terms.append((lit, w["reserve_seats"] * reserve_used))
+            if s.need and r.capacity > s.need:
+                empty = (r.capacity - s.need) // 10
+                if empty:
+                    terms.append((lit, w["oversized_room"] * empty))
+        return terms
+
+    def _preferred(self, o: Occurrence) -> Terms:
+        """The session's preferred windows, and each of its people's, missed."""
+        s = o.session
+        spans = [list(s.preferred)] if s.preferred else []
+        spans += [list(self.p.person(pid).preferred) for pid in s.people
+                  if self.p.person(pid).preferred]  # fmt: skip
+        terms: Terms = []
+        for pref in spans:
+            hit = self.m.new_bool_var(f"preferred[{o.key}]")
+            self.restrict_to(o, self.starts_inside(o, pref), [], [hit])
+            terms.append((~hit, self.p.weights["preferred_windows"]))
+        return terms
 
     LATE = 60  # minutes: a session ending in the last hour of its day finishes late
 
-    def _late_finish(self, o: Occurrence, weight: int) -> None:
+    def _late_finish(self, o: Occurrence, weight: int) -> Terms:
         d = o.session.duration
         early = [s for s in o.base if s + d <= self.p.day_of(s).close - self.LATE]
         if len(early) == len(o.base):
-            return
+            return []
         on_time = self.m.new_bool_var(f"on_time[{o.key}]")
         if early:
             self.m.add_linear_expression_in_domain(
@@ -788,9 +811,10 @@ class ProgrammeModel:
             ).only_enforce_if(on_time)
         else:
             self.m.add(on_time == 0)
-        self.penalties.append((~on_time, weight))
+        return [(~on_time, weight)]
 
-    def _pairs_apart(self) -> None:
+    def _pairs_apart(self) -> Terms:
+        terms: Terms = []
         for (a_id, b_id), weight in pair_weights(self.p).items():
             a, b = self.by_session[a_id][0], self.by_session[b_id][0]
             sa, sb = a.session, b.session
@@ -801,11 +825,13 @@ class ProgrammeModel:
             both = self.both_present(a, b)
             self.m.add(a.end <= b.start).only_enforce_if([~overlap, a_first, *both])
             self.m.add(b.end <= a.start).only_enforce_if([~overlap, ~a_first, *both])
-            self.penalties.append((overlap, weight))
+            terms.append((overlap, weight))
+        return terms
 
-    def _speaker_idle(self, weight: int) -> None:
+    def _speaker_idle(self, weight: int) -> Terms:
         """Idle time between a person's first and last session of a day, per started
         10 minutes, for the sessions they are named on (not proposals)."""
+        terms: Terms = []
         for pid, apps in self.appearances.items():
             occs = [o for o, lit in apps if lit is None and o.present is True]
             if len(occs) < 2:
@@ -824,10 +850,12 @@ class ProgrammeModel:
                     busy.append(o.session.duration * today)
                 idle = self.m.new_int_var(0, (day.close - day.open) // 10 + 1, f"idle[{pid}]")
                 self.m.add(10 * idle >= hi - lo - sum(busy))
-                self.penalties.append((idle, weight))
+                terms.append((idle, weight))
+        return terms
 
-    def _venue_moves(self, weight: int) -> None:
+    def _venue_moves(self, weight: int) -> Terms:
         """A person's two sessions on one day in different venues."""
+        terms: Terms = []
         for pid, apps in self.appearances.items():
             occs = [o for o, lit in apps if lit is None and o.present is True]
             for a, b in itertools.combinations(occs, 2):
@@ -840,12 +868,14 @@ class ProgrammeModel:
                 moved = self.m.new_bool_var(f"walks[{pid},{a.key},{b.key}]")
                 for v in va:
                     self.m.add(moved >= va[v] - vb[v] + same_day - 1)
-                self.penalties.append((moved, weight))
+                terms.append((moved, weight))
+        return terms
 
-    def _moves(self) -> None:
+    def _moves(self) -> Terms:
         """Re-planning: every occurrence away from its previous start, or its previous
         room, and every proposal dropped, costs ``moved_time`` / ``moved_room``."""
         w = self.p.weights
+        terms: Terms = []
         for o in self.occurrences:
             previous = self.p.previous.get((o.session.id, o.number))
             if previous is None:
@@ -858,9 +888,10 @@ class ProgrammeModel:
                 self.m.add(stays == 0)
             if o.present is not True:
                 self.m.add_implication(stays, o.present)
-            self.moves.append((~stays, w["moved_time"]))
+            terms.append((~stays, w["moved_time"]))
             lit = o.rooms.get(room)
-            self.moves.append((~lit if lit is not None else 1, w["moved_room"]))
+            terms.append((~lit if lit is not None else 1, w["moved_room"]))
+        return terms
 
     def hints(self) -> None:
         """Start the search from a schedule: a previous one, or a first-fit construction."""
