@@ -195,7 +195,8 @@ PROBLEMS = {
         "changed since (the edition is at version {now}): solve again"
     ),
     "schedule_changed_inputs": N_(
-        "the schedule was computed on version {solved}; since then {changes}: solve again"
+        "the schedule was computed on version {solved} (the edition is at version {now}); "
+        "what it was computed from has changed since: {changes} — solve again"
     ),
     "no_schedule_yet": N_("no schedule has been proposed yet: solve first"),
     "schedule_has_no_programme": N_('"{schedule}" is {status}: it holds no programme'),
@@ -317,9 +318,39 @@ def _value(name: str, value: Any, w: Words, names: Names | None) -> str:
         return " → ".join(f"« {x} »" for x in value)
     if name == "share":
         return w.percent(value)
+    if name == "changes":
+        return changes_text(value, w, names)
     if isinstance(value, tuple | list):
         return ", ".join(str(x) for x in value)
     return str(value)
+
+
+SHOWN_CHANGES = 8  # what a refused schedule lists of the changes since its solve
+
+
+def changes_text(keys: Sequence[str], w: Words, names: Names | None) -> str:
+    """What changed, from the keys the core names them by ("room:r1", "policies")."""
+    names = names or Names()
+    words = []
+    for key in keys[:SHOWN_CHANGES]:
+        kind, _, subject = key.partition(":")
+        if kind == "session":
+            words.append(w._("the session « {title} »", title=names.title(subject)))
+        elif kind == "room":
+            words.append(w._("the room « {name} »", name=names.rooms.get(subject, subject)))
+        elif kind == "person":
+            words.append(w._("{name}'s details", name=names.people.get(subject, subject)))
+        elif kind == "policies":
+            words.append(w._("the rules"))
+        elif kind == "programme":
+            words.append(w._("the published programme"))
+        elif kind == "edition":
+            words.append(w._("the edition's days, audiences or venues"))
+        else:
+            words.append(key)
+    if len(keys) > SHOWN_CHANGES:
+        words.append(w.n_("{n} other change", "{n} other changes", len(keys) - SHOWN_CHANGES))
+    return w.listing(words)
 
 
 def problem_text(p: Problem, w: Words, names: Names | None = None) -> str:

@@ -38,11 +38,11 @@ from creneau.scheduler import (
     Placement,
     Problem,
     ScheduleDocument,
+    SolveJob,
     SolveParameters,
     SolveProgramme,
     derive_problem,
     schedule_changes,
-    schedule_document,
     validate_snapshot,
     with_previous,
 )
@@ -110,6 +110,9 @@ class ProgressLine:
                         bound=w.number(progress.bound))  # fmt: skip
             if progress.gap is not None:
                 text += w._(" · gap {gap}", gap=w.percent(progress.gap))
+            share = getattr(progress, "figures", {}).get("women_share")
+            if share is not None:
+                text += w._(" · women {share}", share=w.percent(share))
         return text
 
     def _tick(self) -> None:
@@ -123,38 +126,21 @@ class ProgressLine:
 T = TypeVar("T")
 
 
-def run_interruptibly(work: Callable[[threading.Event], T], w: Words) -> tuple[T, bool]:
-    """Run ``work(stop)`` in a thread of its own, the main thread waiting for it: Ctrl-C
-    sets ``stop`` (the solve ends with the best schedule so far) instead of raising in
-    the middle of the work. Returns its result, and whether it was interrupted."""
-    stop = threading.Event()
-    done = threading.Event()
-    box: list[Any] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            box.append(work(stop))
-        except BaseException as exc:
-            failure.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=target, name="solve", daemon=True).start()
+def await_job(job: SolveJob, line: ProgressLine, w: Words) -> bool:
+    """Wait for a solve job, its progress on the line; Ctrl-C stops the search (the best
+    schedule so far is the answer) instead of raising in the middle of the work. Returns
+    whether it was interrupted."""
     interrupted = False
-    # Waiting on an event, not on the thread: an interrupted Thread.join can leave the
-    # thread reported as finished while it still runs (CPython 3.11).
-    while not done.is_set():
+    while True:
         try:
-            done.wait(0.1)
+            if job.wait(0.1):
+                return interrupted
+            line(job.progress())
         except KeyboardInterrupt:
             if not interrupted:
                 print(w._("\ninterrupted: stopping the search…"), file=sys.stderr)
             interrupted = True
-            stop.set()
-    if failure:
-        raise failure[0]
-    return box[0], interrupted
+            job.stop()
 
 
 def _params(args: argparse.Namespace) -> SolveParameters:
@@ -240,11 +226,10 @@ def cmd_solve(args: argparse.Namespace, out: TextIO, w: Words) -> int:
                     ]
                 )
             problem = with_previous(problem, previous.assignments)
-        solver = _solver()
+        job = SolveJob.start(_solver(), problem, params, job_id="document", edition=snapshot)
         with ProgressLine(sys.stderr, w) as line:
-            result, interrupted = run_interruptibly(
-                lambda stop: solver.solve(problem, params, line, stop), w)  # fmt: skip
-        document = _worded(schedule_document(problem, result, params, edition=snapshot), w)
+            interrupted = await_job(job, line, w)
+        document = _worded(job.document(), w)
         _write_schedule(document, args.output)
         code = _report(document, out, w, interrupted)
         if previous is not None and document.assignments:
@@ -253,22 +238,39 @@ def cmd_solve(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args) as service:
         edition = pick_edition(service, args.edition)
         before = service.load(edition)
-        solver = _solver()
         command = SolveProgramme(time_limit=params.time_limit, workers=params.workers,
                                  seed=params.seed)  # fmt: skip
+        job = service.start_solve(edition, _solver(), command, actor=args.actor)
         with ProgressLine(sys.stderr, w) as line:
-            (document, schedule_id), interrupted = run_interruptibly(
-                lambda stop: service.solve(edition, solver, command, actor=args.actor,
-                                           progress=line, stop=stop), w)  # fmt: skip
+            interrupted = await_job(job, line, w)
+        # Recorded now, unless what the solve read changed meanwhile (said with names).
+        try:
+            document, schedule_id = _named(service, edition, job.collect)
+        except InvalidCommand:
+            # What was found is still told (and written with --output), then the refusal.
+            _tell(job.document(), args, before, out, w, interrupted)
+            raise
+    code = _tell(document, args, before, out, w, interrupted)
+    if schedule_id:
+        print(w.say("recorded as {schedule}: `creneau accept --store {store}` publishes it",
+                    schedule=schedule_id, store=args.store), file=out)  # fmt: skip
+    return code
+
+
+def _tell(
+    document: ScheduleDocument,
+    args: argparse.Namespace,
+    before: EditionState,
+    out: TextIO,
+    w: Words,
+    interrupted: bool,
+) -> int:
     document = _worded(document, w)
     if args.output:
         _write_schedule(document, args.output)
     code = _report(document, out, w, interrupted)
     if before.programme and document.assignments:
         _print_changes(before.snapshot(), before.programme, document, out, w)
-    if schedule_id:
-        print(w.say("recorded as {schedule}: `creneau accept --store {store}` publishes it",
-                    schedule=schedule_id, store=args.store), file=out)  # fmt: skip
     return code
 
 

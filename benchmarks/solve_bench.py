@@ -34,14 +34,16 @@ import structlog  # noqa: E402
 from benchmarks._readme import keep_table  # noqa: E402
 from benchmarks.national import generate  # noqa: E402
 from creneau.scheduler import (  # noqa: E402
+    DAY_MINUTES,
     EditionSnapshot,
+    Progress,
+    SchedulingProblem,
     SolveParameters,
     check_schedule,
     derive_problem,
     schedule_document,
 )
-from creneau.scheduler._problem import DAY_MINUTES, SchedulingProblem  # noqa: E402
-from creneau.solver import CpSatSolver, Progress  # noqa: E402
+from creneau.solver import CpSatSolver  # noqa: E402
 
 # conference-scheduler works with slots: these blocks, in every room, every day.
 BLOCKS = (("09:00", 90), ("10:45", 90), ("14:00", 90), ("15:45", 90))

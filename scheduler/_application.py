@@ -12,7 +12,6 @@ import datetime as dt
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import attrs
 import msgspec
@@ -44,10 +43,10 @@ from creneau.scheduler._events import (
     entity_of,
     event_type,
 )
+from creneau.scheduler._jobs import THREADS, SolveJob, SolveProgress, SolveRunner
 from creneau.scheduler._problem import (
     SolveParameters,
     derive_problem,
-    schedule_document,
     with_previous,
 )
 from creneau.scheduler._schedule import ScheduleDocument
@@ -177,24 +176,25 @@ class EditionService:
 
     # -- solving -------------------------------------------------------------------
 
-    def solve(
+    def start_solve(
         self,
         edition_id: str,
         solver: Solver,
         command: SolveProgramme | None = None,
         *,
         actor: str | None = None,
-        progress: Callable[[Any], None] | None = None,
-        stop: threading.Event | None = None,
-    ) -> tuple[ScheduleDocument, str | None]:
-        """Carry out ``SolveProgramme``: solve the edition as it is now and record the
-        answer as a proposed schedule, with its status, objective, bound, time and the
-        solver's parameters.
+        runner: SolveRunner = THREADS,
+    ) -> SolveJob:
+        """Start solving the edition as it is now; returns the running job at once.
 
-        Returns the schedule document and the id it was recorded under (None when no
-        schedule was found: an infeasible or timed-out solve records nothing).
+        ``job.collect()`` records its answer as a proposed schedule, with its status,
+        objective, bound, time and the solver's parameters, once. The answer stays
+        recordable when only registrations and places changed in the meantime; when a
+        room, a person, a session, the policies or the programme did, collecting says
+        which (``InvalidCommand``, code ``schedule_changed_inputs``).
         """
         command = command or SolveProgramme()
+        who = self._who(actor)  # refused now, not after the solve
         params = SolveParameters(
             time_limit=command.time_limit, workers=command.workers, seed=command.seed
         )
@@ -208,20 +208,62 @@ class EditionService:
         problem = derive_problem(snapshot, demand)
         if state.programme:  # re-planning: change the published programme as little as can be
             problem = with_previous(problem, state.programme)
-        result = solver.solve(problem, params, progress, stop)
-        document = schedule_document(
-            problem, result, params, stream_version=state.version, edition=snapshot
-        )
-        if result.status not in ("optimal", "feasible"):
-            return document, None
-        recorded = self.execute(
-            RecordSchedule(schedule=document), edition_id=edition_id, actor=actor, attempts=1
-        )
-        proposed = decode_event(recorded[0].type, recorded[0].schema_version, recorded[0].payload)
-        assert isinstance(proposed, ScheduleProposed)
-        return document, proposed.schedule_id
+
+        def record(job: SolveJob, document: ScheduleDocument) -> str | None:
+            recorded = self.execute(
+                RecordSchedule(schedule=document, job=job.id), edition_id=edition_id, actor=who
+            )
+            if not recorded:  # this job's answer was recorded already (by another process)
+                return self.load(edition_id).solve_jobs.get(job.id)
+            proposed = decode_event(
+                recorded[0].type, recorded[0].schema_version, recorded[0].payload
+            )
+            assert isinstance(proposed, ScheduleProposed)
+            return proposed.schedule_id
+
+        return SolveJob.start(
+            solver, problem, params, job_id=f"solve-{self._new_id()}", runner=runner,
+            edition=snapshot, stream_version=state.version, record=record,
+        )  # fmt: skip
+
+    def solve(
+        self,
+        edition_id: str,
+        solver: Solver,
+        command: SolveProgramme | None = None,
+        *,
+        actor: str | None = None,
+        progress: Callable[[SolveProgress], None] | None = None,
+        stop: threading.Event | None = None,
+        runner: SolveRunner = THREADS,
+    ) -> tuple[ScheduleDocument, str | None]:
+        """Carry out ``SolveProgramme`` and wait for it: a job started, followed and
+        collected. ``progress`` hears of each better schedule; setting ``stop`` ends the
+        search with the best schedule so far.
+
+        Returns the schedule document and the id it was recorded under (None when no
+        schedule was found: an infeasible or timed-out solve records nothing).
+        """
+        job = self.start_solve(edition_id, solver, command, actor=actor, runner=runner)
+        told = 0
+        while not job.wait(0.1):
+            if stop is not None and stop.is_set():
+                job.stop()
+            if progress is not None:
+                now = job.progress()
+                if now.solutions != told:
+                    told = now.solutions
+                    progress(now)
+        return job.collect()
 
     # -- writing -------------------------------------------------------------------
+
+    def _who(self, actor: str | None) -> str:
+        """Who acts: the call's actor, else the service's; refused when neither names one."""
+        who = actor if actor is not None else self.actor
+        if who is None or not who.strip() or not is_name(who):
+            raise InvalidCommand([Problem("actor", "bad_actor", {"actor": who or ""})])
+        return who
 
     @staticmethod
     def _decide(
@@ -249,9 +291,7 @@ class EditionService:
             else:
                 raise TypeError("edition_id is required for this command")
         correlation = str(self._new_id())
-        who = actor if actor is not None else self.actor
-        if who is None or not who.strip() or not is_name(who):
-            raise InvalidCommand([Problem("actor", "bad_actor", {"actor": who or ""})])
+        who = self._who(actor)
         for attempt in range(1, attempts + 1):
             # Optimistic: decide on the state this service last saw, without reading the
             # stream again; the append's expected version catches a stale state. A

@@ -235,6 +235,8 @@ class RecordSchedule(_Command, frozen=True, kw_only=True, tag="record_schedule")
     """Record a solve's answer as a proposed schedule (the service solves, then sends this)."""
 
     schedule: ScheduleDocument
+    # The solve job it comes from: recording a job's answer again records nothing.
+    job: str | None = None
 
 
 class AcceptSchedule(_Command, frozen=True, kw_only=True, tag="accept_schedule"):
@@ -476,12 +478,8 @@ def _events_for(state: EditionState, cmd: Command) -> list[Event]:
             return [RegistrationRemoved(attendee=a)]
         case ImportEdition():
             return _import(state, cmd)
-        case RecordSchedule(schedule=schedule):
-            if schedule.stream_version != state.version:
-                raise _refuse("schedule.stream_version", "schedule_stale",
-                              solved=schedule.stream_version, now=state.version)  # fmt: skip
-            schedule_id = f"schedule-{len(state.schedules) + 1}"
-            return [ScheduleProposed(schedule_id=schedule_id, schedule=schedule)]
+        case RecordSchedule():
+            return _record(state, cmd)
         case AcceptSchedule():
             return _accept(state, cmd)
         case MoveSession():
@@ -523,6 +521,25 @@ def book_all(
         fold.apply(more)
         events += more
     return events, problems
+
+
+def _record(state: EditionState, cmd: RecordSchedule) -> list[Event]:
+    """A solve's answer, recordable while what the solver read is as it read it: the
+    registrations and places booked since do not matter (they are live; a schedule
+    solved before them breaks no rule they make), a room, a person, a session, the
+    policies or the published programme changed since do."""
+    if cmd.job is not None and cmd.job in state.solve_jobs:
+        return []
+    solved = cmd.schedule.stream_version
+    if solved is None or solved > state.version:
+        raise _refuse("schedule.stream_version", "schedule_stale", solved=solved,
+                      now=state.version)  # fmt: skip
+    changed = [key for key, version in state.inputs.items() if version > solved]
+    if changed:
+        raise _refuse("schedule.stream_version", "schedule_changed_inputs", solved=solved,
+                      now=state.version, changes=changed)  # fmt: skip
+    schedule_id = f"schedule-{len(state.schedules) + 1}"
+    return [ScheduleProposed(schedule_id=schedule_id, schedule=cmd.schedule, job=cmd.job)]
 
 
 def _accept(state: EditionState, cmd: AcceptSchedule) -> list[Event]:

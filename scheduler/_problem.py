@@ -210,6 +210,23 @@ class Conflict:
 
 
 @attrs.frozen
+class Progress:
+    """A better schedule found during a solve: when (seconds since it started), its
+    objective, the best bound proven so far, and its assignments."""
+
+    elapsed: float
+    objective: float | None
+    bound: float | None
+    assignments: tuple[Assignment, ...] = ()
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
+
+
+@attrs.frozen
 class SolveResult:
     status: str  # optimal, feasible, infeasible, unknown
     assignments: tuple[Assignment, ...] = ()
@@ -386,6 +403,20 @@ def _end_clock(start: int, end: int) -> str:
     )
 
 
+def placements_of(
+    problem: SchedulingProblem, assignments: Sequence[Assignment]
+) -> tuple[Placement, ...]:
+    """Assignments on the problem's axis of minutes, as placements on the edition's days."""
+    return tuple(
+        Placement(
+            session=a.session, occurrence=a.occurrence, room=a.room,
+            day=problem.days[a.start // DAY_MINUTES].day, start=_clock(a.start),
+            end=_end_clock(a.start, a.end), moderators=a.moderators,
+        )
+        for a in assignments
+    )  # fmt: skip
+
+
 def schedule_document(
     problem: SchedulingProblem,
     result: SolveResult,
@@ -395,14 +426,7 @@ def schedule_document(
 ) -> ScheduleDocument:
     """The schedule document of a result; with the ``edition`` the problem came from,
     its metrics too."""
-    placements = tuple(
-        Placement(
-            session=a.session, occurrence=a.occurrence, room=a.room,
-            day=problem.days[a.start // DAY_MINUTES].day, start=_clock(a.start),
-            end=_end_clock(a.start, a.end), moderators=a.moderators,
-        )
-        for a in result.assignments
-    )  # fmt: skip
+    placements = placements_of(problem, result.assignments)
     return ScheduleDocument(
         edition=problem.edition,
         stream_version=stream_version,

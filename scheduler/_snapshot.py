@@ -12,7 +12,7 @@ from creneau.scheduler._values import EditionInfo, Person, Policies, Registratio
 
 __all__ = ["SNAPSHOT_LAYOUT", "decode_state", "encode_state"]
 
-SNAPSHOT_LAYOUT = 1  # raised whenever the state's shape changes: older snapshots are ignored
+SNAPSHOT_LAYOUT = 2  # raised whenever the state's shape changes: older snapshots are ignored
 
 
 class _State(msgspec.Struct, array_like=True):
@@ -30,6 +30,8 @@ class _State(msgspec.Struct, array_like=True):
     places: list[tuple[str, int, str | None, list[str], list[str]]]
     holdings: list[tuple[str, list[tuple[str, int, str | None]]]]
     reserve_open: list[str]
+    inputs: list[tuple[str, int]]
+    solve_jobs: list[tuple[str, str]]
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -45,7 +47,7 @@ def encode_state(state: EditionState) -> bytes:
         [(s, k, r, list(confirmed), list(waiting))
          for (s, k, r), (confirmed, waiting) in state.places.items()],
         [(who, list(keys)) for who, keys in state.holdings.items()],
-        sorted(state.reserve_open),
+        sorted(state.reserve_open), list(state.inputs.items()), list(state.solve_jobs.items()),
     ))  # fmt: skip
 
 
@@ -67,4 +69,5 @@ def decode_state(data: bytes | None) -> EditionState | None:
         registrations={g.attendee: g for g in s.registrations}, policies=s.policies,
         schedules=dict(s.schedules), accepted=s.accepted, programme=tuple(s.programme),
         places=places, holdings=holdings, reserve_open=frozenset(s.reserve_open),
+        inputs=dict(s.inputs), solve_jobs=dict(s.solve_jobs),
     )  # fmt: skip

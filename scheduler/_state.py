@@ -43,6 +43,7 @@ from creneau.scheduler._events import (
     SessionRemoved,
     SessionUnpinned,
     SessionUpdated,
+    entity_of,
 )
 from creneau.scheduler._schedule import Placement, ScheduleDocument
 from creneau.scheduler._values import (
@@ -88,6 +89,12 @@ class EditionState:
     holdings: Mapping[str, tuple[PlaceKey, ...]] = attrs.field(factory=dict, converter=_frozen_map)
     # Sessions whose room's reserve chairs are offered as places.
     reserve_open: frozenset[str] = frozenset()
+    # What a solve reads as rules (not registrations or places), by entity ("room:r1",
+    # "policies", "programme"…): the version that last changed it. A schedule solved
+    # on version N is recordable while none of these is above N.
+    inputs: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_map)
+    # Solve jobs whose answer is recorded: job id -> schedule id.
+    solve_jobs: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
 
     @property
     def exists(self) -> bool:
@@ -125,6 +132,8 @@ class EditionState:
             and dict(self.places) == dict(other.places)
             and dict(self.holdings) == dict(other.holdings)
             and self.reserve_open == other.reserve_open
+            and dict(self.inputs) == dict(other.inputs)
+            and dict(self.solve_jobs) == dict(other.solve_jobs)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -135,7 +144,8 @@ class _Working:
     the state folded from until an event changes them (copy on write): a command that
     books one place does not copy every room, person and registration."""
 
-    MAPS = ("rooms", "people", "sessions", "registrations", "schedules", "places", "holdings")
+    MAPS = ("rooms", "people", "sessions", "registrations", "schedules", "places", "holdings",
+            "inputs", "solve_jobs")  # fmt: skip
 
     def __init__(self, s: EditionState) -> None:
         self.version = s.version
@@ -150,6 +160,8 @@ class _Working:
         self.schedules: Mapping[Any, Any] = s.schedules
         self.places: Mapping[Any, Any] = s.places
         self.holdings: Mapping[Any, Any] = s.holdings
+        self.inputs: Mapping[Any, Any] = s.inputs
+        self.solve_jobs: Mapping[Any, Any] = s.solve_jobs
         self.reserve_open = s.reserve_open
         self._owned: dict[str, dict[Any, Any]] = {}
 
@@ -218,8 +230,10 @@ def _apply(w: _Working, event: Event) -> None:
             w.policies = p
         case DocumentImported():
             pass
-        case ScheduleProposed(schedule_id=sid, schedule=schedule):
+        case ScheduleProposed(schedule_id=sid, schedule=schedule, job=job):
             w.own("schedules")[sid] = schedule
+            if job is not None:
+                w.own("solve_jobs")[job] = sid
         case ScheduleAccepted(schedule_id=sid):
             w.accepted = sid
             w.programme = w.schedules[sid].assignments
@@ -254,6 +268,23 @@ def _apply(w: _Working, event: Event) -> None:
         case _:
             assert_never(event)
     w.version += 1
+    read = _read_by_solver(event)
+    if read is not None:
+        w.own("inputs")[read] = w.version
+
+
+def _read_by_solver(event: Event) -> str | None:
+    """What of the edition's rules an event changed, as a solve reads them; None for the
+    live data (registrations, places, reserve chairs) and for what only records."""
+    match event:
+        case (RegistrationRecorded() | RegistrationRemoved() | PlaceBooked() | PlaceCancelled()
+              | PlacePromoted() | PlaceBumped() | ReserveOpened() | ReserveClosed()
+              | ScheduleProposed() | DocumentImported()):  # fmt: skip
+            return None
+        case ScheduleAccepted() | SessionMoved():  # a re-plan starts from the programme
+            return "programme"
+        case _:
+            return entity_of(event)
 
 
 class Fold(_Working):

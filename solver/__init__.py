@@ -5,12 +5,11 @@ It never reads files or the store; ``scheduler`` derives the problem from an edi
 
 from creneau.solver._diagnostics import diagnose
 from creneau.solver._model import ProgrammeModel
-from creneau.solver._solve import CpSatSolver, Progress, describe, relaxed_is_feasible
+from creneau.solver._solve import CpSatSolver, describe, relaxed_is_feasible
 
 __all__ = [
     "CpSatSolver",
     "ProgrammeModel",
-    "Progress",
     "describe",
     "diagnose",
     "relaxed_is_feasible",

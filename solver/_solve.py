@@ -15,6 +15,7 @@ from creneau.scheduler import (
     DAY_MINUTES,
     Assignment,
     Conflict,
+    Progress,
     SchedulingProblem,
     SessionSpec,
     SolveParameters,
@@ -25,31 +26,23 @@ from creneau.solver._construct import first_fit
 from creneau.solver._diagnostics import diagnose
 from creneau.solver._model import ProgrammeModel
 
-__all__ = ["CpSatSolver", "Progress", "conflict", "describe", "relaxed_is_feasible"]
+__all__ = ["CpSatSolver", "conflict", "describe", "relaxed_is_feasible"]
 
 log = structlog.get_logger()
 DEFAULT_PARAMETERS = SolveParameters()
 FINISHING = 0.25  # seconds kept at the end of the time limit (at most 5 % of it)
 
 
-@attrs.frozen
-class Progress:
-    elapsed: float
-    objective: float | None
-    bound: float | None
-
-    @property
-    def gap(self) -> float | None:
-        if self.objective is None or self.bound is None:
-            return None
-        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
-
-
 class _Watch(cp_model.CpSolverSolutionCallback):
-    def __init__(self, started: float, report: Callable[[Progress], None] | None) -> None:
+    """Hears of each better schedule: the time of the first, and the progress told."""
+
+    def __init__(
+        self, started: float, report: Callable[[Progress], None] | None, model: ProgrammeModel
+    ) -> None:
         super().__init__()
         self.started = started
         self.report = report
+        self.model = model
         self.first: float | None = None
 
     def on_solution_callback(self) -> None:
@@ -57,7 +50,8 @@ class _Watch(cp_model.CpSolverSolutionCallback):
         if self.first is None:
             self.first = elapsed
         if self.report is not None:
-            self.report(Progress(elapsed, self.objective_value, self.best_objective_bound))
+            self.report(Progress(elapsed, self.objective_value, self.best_objective_bound,
+                                 tuple(_assignments(self.model, self))))  # fmt: skip
 
 
 def _configure(solver: cp_model.CpSolver, params: SolveParameters, time_limit: float) -> None:
@@ -156,7 +150,7 @@ class CpSatSolver:
         else:
             hint, hosts = first_fit(problem)
             model = ProgrammeModel(problem, hint=hint, hint_moderators=hosts)
-        watch = _Watch(started, progress)
+        watch = _Watch(started, progress, model)
         solver = cp_model.CpSolver()
         # The time limit covers everything: the search, and saying why proposals were
         # left out (time kept for it when the edition has proposals: that model takes
@@ -242,7 +236,9 @@ class CpSatSolver:
         return SolveResult(status="unknown", wall_time=wall, interrupted=interrupted)
 
 
-def _assignments(model: ProgrammeModel, solver: cp_model.CpSolver) -> list[Assignment]:
+def _assignments(model: ProgrammeModel, solver: Any) -> list[Assignment]:
+    """The assignments of the solution ``solver`` holds (a solver, or a callback during
+    the search)."""
     out = []
     for o in model.occurrences:
         if o.present is not True and not solver.boolean_value(o.present):

@@ -10,7 +10,7 @@ import pytest
 
 from creneau.adapters._i18n import words
 from creneau.adapters._solving import ProgressLine
-from creneau.solver import Progress
+from creneau.scheduler import Progress
 from tests.integration.cli_helpers import METZ, run
 
 
