@@ -1,0 +1,156 @@
+"""The published programme as conference apps and video teams read it: the c3voc
+``schedule.json`` (the JSON form of frab's ``schedule.xml``).
+
+Identifiers are derived from the edition, the session and the run alone, never from a
+time or a room: a session that moves keeps its ``guid`` and ``id``, and the tools that
+diff re-imports by them see a move, not a new event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+import zoneinfo
+from collections.abc import Sequence
+from typing import Any
+
+from creneau.scheduler import EditionSnapshot, Placement
+
+__all__ = ["c3voc_json", "event_guid"]
+
+# uuid5 namespace of the ids Créneau gives in feeds.
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:creneau:feeds")
+
+
+def event_guid(edition: str, session: str, occurrence: int) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"{edition}/session/{session}/{occurrence}")
+
+
+def _guid(*parts: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
+    return slug or "x"
+
+
+def _acronym(edition_id: str) -> str:
+    # The schema's pattern: lower-case letters, digits and underscores, four at least.
+    acronym = re.sub(r"[^a-z0-9_]", "_", edition_id.lower())
+    return acronym.ljust(4, "_")
+
+
+def _ids(keys: Sequence[tuple[str, int]], edition: str) -> dict[tuple[str, int], int]:
+    """A positive integer per (session, run), from its name: stable across re-plans."""
+    taken: set[int] = set()
+    out = {}
+    for key in sorted(keys):
+        digest = hashlib.sha256(f"{edition}/{key[0]}/{key[1]}".encode()).digest()
+        n = int.from_bytes(digest[:4], "big") % 2_000_000_000 + 1
+        while n in taken:  # a collision, however unlikely, takes the next free number
+            n = n % 2_000_000_000 + 1
+        taken.add(n)
+        out[key] = n
+    return out
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def c3voc_json(
+    edition: EditionSnapshot, placements: Sequence[Placement], version: str, generator: str
+) -> dict[str, Any]:
+    """The c3voc ``schedule.json`` of ``placements`` (the published programme);
+    ``version`` names this state of the programme, ``generator`` Créneau's version."""
+    zone = zoneinfo.ZoneInfo(edition.timezone)
+    sessions = {s.id: s for s in edition.sessions}
+    rooms = {r.id: r for r in edition.rooms}
+    people = {p.id: p for p in edition.people}
+    acronym = _acronym(edition.id)
+    keys = [(s.id, k) for s in edition.sessions for k in range(1, s.occurrences + 1)]
+    numbers = _ids(keys, edition.id)
+
+    def at(day: dt.date, clock: str) -> dt.datetime:
+        if clock == "24:00":
+            return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), zone)
+        return dt.datetime.combine(day, dt.time.fromisoformat(clock), zone)
+
+    def person(pid: str) -> dict[str, Any]:
+        p = people.get(pid)
+        guid = uuid.UUID(_guid(edition.id, "person", pid))
+        entry: dict[str, Any] = {"guid": str(guid), "code": guid.hex[:12].upper(),
+                                 "name": (p.name if p else None) or pid}  # fmt: skip
+        if p is not None and p.organisation:
+            entry["biography"] = p.organisation
+        return entry
+
+    days = []
+    for index, d in enumerate(edition.days, start=1):
+        by_room: dict[str, list[dict[str, Any]]] = {}
+        todays = sorted((p for p in placements if p.day == d.day),
+                        key=lambda p: (p.start, p.room, p.session, p.occurrence))  # fmt: skip
+        for p in todays:
+            s = sessions[p.session]
+            room = rooms.get(p.room)
+            room_name = (room.name if room else None) or p.room
+            start, end = at(p.day, p.start), at(p.day, p.end)
+            minutes = int((end - start).total_seconds() // 60)
+            guid = event_guid(edition.id, s.id, p.occurrence)
+            slug = _slug(f"{acronym}-{s.id}-{p.occurrence}")
+            on_stage = dict.fromkeys((*s.speakers, *s.moderators, *p.moderators))
+            by_room.setdefault(room_name, []).append({
+                "guid": str(guid),
+                "id": numbers[(s.id, p.occurrence)],
+                "date": start.isoformat(),
+                "start": p.start,
+                "duration": _hhmm(minutes),
+                "room": room_name,
+                "slug": slug,
+                "url": f"{edition.url}#{slug}" if edition.url else guid.urn,
+                "title": s.title or s.id,
+                "subtitle": None,
+                "track": s.themes[0] if s.themes else None,
+                "type": s.format,
+                "language": None,
+                "abstract": s.description or None,
+                "description": s.description or None,
+                "persons": [person(pid) for pid in on_stage],
+                "links": [],
+            })  # fmt: skip
+        days.append({
+            "index": index,
+            "date": d.day.isoformat(),
+            "day_start": at(d.day, d.open).isoformat(),
+            "day_end": at(d.day, d.close).isoformat(),
+            "rooms": by_room,
+        })  # fmt: skip
+    conference: dict[str, Any] = {
+        "acronym": acronym,
+        "title": edition.name or edition.id,
+        "start": edition.days[0].day.isoformat() if edition.days else "",
+        "end": edition.days[-1].day.isoformat() if edition.days else "",
+        "daysCount": len(edition.days),
+        "timeslot_duration": _hhmm(edition.granularity),
+        "time_zone_name": edition.timezone,
+        "rooms": [
+            {
+                "name": r.name or r.id,
+                "guid": _guid(edition.id, "room", r.id),
+                "slug": _slug(r.id),
+                "capacity": r.capacity,
+            }
+            for r in edition.rooms
+        ],
+        "days": days,
+    }
+    if edition.url:
+        conference["url"] = edition.url
+    if edition.licence:
+        conference["meta"] = {"licence": edition.licence}
+    return {"$schema": "https://c3voc.de/schedule/schema.json",
+            "generator": {"name": "Créneau", "version": generator},
+            "schedule": {"version": version, "conference": conference}}  # fmt: skip
