@@ -115,16 +115,19 @@ def cmd_export(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
         broken = warn_if_broken(state, args, w, sys.stderr, service) if state.programme else []
-    if args.format == "c3voc-json":
+    if args.format in ("c3voc-json", "frab-xml"):
         from importlib import metadata
 
-        from creneau.adapters.feeds import c3voc_json
+        from creneau.adapters.feeds import c3voc_json, frab_xml
 
         if state.accepted is None:
             raise UsageError("no_programme_yet")
-        feed = c3voc_json(state.snapshot(), state.programme, f"v{state.version}",
-                          metadata.version("creneau"))  # fmt: skip
-        data = msgspec.json.format(msgspec.json.encode(feed), indent=2) + b"\n"
+        version, generator = f"v{state.version}", metadata.version("creneau")
+        if args.format == "frab-xml":
+            data = frab_xml(state.snapshot(), state.programme, version, generator)
+        else:
+            feed = c3voc_json(state.snapshot(), state.programme, version, generator)
+            data = msgspec.json.format(msgspec.json.encode(feed), indent=2) + b"\n"
     elif args.format == "json":
         if state.accepted is None:
             raise UsageError("no_programme_yet")

@@ -287,10 +287,12 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.set_defaults(run="_solving:cmd_check")
 
     p = add("export", _("write the edition back as a document (edition), or the published "
-                        "programme as a schedule document (json) or as the c3voc "
-                        "schedule.json conference apps read (c3voc-json)"))  # fmt: skip
+                        "programme as a schedule document (json), or as the feeds conference "
+                        "apps read: frab's schedule.xml (frab-xml), c3voc's schedule.json "
+                        "(c3voc-json)"))  # fmt: skip
     selection(p)
-    p.add_argument("--format", choices=("edition", "json", "c3voc-json"), default="edition")
+    p.add_argument("--format", choices=("edition", "json", "frab-xml", "c3voc-json"),
+                   default="edition")  # fmt: skip
     p.add_argument("--output", metavar=_("FILE"),
                    help=_("where to write (default: standard output)"))  # fmt: skip
     p.set_defaults(run="_store_commands:cmd_export")

@@ -1,5 +1,5 @@
-"""The published programme as conference apps and video teams read it: the c3voc
-``schedule.json`` (the JSON form of frab's ``schedule.xml``).
+"""The published programme as conference apps and video teams read it: frab's
+``schedule.xml`` and the c3voc ``schedule.json`` (its JSON form).
 
 Identifiers are derived from the edition, the session and the run alone, never from a
 time or a room: a session that moves keeps its ``guid`` and ``id``, and the tools that
@@ -12,13 +12,14 @@ import datetime as dt
 import hashlib
 import re
 import uuid
+import xml.etree.ElementTree as ET
 import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
 from creneau.scheduler import EditionSnapshot, Placement
 
-__all__ = ["c3voc_json", "event_guid"]
+__all__ = ["c3voc_json", "event_guid", "frab_xml"]
 
 # uuid5 namespace of the ids Créneau gives in feeds.
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:creneau:feeds")
@@ -154,3 +155,53 @@ def c3voc_json(
     return {"$schema": "https://c3voc.de/schedule/schema.json",
             "generator": {"name": "Créneau", "version": generator},
             "schedule": {"version": version, "conference": conference}}  # fmt: skip
+
+
+def _text(parent: ET.Element, tag: str, value: object) -> ET.Element:
+    child = ET.SubElement(parent, tag)
+    if value is not None:
+        child.text = str(value)
+    return child
+
+
+def frab_xml(
+    edition: EditionSnapshot, placements: Sequence[Placement], version: str, generator: str
+) -> bytes:
+    """The frab/pentabarf ``schedule.xml`` of ``placements``: the same events, ids and
+    times as ``c3voc_json`` (it is written from it)."""
+    feed = c3voc_json(edition, placements, version, generator)
+    conference = feed["schedule"]["conference"]
+    root = ET.Element("schedule")
+    ET.SubElement(root, "generator", name="Créneau", version=generator)
+    _text(root, "version", version)
+    c = ET.SubElement(root, "conference")
+    for tag in ("title", "acronym", "start", "end"):
+        _text(c, tag, conference[tag])
+    _text(c, "days", conference["daysCount"])
+    _text(c, "timeslot_duration", conference["timeslot_duration"])
+    if str(conference.get("url", "")).startswith(("http://", "https://")):
+        _text(c, "url", conference["url"])
+    _text(c, "time_zone_name", conference["time_zone_name"])
+    guids = {r["name"]: r["guid"] for r in conference["rooms"]}
+    for day in conference["days"]:
+        d = ET.SubElement(root, "day", date=day["date"], start=day["day_start"],
+                          end=day["day_end"], index=str(day["index"]))  # fmt: skip
+        for room_name, events in day["rooms"].items():
+            r = ET.SubElement(d, "room", name=room_name, guid=guids[room_name])
+            for e in events:
+                x = ET.SubElement(r, "event", id=str(e["id"]), guid=e["guid"])
+                for tag in ("date", "start", "duration", "room", "slug", "title", "type"):
+                    _text(x, tag, e[tag])
+                _text(x, "subtitle", None)
+                _text(x, "track", e["track"] or "")
+                _text(x, "abstract", e["abstract"] or "")
+                _text(x, "description", e["description"] or "")
+                people = ET.SubElement(x, "persons")
+                for p in e["persons"]:
+                    _text(people, "person", p["name"]).set("guid", p["guid"])
+                ET.SubElement(x, "links")
+                if e["url"].startswith(("http://", "https://")):
+                    _text(x, "url", e["url"])
+    ET.indent(root)
+    written: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return written + b"\n"

@@ -1,5 +1,5 @@
-"""The c3voc schedule.json export validates against the official schema, and its ids stay
-the same when the programme is re-planned."""
+"""The feeds (frab's schedule.xml, c3voc's schedule.json) validate against the official
+schemas, and their ids stay the same when the programme is re-planned."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 import jsonschema
 import msgspec
 import pytest
+from lxml import etree
 
 from benchmarks.national import generate
 from creneau.adapters.edition_document import load_edition
-from creneau.adapters.feeds import c3voc_json, event_guid
+from creneau.adapters.feeds import c3voc_json, event_guid, frab_xml
 from creneau.events_store import MemoryEventStore
 from creneau.scheduler import (
     AcceptSchedule,
@@ -24,11 +25,9 @@ from creneau.scheduler import (
 from creneau.solver import CpSatSolver
 from tests.integration.cli_helpers import METZ, SUD_OUEST, run
 
-SCHEMA = json.loads(
-    (
-        Path(__file__).resolve().parents[1] / "fixtures" / "c3voc" / "schedule.schema.json"
-    ).read_text()
-)
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "c3voc"
+SCHEMA = json.loads((FIXTURES / "schedule.schema.json").read_text())
+XSD = etree.XMLSchema(etree.parse(str(FIXTURES / "schedule.xml.xsd")))
 
 
 def published(snapshot: EditionSnapshot, seconds: float = 10) -> EditionService:
@@ -61,6 +60,13 @@ def test_the_feed_validates_against_the_c3voc_schema(snapshot: EditionSnapshot) 
     match = next(e for e in found if e["guid"] == str(event_guid(snapshot.id, first.session,
                                                                    first.occurrence)))  # fmt: skip
     assert match["date"].startswith(f"{first.day.isoformat()}T{first.start}:00+0")
+
+    xml = etree.fromstring(frab_xml(state.snapshot(), state.programme, "v1", "0.1"))
+    assert XSD.validate(xml), XSD.error_log
+    # The same events, ids and times as the JSON.
+    written = {(x.get("guid"), int(x.get("id")), x.findtext("date"), x.findtext("room"))
+               for x in xml.iter("event")}  # fmt: skip
+    assert written == {(e["guid"], e["id"], e["date"], e["room"]) for e in found}
 
 
 def test_ids_stay_when_a_session_moves() -> None:
@@ -99,3 +105,8 @@ def test_the_command_line_exports_the_feed(
     feed = json.loads(out.read_text())
     jsonschema.validate(feed, SCHEMA)
     assert feed["schedule"]["conference"]["acronym"] == "nec_metz_2023"
+    xml = tmp_path / "schedule.xml"
+    assert (
+        run(capsys, "export", "--store", db, "--format", "frab-xml", "--output", str(xml))[0] == 0
+    )
+    assert XSD.validate(etree.parse(str(xml)))
