@@ -19,3 +19,14 @@ def keep_table(tag: str, table: str, heading: str) -> None:
     else:
         text = f"{text.rstrip()}\n\n## {heading}\n\n{block}\n"
     README.write_text(text)
+
+
+def run_line(how: str) -> str:
+    """The line above a table: when, on what, and ``how`` it was measured."""
+    import datetime as dt
+    import os
+    import platform
+
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"Run {when} on {platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}; {how}")  # fmt: skip

@@ -9,11 +9,8 @@ Targets (issue "The programme leaves the engine"): each feed and calendar ≤ 1 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
-import os
-import platform
 import statistics
 import sys
 import time
@@ -24,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 
-from benchmarks._readme import keep_table  # noqa: E402
+from benchmarks._readme import keep_table, run_line  # noqa: E402
 from benchmarks.national import generate  # noqa: E402
 from creneau.adapters.feeds import c3voc_json, frab_xml  # noqa: E402
 from creneau.scheduler import SolveParameters, derive_problem, schedule_document  # noqa: E402
@@ -58,10 +55,8 @@ def main() -> None:
                 size = len(export(edition, document.assignments))
                 times.append(time.perf_counter() - started)
             rows.append((scale, len(document.assignments), name, statistics.median(times), size))
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     table = [
-        f"Run {when} on {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; median of 5.",
+        run_line("median of 5."),
         "",
         "| edition | runs placed | export | seconds | bytes | target |",
         "|---|---:|---|---:|---:|---|",

@@ -15,11 +15,9 @@ start to exit, in a process of its own.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -32,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 
-from benchmarks._readme import keep_table  # noqa: E402
+from benchmarks._readme import keep_table, run_line  # noqa: E402
 from benchmarks.national import generate  # noqa: E402
 from creneau.adapters.edition_document import document_bytes  # noqa: E402
 from creneau.events_store import SQLiteEventStore  # noqa: E402
@@ -140,10 +138,8 @@ def main() -> None:
             results.append(import_rows(Path(tmp), n))
         if args.rows:
             results.append(registration_rows(Path(tmp), args.rows))
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     table = [
-        f"Run {when} on {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; the whole command in a process of its own.",
+        run_line("the whole command in a process of its own."),
         "",
         "| command | seconds | target |",
         "|---|---:|---|",
