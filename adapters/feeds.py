@@ -205,3 +205,36 @@ def frab_xml(
     ET.indent(root)
     written: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return written + b"\n"
+
+
+def select(
+    edition: EditionSnapshot,
+    placements: Sequence[Placement],
+    *,
+    audience: str | None = None,
+    room: str | None = None,
+    person: str | None = None,
+) -> list[Placement]:
+    """The runs for one audience, in one room, or with one person on stage (a speaker,
+    a moderator named or assigned); an id the edition does not have is refused."""
+    from creneau.scheduler import InvalidCommand, Problem
+
+    known = (("--audience", "unknown_audience", audience, set(edition.audiences)),
+             ("--room", "unknown_room", room, {r.id for r in edition.rooms}),
+             ("--person", "unknown_person", person, {p.id for p in edition.people}))  # fmt: skip
+    problems = [Problem(option, code, {"id": wanted}) for option, code, wanted, ids in known
+                if wanted is not None and wanted not in ids]  # fmt: skip
+    if problems:
+        raise InvalidCommand(problems)
+    sessions = {s.id: s for s in edition.sessions}
+    out = []
+    for p in placements:
+        s = sessions[p.session]
+        if audience is not None and audience not in (s.audiences or edition.audiences):
+            continue
+        if room is not None and p.room != room:
+            continue
+        if person is not None and person not in (*s.speakers, *s.moderators, *p.moderators):
+            continue
+        out.append(p)
+    return out

@@ -1,0 +1,81 @@
+"""Calendars parsed back as a calendar application reads them: every run present, at the
+right local time, across a change of daylight-saving time too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+
+import icalendar
+import msgspec
+import pytest
+
+from creneau.adapters._i18n import words
+from creneau.adapters.calendars import ics
+from creneau.adapters.feeds import event_guid
+from creneau.scheduler import Day, Placement, Room
+from tests.integration.cli_helpers import METZ, run
+from tests.solver_editions import edition, session
+
+STAMP = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+
+def test_local_times_hold_across_the_end_of_summer_time() -> None:
+    # Summer time ends in the night of 28 to 29 October 2023 in Paris.
+    days = [Day(day=dt.date(2023, 10, 28), open="09:00", close="12:00"),
+            Day(day=dt.date(2023, 10, 30), open="09:00", close="12:00")]  # fmt: skip
+    ed = msgspec.structs.replace(
+        edition(sessions=[session("a", title="Atelier"), session("b", occurrences=2)],
+                rooms=[Room(id="r1", name="Salle 1", capacity=30)], days=days),
+        timezone="Europe/Paris",
+    )  # fmt: skip
+
+    def run_of(sid: str, k: int, day: dt.date, start: str, end: str) -> Placement:
+        return Placement(session=sid, occurrence=k, room="r1", day=day, start=start, end=end)
+
+    runs = [run_of("a", 1, days[0].day, "10:00", "11:00"),
+            run_of("b", 1, days[0].day, "11:00", "12:00"),
+            run_of("b", 2, days[1].day, "10:00", "11:00")]  # fmt: skip
+    calendar = icalendar.Calendar.from_ical(ics(ed, runs, words("en"), name="Test", stamp=STAMP))
+    events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
+    assert len(events) == 3 and calendar.walk("VTIMEZONE")
+    for p in runs:
+        e = events[f"{event_guid('mini', p.session, p.occurrence)}@creneau"]
+        start = e.decoded("dtstart")
+        assert start.tzinfo is not None
+        assert start.astimezone(PARIS).strftime("%Y-%m-%d %H:%M") == f"{p.day} {p.start}"
+        assert str(e["location"]) == "Salle 1"
+    offsets = {p.day: events[f"{event_guid('mini', p.session, p.occurrence)}@creneau"]
+               .decoded("dtstart").utcoffset() for p in runs}  # fmt: skip
+    assert offsets == {days[0].day: dt.timedelta(hours=2), days[1].day: dt.timedelta(hours=1)}
+    assert str(events[f"{event_guid('mini', 'b', 2)}@creneau"]["summary"]) == "b (2/2)"
+
+
+def test_calendars_of_metz_per_edition_room_person_and_audience(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "metz.db")
+    assert run(capsys, "import", str(METZ), "--store", db)[0] == 0
+    assert run(capsys, "solve", "--store", db, "--time-limit", "10")[0] == 0
+    assert run(capsys, "accept", "--store", db)[0] == 0
+
+    def exported(*narrow: str) -> icalendar.Calendar:
+        out = tmp_path / "out.ics"
+        assert run(capsys, "export", "--store", db, "--format", "ics", *narrow,
+                   "--output", str(out))[0] == 0  # fmt: skip
+        return icalendar.Calendar.from_ical(out.read_bytes())
+
+    whole = exported()
+    assert len(whole.walk("VEVENT")) == 21  # every run of the published programme
+    hall = exported("--room", "wolking-ghost-hall")
+    assert 0 < len(hall.walk("VEVENT")) < 21
+    assert all(str(e["location"]).startswith("Wolking Ghost Hall") for e in hall.walk("VEVENT"))
+    assert str(hall["x-wr-calname"]) == "Numérique en Commun[s] Metz 2023 — Wolking Ghost Hall"
+    public = exported("--audience", "general_public", "--lang", "fr")
+    assert str(public["x-wr-calname"]).endswith("— grand public")
+    speaker = next(str(e["description"]) for e in whole.walk("VEVENT") if "description" in e)
+    assert speaker.startswith("Intervenant")
+    code, _, err = run(capsys, "export", "--store", db, "--format", "ics", "--person", "p-999")
+    assert code == 2 and "p-999" in err
