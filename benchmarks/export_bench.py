@@ -9,6 +9,7 @@ Targets (issue "The programme leaves the engine"): each feed and calendar ≤ 1 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import statistics
@@ -23,6 +24,8 @@ import structlog  # noqa: E402
 
 from benchmarks._readme import keep_table, run_line  # noqa: E402
 from benchmarks.national import generate  # noqa: E402
+from creneau.adapters._i18n import words  # noqa: E402
+from creneau.adapters.calendars import ics  # noqa: E402
 from creneau.adapters.feeds import c3voc_json, frab_xml  # noqa: E402
 from creneau.scheduler import SolveParameters, derive_problem, schedule_document  # noqa: E402
 from creneau.solver import CpSatSolver  # noqa: E402
@@ -32,6 +35,9 @@ EXPORTS = {
     "c3voc-json": lambda ed, placements: json.dumps(
         c3voc_json(ed, placements, "v1", "bench"), ensure_ascii=False
     ).encode(),
+    "ics": lambda ed, placements: ics(
+        ed, placements, words("fr"), name=ed.name or ed.id, stamp=dt.datetime.now(dt.UTC)
+    ),
 }
 
 
