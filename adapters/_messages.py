@@ -203,7 +203,7 @@ PROBLEMS = {
     "schedule_no_longer_fits": N_('"{schedule}" no longer fits the edition: {violation}'),
     "no_programme_yet": N_("no programme is published yet: solve, then accept a schedule"),
     "filter_not_for_format": N_(
-        '{option} narrows the programme exports (frab-xml, c3voc-json, ics), not "{format}"'
+        '{option} narrows the programme exports (frab-xml, c3voc-json, ics, csv), not "{format}"'
     ),
     "not_in_programme": N_("{session} has no run {occurrence} in the programme"),
     "move_breaks_rule": N_("the move breaks the rule « {rule} »: {violation}"),

@@ -143,7 +143,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     if chosen and args.format in ("edition", "json"):
         raise UsageError("filter_not_for_format", option=f"--{next(iter(chosen))}",
                          format=args.format)  # fmt: skip
-    if args.format in ("c3voc-json", "frab-xml", "ics"):
+    if args.format in ("c3voc-json", "frab-xml", "ics", "csv"):
         import datetime as dt
         from importlib import metadata
 
@@ -154,7 +154,11 @@ def cmd_export(args: argparse.Namespace, out: TextIO, w: Words) -> int:
         edition = state.snapshot()
         programme = select(edition, state.programme, **chosen)
         version, generator = f"v{state.version}", metadata.version("creneau")
-        if args.format == "ics":
+        if args.format == "csv":
+            from creneau.adapters.tables import programme_csv
+
+            data = programme_csv(state, programme, w)
+        elif args.format == "ics":
             from creneau.adapters.calendars import ics
 
             data = ics(edition, programme, w, name=_calendar_name(edition, chosen, w),

@@ -289,10 +289,11 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p = add("export", _("write the edition back as a document (edition), or the published "
                         "programme as a schedule document (json), or as the feeds conference "
                         "apps read: frab's schedule.xml (frab-xml), c3voc's schedule.json "
-                        "(c3voc-json), or as an iCalendar file (ics)"))  # fmt: skip
+                        "(c3voc-json), as an iCalendar file (ics) or as a table "
+                        "(csv)"))  # fmt: skip
     selection(p)
-    p.add_argument("--format", choices=("edition", "json", "frab-xml", "c3voc-json", "ics"),
-                   default="edition")  # fmt: skip
+    p.add_argument("--format", choices=("edition", "json", "frab-xml", "c3voc-json", "ics",
+                                        "csv"), default="edition")  # fmt: skip
     for option, what in (("--audience", _("only the sessions for this audience")),
                          ("--room", _("only the sessions in this room")),
                          ("--person", _("only the sessions this person is on"))):  # fmt: skip

@@ -79,3 +79,22 @@ def test_calendars_of_metz_per_edition_room_person_and_audience(
     assert speaker.startswith("Intervenant")
     code, _, err = run(capsys, "export", "--store", db, "--format", "ics", "--person", "p-999")
     assert code == 2 and "p-999" in err
+
+
+def test_the_programme_as_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+
+    db = str(tmp_path / "metz.db")
+    assert run(capsys, "import", str(METZ), "--store", db)[0] == 0
+    assert run(capsys, "solve", "--store", db, "--time-limit", "10")[0] == 0
+    assert run(capsys, "accept", "--store", db)[0] == 0
+    out = tmp_path / "programme.csv"
+    assert run(capsys, "export", "--store", db, "--format", "csv", "--lang", "en",
+               "--output", str(out))[0] == 0  # fmt: skip
+    header, *rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert header == ["day", "start", "end", "room", "title", "format", "audiences",
+                      "speakers", "moderators", "places"]  # fmt: skip
+    assert len(rows) == 21 and rows == sorted(rows, key=lambda r: (r[0], r[1]))
+    tours = [r for r in rows if r[4].startswith("Visite guidée")]
+    assert [r[1] for r in tours] == ["14:00", "14:30", "15:00"]  # the three guided tours
+    assert all(r[9].isdigit() for r in rows)  # places offered by each run's room
