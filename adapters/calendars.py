@@ -12,7 +12,7 @@ import zoneinfo
 from collections.abc import Sequence
 
 from creneau.adapters._i18n import Words
-from creneau.adapters.feeds import event_guid
+from creneau.adapters.feeds import event_guid, local_time
 from creneau.scheduler import EditionSnapshot, Placement
 
 __all__ = ["ics"]
@@ -37,9 +37,7 @@ def ics(
     people = {p.id: p for p in edition.people}
 
     def at(day: dt.date, clock: str) -> dt.datetime:
-        if clock == "24:00":
-            return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), zone)
-        return dt.datetime.combine(day, dt.time.fromisoformat(clock), zone)
+        return local_time(day, clock, zone)
 
     def who(pid: str) -> str:
         p = people.get(pid)

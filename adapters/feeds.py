@@ -17,9 +17,9 @@ import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
-from creneau.scheduler import EditionSnapshot, Placement
+from creneau.scheduler import EditionSnapshot, InvalidCommand, Placement, Problem
 
-__all__ = ["c3voc_json", "event_guid", "frab_xml"]
+__all__ = ["c3voc_json", "event_guid", "frab_xml", "local_time", "select"]
 
 # uuid5 namespace of the ids Créneau gives in feeds.
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:creneau:feeds")
@@ -58,6 +58,14 @@ def _ids(keys: Sequence[tuple[str, int]], edition: str) -> dict[tuple[str, int],
     return out
 
 
+def local_time(day: dt.date, clock: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """A day and a wall-clock time of the edition as an aware datetime ("24:00" is the
+    next day's midnight)."""
+    if clock == "24:00":
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), zone)
+    return dt.datetime.combine(day, dt.time.fromisoformat(clock), zone)
+
+
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
@@ -76,9 +84,7 @@ def c3voc_json(
     numbers = _ids(keys, edition.id)
 
     def at(day: dt.date, clock: str) -> dt.datetime:
-        if clock == "24:00":
-            return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), zone)
-        return dt.datetime.combine(day, dt.time.fromisoformat(clock), zone)
+        return local_time(day, clock, zone)
 
     def person(pid: str) -> dict[str, Any]:
         p = people.get(pid)
@@ -217,8 +223,6 @@ def select(
 ) -> list[Placement]:
     """The runs for one audience, in one room, or with one person on stage (a speaker,
     a moderator named or assigned); an id the edition does not have is refused."""
-    from creneau.scheduler import InvalidCommand, Problem
-
     known = (("--audience", "unknown_audience", audience, set(edition.audiences)),
              ("--room", "unknown_room", room, {r.id for r in edition.rooms}),
              ("--person", "unknown_person", person, {p.id for p in edition.people}))  # fmt: skip

@@ -35,14 +35,6 @@ def files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-@pytest.fixture
-def metz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    store = str(tmp_path / "metz.db")
-    for argv in (["import", str(METZ)], ["solve", "--seed", "1"], ["accept"]):
-        assert run(capsys, *argv, "--store", store)[0] == 0
-    return store
-
-
 # -- forged lines -------------------------------------------------------------------------
 
 

@@ -88,14 +88,6 @@ def test_the_audience_has_time_between_two_sessions_in_different_rooms(
     )
 
 
-@pytest.fixture
-def metz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    store = str(tmp_path / "metz.db")
-    for argv in (["import", str(METZ)], ["solve", "--seed", "1"], ["accept"]):
-        assert run(capsys, *argv, "--store", store)[0] == 0
-    return store
-
-
 def test_registrations_respect_the_session_audiences(
     metz: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
