@@ -202,9 +202,15 @@ PROBLEMS = {
     "schedule_has_no_programme": N_('"{schedule}" is {status}: it holds no programme'),
     "schedule_no_longer_fits": N_('"{schedule}" no longer fits the edition: {violation}'),
     "no_programme_yet": N_("no programme is published yet: solve, then accept a schedule"),
-    "filter_not_for_format": N_(
-        '{option} narrows the programme exports (frab-xml, c3voc-json, ics, csv), not "{format}"'
+    "filter_not_for_format": N_('{option} narrows the exports of a programme, not "{format}"'),
+    "export_store_or_documents": N_(
+        "export reads either a store (--store) or an edition document and a schedule "
+        "document, not both"
     ),
+    "export_needs_schedule": N_(
+        'the "{format}" export of an edition document needs a schedule document after it'
+    ),
+    "binary_needs_output": N_('"{format}" is written to a file: name it with --output'),
     "not_in_programme": N_("{session} has no run {occurrence} in the programme"),
     "move_breaks_rule": N_("the move breaks the rule « {rule} »: {violation}"),
     "import_cancels_place": N_(

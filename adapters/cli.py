@@ -18,6 +18,10 @@ from typing import TextIO
 
 from creneau.adapters._i18n import LANGUAGES, Words, choose_language, words
 
+# The formats of `creneau export` (adapters/_exporting.py renders them; named here so
+# that the parser is built without importing the exports).
+EXPORT_FORMATS = ("edition", "json", "frab-xml", "c3voc-json", "ics", "xcal", "csv", "xlsx")
+
 __all__ = ["main", "os_user"]
 
 MAX_WORKERS = 64
@@ -286,21 +290,29 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.add_argument("schedule", metavar=_("SCHEDULE"))
     p.set_defaults(run="_solving:cmd_check")
 
-    p = add("export", _("write the edition back as a document (edition), or the published "
-                        "programme as a schedule document (json), or as the feeds conference "
-                        "apps read: frab's schedule.xml (frab-xml), c3voc's schedule.json "
-                        "(c3voc-json), as an iCalendar file (ics) or as a table "
-                        "(csv)"))  # fmt: skip
+    p = add("export", _("write the edition back as a document (edition), or its programme as a "
+                        "schedule document (json), as the feeds conference apps read: frab's "
+                        "schedule.xml (frab-xml), c3voc's schedule.json (c3voc-json), as "
+                        "calendars (ics, xcal) or tables (csv, xlsx); from a store, or in one "
+                        "shot from an edition document and a schedule document"),
+            store=False)  # fmt: skip
+    p.add_argument("edition_file", nargs="?", metavar=_("EDITION"),
+                   help=_("an edition document (instead of --store)"))  # fmt: skip
+    p.add_argument("schedule_file", nargs="?", metavar=_("SCHEDULE"),
+                   help=_("a schedule document of that edition"))  # fmt: skip
+    p.add_argument("--store", metavar=_("STORE"), help=store_help)
     selection(p)
-    p.add_argument("--format", choices=("edition", "json", "frab-xml", "c3voc-json", "ics",
-                                        "csv"), default="edition")  # fmt: skip
+    p.add_argument("--format", choices=tuple(EXPORT_FORMATS), default="edition")
+    p.add_argument("--schedule", metavar="ID",
+                   help=_("a recorded schedule instead of the published programme"))  # fmt: skip
     for option, what in (("--audience", _("only the sessions for this audience")),
                          ("--room", _("only the sessions in this room")),
                          ("--person", _("only the sessions this person is on"))):  # fmt: skip
         p.add_argument(option, metavar=_("ID"), help=what)
     p.add_argument("--output", metavar=_("FILE"),
-                   help=_("where to write (default: standard output)"))  # fmt: skip
-    p.set_defaults(run="_store_commands:cmd_export")
+                   help=_("where to write (default: standard output; a file for xlsx and "
+                          "pdf)"))  # fmt: skip
+    p.set_defaults(run="_exporting:cmd_export")
     return parser
 
 

@@ -4,6 +4,7 @@ right local time, across a change of daylight-saving time too."""
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 import zoneinfo
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import msgspec
 import pytest
 
 from creneau.adapters._i18n import words
-from creneau.adapters.calendars import ics
+from creneau.adapters.calendars import ics, xcal
 from creneau.adapters.feeds import event_guid
 from creneau.scheduler import Day, Placement, Room
 from tests.integration.cli_helpers import METZ, run
@@ -51,6 +52,26 @@ def test_local_times_hold_across_the_end_of_summer_time() -> None:
                .decoded("dtstart").utcoffset() for p in runs}  # fmt: skip
     assert offsets == {days[0].day: dt.timedelta(hours=2), days[1].day: dt.timedelta(hours=1)}
     assert str(events[f"{event_guid('mini', 'b', 2)}@creneau"]["summary"]) == "b (2/2)"
+
+    # The same calendar in xCal, read with an XML parser: the same events at the same local
+    # times, in the zone its VTIMEZONE defines (offsets +02:00 then +01:00).
+    root = ET.fromstring(xcal(ed, runs, words("en"), name="Test", stamp=STAMP))
+    ns = {"x": "urn:ietf:params:xml:ns:icalendar-2.0"}
+    found = {}
+    for e in root.iterfind(".//x:vevent/x:properties", ns):
+        uid = e.findtext("x:uid/x:text", namespaces=ns)
+        start = e.find("x:dtstart", ns)
+        assert start is not None
+        assert start.findtext("x:parameters/x:tzid/x:text", namespaces=ns) == "Europe/Paris"
+        found[uid] = start.findtext("x:date-time", namespaces=ns)
+    assert found == {f"{event_guid('mini', p.session, p.occurrence)}@creneau":
+                     f"{p.day}T{p.start}:00" for p in runs}  # fmt: skip
+    zone = root.find(".//x:vtimezone", ns)
+    assert zone is not None and zone.findtext(".//x:tzid/x:text", namespaces=ns) == "Europe/Paris"
+    offsets = {o.text for o in zone.iterfind(".//x:tzoffsetto/x:utc-offset", ns)}
+    assert {"+01:00", "+02:00"} <= offsets
+    stamp = root.findtext(".//x:vevent//x:dtstamp/x:date-time", namespaces=ns)
+    assert stamp == "2026-12-01T09:00:00Z"
 
 
 def test_calendars_of_metz_per_edition_room_person_and_audience(
@@ -98,3 +119,28 @@ def test_the_programme_as_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[
     tours = [r for r in rows if r[4].startswith("Visite guidée")]
     assert [r[1] for r in tours] == ["14:00", "14:30", "15:00"]  # the three guided tours
     assert all(r[9].isdigit() for r in rows)  # places offered by each run's room
+
+
+def test_the_programme_as_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    db = str(tmp_path / "metz.db")
+    assert run(capsys, "import", str(METZ), "--store", db)[0] == 0
+    assert run(capsys, "solve", "--store", db, "--time-limit", "10")[0] == 0
+    assert run(capsys, "accept", "--store", db)[0] == 0
+    csv_out, xlsx_out = tmp_path / "p.csv", tmp_path / "p.xlsx"
+    for fmt, out in (("csv", csv_out), ("xlsx", xlsx_out)):
+        assert run(capsys, "export", "--store", db, "--format", fmt, "--output", str(out))[0] == 0
+    sheet = openpyxl.load_workbook(xlsx_out).active
+    assert sheet is not None and sheet.title == "Programme"
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][:5] == ["jour", "début", "fin", "salle", "titre"]
+    # Days as dates and times as times, the same runs as the CSV.
+    assert all(isinstance(r[0], dt.datetime) and isinstance(r[1], dt.time) for r in rows[1:])
+    import csv
+
+    as_text = [[r[0].date().isoformat(), r[1].strftime("%H:%M"), r[2].strftime("%H:%M"),
+                *["" if v is None else str(v) for v in r[3:]]] for r in rows[1:]]  # fmt: skip
+    assert as_text == list(csv.reader(csv_out.open(encoding="utf-8")))[1:]
+    code, _, err = run(capsys, "export", "--store", db, "--format", "xlsx")
+    assert code == 2 and "--output" in err

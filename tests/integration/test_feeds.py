@@ -110,3 +110,30 @@ def test_the_command_line_exports_the_feed(
         run(capsys, "export", "--store", db, "--format", "frab-xml", "--output", str(xml))[0] == 0
     )
     assert XSD.validate(etree.parse(str(xml)))
+
+
+def test_one_shot_exports_from_an_edition_and_a_schedule_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedule = tmp_path / "metz.schedule.json"
+    assert run(capsys, "solve", str(METZ), "--output", str(schedule), "--time-limit", "10")[0] == 0
+    out = tmp_path / "schedule.xml"
+    code, _, err = run(capsys, "export", str(METZ), str(schedule), "--format", "frab-xml",
+                       "--output", str(out))  # fmt: skip
+    assert code == 0, err
+    XSD.assertValid(etree.parse(str(out)))
+    runs = len(msgspec.json.decode(schedule.read_bytes())["assignments"])
+    assert len(etree.parse(str(out)).findall(".//event")) == runs
+    # A store and documents at once, a schedule missing, a schedule of another edition.
+    db = str(tmp_path / "m.db")
+    assert run(capsys, "import", str(METZ), "--store", db)[0] == 0
+    code, _, err = run(capsys, "export", str(METZ), str(schedule), "--store", db)
+    assert code == 2 and "--store" in err
+    code, _, err = run(capsys, "export", str(METZ), "--format", "ics")
+    assert code == 2 and "ics" in err
+    other = tmp_path / "other.schedule.json"
+    assert (
+        run(capsys, "solve", str(SUD_OUEST), "--output", str(other), "--time-limit", "10")[0] == 0
+    )
+    code, _, err = run(capsys, "export", str(METZ), str(other), "--format", "csv")
+    assert code == 2 and "nec-sud-ouest-2023" in err
