@@ -31,6 +31,8 @@ demo: $(RUN)
 	$(BIN)/creneau accept --store $(DEMO)/metz.db --actor demo
 	$(BIN)/creneau programme --store $(DEMO)/metz.db
 	$(BIN)/creneau report --store $(DEMO)/metz.db --html $(DEMO)/rapport.html
+	$(BIN)/creneau export --store $(DEMO)/metz.db --format pdf --output $(DEMO)/programme.pdf
+	$(BIN)/creneau export --store $(DEMO)/metz.db --format run-sheets --output $(DEMO)/fiches.pdf
 	$(BIN)/creneau verify --store $(DEMO)/metz.db
 
 test: $(DEV)

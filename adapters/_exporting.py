@@ -134,6 +134,28 @@ def _xlsx(x: Export) -> bytes:
     return programme_xlsx(x.state, x.placements, x.w, title=x.title())
 
 
+def _programme(x: Export) -> str:
+    from creneau.adapters.programmes import programme_html
+
+    return programme_html(x.state, x.placements, x.w, audience=x.chosen.get("audience"),
+                          generated=x.stamp)  # fmt: skip
+
+
+def _sheets(x: Export) -> str:
+    from creneau.adapters.programmes import run_sheets_html
+
+    return run_sheets_html(x.state, x.placements, x.w, generated=x.stamp)
+
+
+def _pdf_of(page: Callable[[Export], str]) -> Callable[[Export], bytes]:
+    def render(x: Export) -> bytes:
+        from creneau.adapters.programmes import pdf
+
+        return pdf(page(x))
+
+    return render
+
+
 @attrs.frozen
 class Format:
     render: Callable[[Export], bytes]
@@ -150,6 +172,10 @@ FORMATS: dict[str, Format] = {
     "xcal": Format(_xcal),
     "csv": Format(_csv),
     "xlsx": Format(_xlsx, binary=True),
+    "html": Format(lambda x: _programme(x).encode()),
+    "pdf": Format(_pdf_of(_programme), binary=True),
+    "run-sheets": Format(_pdf_of(_sheets), binary=True),
+    "run-sheets-html": Format(lambda x: _sheets(x).encode()),
 }
 
 

@@ -20,7 +20,20 @@ from creneau.adapters._i18n import LANGUAGES, Words, choose_language, words
 
 # The formats of `creneau export` (adapters/_exporting.py renders them; named here so
 # that the parser is built without importing the exports).
-EXPORT_FORMATS = ("edition", "json", "frab-xml", "c3voc-json", "ics", "xcal", "csv", "xlsx")
+EXPORT_FORMATS = (
+    "edition",
+    "json",
+    "frab-xml",
+    "c3voc-json",
+    "ics",
+    "xcal",
+    "csv",
+    "xlsx",
+    "html",
+    "pdf",
+    "run-sheets",
+    "run-sheets-html",
+)
 
 __all__ = ["main", "os_user"]
 

@@ -23,6 +23,8 @@ HERE = Path(__file__).parent
 SOURCE = HERE.parent  # adapters/
 DOMAIN = "creneau"
 LANGUAGES = ("fr", "en")
+# The Python source, and the page templates (Jinja2's own extractor, through Babel).
+METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "say": None, "refusal": None, "N_": None, "n_": (1, 2), "nsay": (1, 2)}
 
 
@@ -30,7 +32,7 @@ def template() -> Catalog:
     """Every message id of the source."""
     catalog = Catalog(domain=DOMAIN, project="Créneau", charset="utf-8")
     found: Iterator[tuple[str, int, Any, list[str], object]] = extract_from_dir(
-        str(SOURCE), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=()
+        str(SOURCE), method_map=METHODS, keywords=KEYWORDS, comment_tags=()
     )
     for _filename, _lineno, message, _comments, _context in found:
         if message and not (isinstance(message, tuple) and not all(message)):

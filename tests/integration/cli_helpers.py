@@ -19,3 +19,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def published(capsys: pytest.CaptureFixture[str], tmp_path: Path, document: Path = METZ) -> str:
+    """A SQLite store of ``document`` with a programme solved and published: its path."""
+    db = str(tmp_path / f"{document.stem}.db")
+    assert run(capsys, "import", str(document), "--store", db)[0] == 0
+    assert run(capsys, "solve", "--store", db, "--time-limit", "10")[0] == 0
+    assert run(capsys, "accept", "--store", db)[0] == 0
+    return db

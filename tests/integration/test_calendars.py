@@ -16,7 +16,7 @@ from creneau.adapters._i18n import words
 from creneau.adapters.calendars import ics, xcal
 from creneau.adapters.feeds import event_guid
 from creneau.scheduler import Day, Placement, Room
-from tests.integration.cli_helpers import METZ, run
+from tests.integration.cli_helpers import published, run
 from tests.solver_editions import edition, session
 
 STAMP = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -77,10 +77,7 @@ def test_local_times_hold_across_the_end_of_summer_time() -> None:
 def test_calendars_of_metz_per_edition_room_person_and_audience(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = str(tmp_path / "metz.db")
-    assert run(capsys, "import", str(METZ), "--store", db)[0] == 0
-    assert run(capsys, "solve", "--store", db, "--time-limit", "10")[0] == 0
-    assert run(capsys, "accept", "--store", db)[0] == 0
+    db = published(capsys, tmp_path)
 
     def exported(*narrow: str) -> icalendar.Calendar:
         out = tmp_path / "out.ics"
@@ -105,10 +102,7 @@ def test_calendars_of_metz_per_edition_room_person_and_audience(
 def test_the_programme_as_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import csv
 
-    db = str(tmp_path / "metz.db")
-    assert run(capsys, "import", str(METZ), "--store", db)[0] == 0
-    assert run(capsys, "solve", "--store", db, "--time-limit", "10")[0] == 0
-    assert run(capsys, "accept", "--store", db)[0] == 0
+    db = published(capsys, tmp_path)
     out = tmp_path / "programme.csv"
     assert run(capsys, "export", "--store", db, "--format", "csv", "--lang", "en",
                "--output", str(out))[0] == 0  # fmt: skip
@@ -124,10 +118,7 @@ def test_the_programme_as_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_the_programme_as_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import openpyxl
 
-    db = str(tmp_path / "metz.db")
-    assert run(capsys, "import", str(METZ), "--store", db)[0] == 0
-    assert run(capsys, "solve", "--store", db, "--time-limit", "10")[0] == 0
-    assert run(capsys, "accept", "--store", db)[0] == 0
+    db = published(capsys, tmp_path)
     csv_out, xlsx_out = tmp_path / "p.csv", tmp_path / "p.xlsx"
     for fmt, out in (("csv", csv_out), ("xlsx", xlsx_out)):
         assert run(capsys, "export", "--store", db, "--format", fmt, "--output", str(out))[0] == 0
