@@ -217,21 +217,24 @@ def _from_store(args: argparse.Namespace, w: Words) -> Export:
     if args.format == "edition":
         return Export(state, edition, (), w, chosen)
     runs = _runs(state, args)
+    schedule = getattr(args, "schedule", None)
+    if schedule is not None:  # the places a run offers, as if it were published
+        state = attrs.evolve(state, programme=runs)
     if FORMATS[args.format].programme:
         runs = tuple(select(edition, runs, **chosen))
-    schedule = getattr(args, "schedule", None)
     return Export(state, edition, runs, w, chosen, schedule=schedule,
                   broken=tuple(broken) if schedule is None else ())  # fmt: skip
 
 
 def _one_shot(args: argparse.Namespace, w: Words) -> Export:
-    """An edition document and a schedule document, as a store would hold them once the
-    edition imported and the schedule accepted (a memory store, gone after the run)."""
+    """An edition document (or a feed) and a schedule document, as a store would hold
+    them once the edition imported and the schedule recorded (a memory store, gone after
+    the run). A schedule that breaks a rule is exported as it is, each rule named."""
     from creneau.adapters._solving import read_schedule
     from creneau.adapters.bootstrap import open_engine
     from creneau.adapters.edition_document import load_edition
     from creneau.adapters.feeds import select
-    from creneau.scheduler import AcceptSchedule, ImportEdition, RecordSchedule
+    from creneau.scheduler import ImportEdition, RecordSchedule, check_schedule
 
     document = load_edition(args.edition_file)
     edition_id = document.snapshot.id
@@ -244,6 +247,9 @@ def _one_shot(args: argparse.Namespace, w: Words) -> Export:
         if schedule.edition != edition_id:
             raise UsageError("schedule_of_other_edition", path=args.schedule_file,
                              other=schedule.edition, edition=edition_id)  # fmt: skip
+        if schedule.status not in ("optimal", "feasible"):
+            raise UsageError("schedule_has_no_programme", schedule=args.schedule_file,
+                             status=schedule.status)  # fmt: skip
     with open_engine("memory:", actor="export") as engine:
         service = engine.service
         service.execute(ImportEdition(snapshot=document.snapshot, source=document.source,
@@ -252,11 +258,23 @@ def _one_shot(args: argparse.Namespace, w: Words) -> Export:
             state = service.load(edition_id)
             service.execute(RecordSchedule(schedule=msgspec.structs.replace(
                 schedule, stream_version=state.version)), edition_id=edition_id)  # fmt: skip
-            service.execute(AcceptSchedule(), edition_id=edition_id)
         state = service.load(edition_id)
     edition = state.snapshot()
-    runs = tuple(select(edition, state.programme, **chosen)) if schedule is not None else ()
-    return Export(state, edition, runs, w, chosen)
+    if schedule is None:
+        return Export(state, edition, (), w, chosen)
+    recorded = list(state.schedules)[-1]
+    broken = check_schedule(edition, schedule.assignments)
+    if broken:
+        names = Names.of(edition)
+        print(w.nsay("{path} breaks {n} hard rule of the edition; exported as it is:",
+                     "{path} breaks {n} hard rules of the edition; exported as it is:",
+                     len(broken), path=args.schedule_file), file=sys.stderr)  # fmt: skip
+        for v in broken:
+            print(f"  ! {violation_text(v, w, names)}", file=sys.stderr)
+    runs = tuple(select(edition, schedule.assignments, **chosen))
+    as_published = attrs.evolve(state, programme=schedule.assignments)  # for places
+    return Export(as_published, edition, runs, w, chosen, schedule=recorded,
+                  broken=tuple(broken))  # fmt: skip
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, w: Words) -> int:

@@ -126,7 +126,49 @@ def cmd_import(args: argparse.Namespace, out: TextIO, w: Words) -> int:
         for line in summary_lines(changes, w):
             print(f"  {line}", file=out)
     _print_kept(kept, w, out)
+    if document.placements is not None:
+        _record_feed_programme(args, document, w, out)
     return EXIT_OK
+
+
+def _record_feed_programme(
+    args: argparse.Namespace, document: LoadedDocument, w: Words, out: TextIO
+) -> None:
+    """The times and rooms a feed gives, recorded as a proposed schedule: the committee
+    publishes it as it is (`accept`, which refuses it while it breaks a rule), keeps it
+    as the starting point of a solve, or exports it (`export --schedule ID`)."""
+    from creneau.adapters._messages import Names, violation_text
+    from creneau.scheduler import RecordSchedule, ScheduleDocument, check_schedule
+
+    edition = document.snapshot.id
+    placements = document.placements or ()
+    with service_for(args) as service:
+        state = service.load(edition)
+        mine = [s for s in state.schedules.values() if s.assignments == placements]
+        if mine:
+            return  # imported before: the same programme is there already
+        service.execute(RecordSchedule(schedule=ScheduleDocument(
+            edition=edition, stream_version=state.version, status="feasible",
+            assignments=placements)), edition_id=edition, actor=args.actor)  # fmt: skip
+        state = service.load(edition)
+    schedule_id = list(state.schedules)[-1]
+    print(w.nsay('The programme of {source} ({n} run) is recorded as "{schedule}": '
+                 "`creneau accept {schedule}` publishes it.",
+                 'The programme of {source} ({n} runs) is recorded as "{schedule}": '
+                 "`creneau accept {schedule}` publishes it.", len(placements),
+                 source=document.source, schedule=schedule_id), file=out)  # fmt: skip
+    broken = check_schedule(state.snapshot(), placements)
+    if broken:
+        names = Names.of(state.snapshot())
+        print(w.nsay("As published there, it breaks {n} hard rule of Créneau:",
+                     "As published there, it breaks {n} hard rules of Créneau:", len(broken)),
+              file=out)  # fmt: skip
+        for v in broken[:20]:
+            print(f"  ! {violation_text(v, w, names)}", file=out)
+        if len(broken) > 20:
+            print("  " + w.nsay("… and {n} more", "… and {n} more", len(broken) - 20), file=out)
+        print(w.say("  → `creneau solve --store {store}` finds a programme that breaks none.",
+                    store=args.store), file=out)  # fmt: skip
 
 
 def _print_kept(kept: list[str], w: Words, out: TextIO) -> None:

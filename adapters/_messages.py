@@ -248,6 +248,17 @@ PROBLEMS = {
     "too_deep": N_("the document is nested too deeply to be an edition"),
     "unreadable_file": N_("cannot read {path}: {detail}"),
     "wrong_format": N_('"{value}" is not a format this Créneau reads (expected "{expected}")'),
+    "not_xml": N_("not well-formed XML: {detail}"),
+    "not_a_feed": N_('an XML document whose root is "{found}", not a frab schedule ("schedule")'),
+    "feed_doctype": N_(
+        "the XML declares a document type or entities: a schedule feed needs none (refused, "
+        "as entity expansion can exhaust memory)"
+    ),
+    "feed_missing": N_("the feed has no {what}"),
+    "feed_bad_duration": N_('"{value}" is not a duration (HH:MM, or minutes)'),
+    "feed_bad_time": N_('"{value}" is not a time of day (HH:MM)'),
+    "feed_bad_date": N_('"{value}" is not a date (YYYY-MM-DD)'),
+    "feed_crosses_midnight": N_("« {title} » ends after midnight: Créneau's days end at 24:00"),
     "not_a_schedule": N_("{path} is not a schedule document: {detail}"),
     "schedule_of_other_edition": N_('{path} is a schedule of "{other}", not of "{edition}"'),
     "bad_actor": N_('the actor "{actor}" is empty or holds a control or an invisible character'),

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from creneau.scheduler import EditionSnapshot, InvalidCommand, Problem
+from creneau.scheduler import EditionSnapshot, InvalidCommand, Placement, Problem
 
 __all__ = [
     "EDITION_FORMAT",
@@ -41,6 +41,8 @@ class EditionDocument(EditionSnapshot, frozen=True, kw_only=True, forbid_unknown
 
 class LoadedDocument(msgspec.Struct, frozen=True, kw_only=True):
     snapshot: EditionSnapshot
+    # The runs a feed (frab XML, c3voc or pretalx JSON) gives: its programme as found.
+    placements: tuple[Placement, ...] | None = None
     sha256: str
     source: str
 
@@ -128,7 +130,12 @@ def decode_raw(data: bytes, *, kind: str) -> Any:
 
 def parse_edition(data: bytes, *, kind: str) -> EditionSnapshot:
     """An edition from document bytes; ``kind`` is ``"json"`` or ``"toml"``."""
-    raw = decode_raw(data, kind=kind)
+    return read_raw(decode_raw(data, kind=kind))
+
+
+def read_raw(raw: Any) -> EditionSnapshot:
+    """An edition from a document decoded to plain data (a feed or a workbook read into
+    one is checked here like any other document)."""
     if not isinstance(raw, dict):
         raise _refuse("", "wrong_type", expected="object", got=type(raw).__name__)
     found = raw.get("format")
@@ -160,11 +167,27 @@ def read_bytes(path: str | Path) -> bytes:
 
 
 def load_edition(path: str | Path) -> LoadedDocument:
-    """Read an edition document file, JSON or TOML by its extension."""
+    """Read an edition from a file: an edition document (JSON or TOML by its extension),
+    frab's ``schedule.xml``, a c3voc or pretalx ``schedule.json``."""
     p = Path(path)
     data = read_bytes(p)
-    snapshot = parse_edition(data, kind=kind_of(p, data))
-    return LoadedDocument(snapshot=snapshot, sha256=hashlib.sha256(data).hexdigest(), source=p.name)
+    digest = hashlib.sha256(data).hexdigest()
+    if p.suffix.lower() == ".xml" or data.removeprefix(_BOM).lstrip()[:1] == b"<":
+        from creneau.adapters.feed_import import read_frab_xml
+
+        feed = read_frab_xml(data.removeprefix(_BOM))
+        return LoadedDocument(snapshot=read_raw(feed.document), sha256=digest, source=p.name,
+                              placements=feed.placements)  # fmt: skip
+    kind = kind_of(p, data)
+    raw = decode_raw(data, kind=kind)
+    if kind == "json":
+        from creneau.adapters.feed_import import is_feed_json, read_c3voc_json
+
+        if is_feed_json(raw):
+            feed = read_c3voc_json(raw)
+            return LoadedDocument(snapshot=read_raw(feed.document), sha256=digest,
+                                  source=p.name, placements=feed.placements)  # fmt: skip
+    return LoadedDocument(snapshot=read_raw(raw), sha256=digest, source=p.name)
 
 
 def _drop_none(value: Any) -> Any:
