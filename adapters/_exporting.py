@@ -83,6 +83,12 @@ def _edition(x: Export) -> bytes:
     return document_bytes(x.edition)
 
 
+def _workbook(x: Export) -> bytes:
+    from creneau.adapters.workbooks import workbook_bytes
+
+    return workbook_bytes(x.edition, x.w.lang)
+
+
 def _json(x: Export) -> bytes:
     names = Names.of(x.edition)
     state = x.state
@@ -165,6 +171,7 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "edition": Format(_edition, programme=False),
+    "xlsx-edition": Format(_workbook, binary=True, programme=False),
     "json": Format(_json, programme=False),
     "frab-xml": Format(_frab),
     "c3voc-json": Format(_c3voc),
@@ -214,7 +221,7 @@ def _from_store(args: argparse.Namespace, w: Words) -> Export:
         broken = warn_if_broken(state, args, w, sys.stderr, service) if state.programme else []
     edition = state.snapshot()
     chosen = _chosen(args, edition)
-    if args.format == "edition":
+    if args.format in ("edition", "xlsx-edition"):
         return Export(state, edition, (), w, chosen)
     runs = _runs(state, args)
     schedule = getattr(args, "schedule", None)
@@ -240,7 +247,7 @@ def _one_shot(args: argparse.Namespace, w: Words) -> Export:
     edition_id = document.snapshot.id
     chosen = _chosen(args, document.snapshot)
     schedule = None
-    if args.format != "edition":
+    if args.format not in ("edition", "xlsx-edition"):
         if args.schedule_file is None:
             raise UsageError("export_needs_schedule", format=args.format)
         schedule = read_schedule(args.schedule_file)

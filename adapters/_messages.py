@@ -248,6 +248,22 @@ PROBLEMS = {
     "too_deep": N_("the document is nested too deeply to be an edition"),
     "unreadable_file": N_("cannot read {path}: {detail}"),
     "wrong_format": N_('"{value}" is not a format this Créneau reads (expected "{expected}")'),
+    "not_a_workbook": N_("{path} is not a workbook this Créneau reads (xlsx, ods): {detail}"),
+    "missing_sheet": N_('the workbook has no sheet "{fr}" (or "{en}")'),
+    "sheet_twice": N_('"{sheet}" and "{other}" are the same sheet: keep one'),
+    "unknown_column": N_('"{column}" is not a column of the sheet "{sheet}"'),
+    "column_twice": N_('the column "{column}" is given twice'),
+    "unknown_sheet_field": N_('"{field}" is not a field of the sheet "{sheet}"'),
+    "cell_not_whole_number": N_('"{value}" is not a whole number'),
+    "cell_not_number": N_('"{value}" is not a number (0.4, or 40 %)'),
+    "cell_not_yes_no": N_('"{value}" is neither yes nor no (oui, non, yes, no, x)'),
+    "cell_not_time": N_('"{value}" is not a time of day (09:30, 9h30, or a spreadsheet time)'),
+    "cell_not_date": N_('"{value}" is not a date (2023-10-12, 12/10/2023, or a spreadsheet date)'),
+    "cell_not_window": N_('"{value}" is not a window written "2023-10-12 09:00-12:00"'),
+    "cell_not_break": N_('"{value}" is not a break written "12:00-14:00 Lunch"'),
+    "cell_not_after": N_(
+        '"{value}" is not written "session", "session +10" or "session +10 same day"'
+    ),
     "not_xml": N_("not well-formed XML: {detail}"),
     "not_a_feed": N_('an XML document whose root is "{found}", not a frab schedule ("schedule")'),
     "feed_doctype": N_(

@@ -22,6 +22,7 @@ from creneau.adapters._i18n import LANGUAGES, Words, choose_language, words
 # that the parser is built without importing the exports).
 EXPORT_FORMATS = (
     "edition",
+    "xlsx-edition",
     "json",
     "frab-xml",
     "c3voc-json",
@@ -303,11 +304,12 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.add_argument("schedule", metavar=_("SCHEDULE"))
     p.set_defaults(run="_solving:cmd_check")
 
-    p = add("export", _("write the edition back as a document (edition), or its programme as a "
-                        "schedule document (json), as the feeds conference apps read: frab's "
-                        "schedule.xml (frab-xml), c3voc's schedule.json (c3voc-json), as "
-                        "calendars (ics, xcal) or tables (csv, xlsx); from a store, or in one "
-                        "shot from an edition document and a schedule document"),
+    p = add("export", _("write the edition back as a document (edition) or a workbook "
+                        "(xlsx-edition), or its programme: as a schedule document (json), as the "
+                        "feeds conference apps read (frab-xml, c3voc-json), as calendars (ics, "
+                        "xcal), tables (csv, xlsx), the public programme (html, pdf) or the run "
+                        "sheets (run-sheets, run-sheets-html); from a store, or in one shot "
+                        "from an edition document and a schedule document"),
             store=False)  # fmt: skip
     p.add_argument("edition_file", nargs="?", metavar=_("EDITION"),
                    help=_("an edition document (instead of --store)"))  # fmt: skip

@@ -172,6 +172,10 @@ def load_edition(path: str | Path) -> LoadedDocument:
     p = Path(path)
     data = read_bytes(p)
     digest = hashlib.sha256(data).hexdigest()
+    from creneau.adapters.workbooks import SUFFIXES
+
+    if p.suffix.lower() in SUFFIXES:
+        return LoadedDocument(snapshot=_workbook(p), sha256=digest, source=p.name)
     if p.suffix.lower() == ".xml" or data.removeprefix(_BOM).lstrip()[:1] == b"<":
         from creneau.adapters.feed_import import read_frab_xml
 
@@ -188,6 +192,29 @@ def load_edition(path: str | Path) -> LoadedDocument:
             return LoadedDocument(snapshot=read_raw(feed.document), sha256=digest,
                                   source=p.name, placements=feed.placements)  # fmt: skip
     return LoadedDocument(snapshot=read_raw(raw), sha256=digest, source=p.name)
+
+
+def _workbook(path: Path) -> EditionSnapshot:
+    """The edition a workbook holds, every problem named by its cell."""
+    from creneau.adapters.workbooks import located, read_workbook
+    from creneau.scheduler import validate_snapshot
+
+    raw, cell_of, faults = read_workbook(path)
+    # The cells' faults, then what the document without those values breaks, each
+    # fault once: every one is named at once, not one per try.
+    try:
+        snapshot = read_raw(raw)
+        more = located(validate_snapshot(snapshot), cell_of)
+    except InvalidCommand as refused:
+        snapshot, more = None, located(refused.problems, cell_of)
+    def row(cell: str) -> str:  # "Sessions!F12" -> "Sessions!12"
+        return re.sub(r"![A-Z]+", "!", cell)
+
+    named = {row(p.path) for p in faults}
+    problems = [*faults, *(p for p in more if row(p.path) not in named)]
+    if problems or snapshot is None:
+        raise InvalidCommand(problems)
+    return snapshot
 
 
 def _drop_none(value: Any) -> Any:

@@ -137,3 +137,10 @@ def test_one_shot_exports_from_an_edition_and_a_schedule_document(
     )
     code, _, err = run(capsys, "export", str(METZ), str(other), "--format", "csv")
     assert code == 2 and "nec-sud-ouest-2023" in err
+
+
+def test_the_parser_names_every_export_format() -> None:
+    from creneau.adapters._exporting import FORMATS
+    from creneau.adapters.cli import EXPORT_FORMATS
+
+    assert set(EXPORT_FORMATS) == set(FORMATS)
