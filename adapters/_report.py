@@ -192,6 +192,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, w: Words) -> int:
 
 AUDIENCE_COLOURS = ("#2f6db5", "#e07b00", "#2e9a5b", "#8e44ad", "#c0392b", "#7f8c8d")
 MIXED = "#5d6d7e"
+BREAK = "#f1ecdc"
 GENDER_COLOURS = {
     "woman": "#b0377a",
     "man": "#2f6db5",
@@ -200,66 +201,90 @@ GENDER_COLOURS = {
 }
 
 
+def _lanes(runs: Sequence[Placement]) -> dict[Placement, int]:
+    """Side-by-side lanes for the runs of one room on one day (a hall that hosts several
+    sessions at once): each run takes the first lane free at its start."""
+    ends: list[int] = []
+    lane = {}
+    for p in sorted(runs, key=lambda p: (minutes(p.start), p.session, p.occurrence)):
+        free = next((i for i, e in enumerate(ends) if e <= minutes(p.start)), None)
+        if free is None:
+            ends.append(0)
+            free = len(ends) - 1
+        ends[free] = minutes(p.end)
+        lane[p] = free
+    return lane
+
+
 def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], w: Words) -> str:
-    """One SVG per day: rooms down, time across, one block per session, coloured by
-    its audience."""
+    """One grid per day: time down, rooms across (a room that hosts several sessions at
+    once gets a lane for each, side by side), each session with its times, its whole
+    title, its format and audiences in words, coloured by its audience; the breaks across
+    the rooms; a legend for every colour."""
     sessions = {s.id: s for s in edition.sessions}
     colour = {
         a: AUDIENCE_COLOURS[i % len(AUDIENCE_COLOURS)] for i, a in enumerate(edition.audiences)
     }
+    step = max(1, edition.granularity)
     by_day: dict[dt.date, list[Placement]] = defaultdict(list)
     for p in placements:
         by_day[p.day].append(p)
     parts = []
     for day in edition.days:
         theirs = by_day.get(day.day, [])
-        used = {p.room for p in theirs}
-        rooms = [r for r in edition.rooms if r.id in used]
+        rooms = [r for r in edition.rooms if any(p.room == r.id for p in theirs)]
         if not rooms:
             continue
         start, end = minutes(day.open), minutes(day.close)
-        label_w, px, row = 170, 2.0, 34
-        width = label_w + (end - start) * px + 10
-        height = 24 + row * len(rooms)
-        svg = [f'<svg width="{width:.0f}" height="{height}" role="img" '
-               f'aria-label="{html.escape(w.date(day.day))}">']  # fmt: skip
-        for hour in range(-(-start // 60) * 60, end + 1, 60):
-            x = label_w + (hour - start) * px
-            svg.append(
-                f'<line x1="{x:.0f}" y1="18" x2="{x:.0f}" y2="{height}" class="hour"/>'
-                f'<text x="{x:.0f}" y="12" class="tick">{hour // 60:02d}:00</text>'
-            )
-        for b in day.breaks:
-            x = label_w + (minutes(b.start) - start) * px
-            wide = (minutes(b.end) - minutes(b.start)) * px
-            svg.append(f'<rect x="{x:.0f}" y="18" width="{wide:.0f}" '
-                       f'height="{height - 18}" class="break"/>')  # fmt: skip
-        for i, r in enumerate(rooms):
-            y = 20 + i * row
-            svg.append(f'<text x="4" y="{y + row / 2 + 4:.0f}" class="room">'
-                       f"{html.escape((r.name or r.id)[:26])}</text>")  # fmt: skip
-            for p in sorted((p for p in theirs if p.room == r.id), key=lambda p: p.start):
+
+        def row(clock: int, start: int = start) -> int:  # the grid line of a time
+            return 2 + (clock - start) // step
+
+        cells, columns, first = [], ["4.2rem"], 2
+        for r in rooms:
+            runs = [p for p in theirs if p.room == r.id]
+            lanes = _lanes(runs)
+            width = max(lanes.values(), default=0) + 1
+            cells.append(f'<div class="room" style="grid-row:1;grid-column:{first} / span '
+                         f'{width}">{html.escape(r.name or r.id)}</div>')  # fmt: skip
+            for p in runs:
                 s = sessions.get(p.session)
                 audiences = (s.audiences or edition.audiences) if s else ()
                 fill = colour.get(audiences[0], MIXED) if len(audiences) == 1 else MIXED
-                x = label_w + (minutes(p.start) - start) * px
-                wide = max(4.0, (minutes(p.end) - minutes(p.start)) * px - 2)
                 title = (s.title or s.id) if s else p.session
-                svg.append(
-                    f"<g><title>{html.escape(f'{p.start}–{p.end} {title}')}</title>"
-                    f'<rect x="{x:.0f}" y="{y + 2}" width="{wide:.0f}" height="{row - 6}" rx="3" '
-                    f'fill="{fill}"/><text x="{x + 4:.0f}" y="{y + row / 2 + 3:.0f}" '
-                    f'class="block">{html.escape(title[: max(0, int(wide / 6.5))])}</text></g>'
+                if s is not None and s.occurrences > 1:
+                    title += f" ({p.occurrence}/{s.occurrences})"
+                kinds = [format_name(s.format, w)] if s else []
+                kinds += [audience_name(a, w) for a in audiences]
+                top, bottom = row(max(minutes(p.start), start)), row(min(minutes(p.end), end))
+                cells.append(
+                    f'<div class="session" style="grid-row:{top} / {max(bottom, top + 1)};'
+                    f'grid-column:{first + lanes[p]};background:{fill}">'
+                    f'<span class="when">{p.start}–{p.end}</span>'
+                    f'<span class="what">{html.escape(title)}</span>'
+                    f'<span class="kind">{html.escape(" · ".join(kinds))}</span></div>'
                 )
-        svg.append("</svg>")
-        parts.append(f"<h3>{html.escape(w.date(day.day))}</h3>\n" + "\n".join(svg))
-    legend = (
-        " ".join(
-            f'<span class="swatch" style="background:{c}"></span>{html.escape(audience_name(a, w))}'
-            for a, c in colour.items()
-        )
-        + f' <span class="swatch" style="background:{MIXED}"></span>'
-        + html.escape(w._("several audiences"))
+            columns += ["minmax(9rem, 15rem)"] * width
+            first += width
+        for hour in range(-(-start // 60) * 60, end, 60):
+            cells.append(f'<div class="hour" style="grid-row:{row(hour)};grid-column:1">'
+                         f"{hour // 60:02d}:00</div>")  # fmt: skip
+        for b in day.breaks:
+            label = b.label or w._("Break")
+            cells.append(f'<div class="break" style="grid-row:{row(minutes(b.start))} / '
+                         f'{row(minutes(b.end))};grid-column:2 / {first}">'
+                         f"{b.start}–{b.end} {html.escape(label)}</div>")  # fmt: skip
+        rows = (end - start) // step
+        grid = (f'<div class="grid" style="grid-template-columns:{" ".join(columns)};'
+                f'grid-template-rows:auto repeat({rows}, minmax(.45rem, auto))">'
+                + "".join(cells) + "</div>")  # fmt: skip
+        parts.append(f"<h3>{html.escape(w.date(day.day))}</h3>\n"
+                     f'<div class="scroll">{grid}</div>')  # fmt: skip
+    swatches = [(c, audience_name(a, w)) for a, c in colour.items()]
+    swatches += [(MIXED, w._("several audiences")), (BREAK, w._("breaks"))]
+    legend = " ".join(
+        f'<span class="swatch" style="background:{c}"></span>{html.escape(name)}'
+        for c, name in swatches
     )
     label = html.escape(w._("Colours: audiences") + w._(": "))
     return f'<p class="legend">{label}{legend}</p>\n' + "\n".join(parts)
@@ -314,15 +339,24 @@ def _parity(edition: EditionSnapshot, placements: Sequence[Placement], w: Words)
 
 
 CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 1400px; }
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+ul.figures, p { max-width: 80rem; }
 h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; }
 ul.figures li { margin: .2rem 0; }
-svg { display: block; margin: .5rem 0 1.5rem; overflow: visible; }
-svg .hour { stroke: #e3e3e3; } svg .break { fill: #f4f1e8; }
-svg .tick { font-size: 11px; fill: #777; text-anchor: middle; }
-svg .room { font-size: 12px; fill: #333; } svg .block { font-size: 11px; fill: #fff; }
+.scroll { overflow-x: auto; margin: .5rem 0 1.5rem; }
+.grid { display: grid; column-gap: 4px; row-gap: 0; min-width: max-content; }
+.grid .room { font-weight: 600; padding: .3rem .2rem; border-bottom: 2px solid #ccc;
+  position: sticky; top: 0; background: #fff; }
+.grid .hour { font-size: .8rem; color: #666; border-top: 1px solid #e3e3e3; padding-top: 1px; }
+.grid .break { background: #f1ecdc; color: #6b5d3a; font-size: .8rem; font-style: italic;
+  padding: .1rem .4rem; z-index: 0; }
+.grid .session { color: #fff; border-radius: 4px; padding: .25rem .4rem; margin: 1px 0;
+  display: flex; flex-direction: column; gap: .1rem; z-index: 1; overflow-wrap: anywhere; }
+.session .when { font-size: .8rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+.session .what { font-size: .9rem; line-height: 1.2; }
+.session .kind { font-size: .75rem; opacity: .9; }
 .legend .swatch { display: inline-block; width: .9rem; height: .9rem; margin: 0 .3rem 0 .8rem;
-  vertical-align: middle; border-radius: 2px; }
+  vertical-align: middle; border-radius: 2px; border: 1px solid #0002; }
 .bar-row { display: flex; align-items: center; margin: .3rem 0; }
 .bar-label { width: 16rem; } .bar-words { margin-left: .8rem; color: #555; font-size: .9rem; }
 .bar { display: flex; width: 28rem; height: 1.1rem; background: #eee; border-radius: 3px;
@@ -339,6 +373,8 @@ def html_report(
         f"<li>{html.escape(line.strip())}</li>" for line in render_metrics(edition, placements, w)
     )
     title = w._("Report — {name}", name=edition.name or edition.id)
+    # (Words are looked up outside the f-string: the catalogue tool does not read inside.)
+    timetable, parity = w._("Timetable"), w._("Parity")
     return f"""<!doctype html>
 <html lang="{w.lang}">
 <head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{CSS}</style></head>
@@ -348,9 +384,9 @@ def html_report(
 <ul class="figures">
 {figures}
 </ul>
-<h2>{html.escape(w._("Timetable"))}</h2>
+<h2>{html.escape(timetable)}</h2>
 {_timetable(edition, placements, w)}
-<h2>{html.escape(w._("Parity"))}</h2>
+<h2>{html.escape(parity)}</h2>
 {_parity(edition, placements, w)}
 </body>
 </html>

@@ -207,6 +207,7 @@ def _workbook(path: Path) -> EditionSnapshot:
         more = located(validate_snapshot(snapshot), cell_of)
     except InvalidCommand as refused:
         snapshot, more = None, located(refused.problems, cell_of)
+
     def row(cell: str) -> str:  # "Sessions!F12" -> "Sessions!12"
         return re.sub(r"![A-Z]+", "!", cell)
 

@@ -92,10 +92,35 @@ def test_report_prints_the_figures_and_writes_a_page(
     assert "Share of women on the whole programme" in english
     assert "Attendee conflicts" in english
     text = page.read_text(encoding="utf-8")
-    assert text.startswith("<!doctype html>") and "<svg" in text and "Parité" in text
-    # One block per placement in the timetable, each titled with its times.
-    assert text.count("<rect x=") >= len(programme["assignments"])
+    assert text.startswith("<!doctype html>") and "<h2>Parité</h2>" in text
+    assert "<h2>Grille horaire</h2>" in text and "Timetable" not in text
+    # One block per run in the timetable, its times shown (not on hover only), its whole
+    # title, its format and audiences in words, never their ids.
+    assert text.count('class="session"') == len(programme["assignments"])
+    for p in programme["assignments"]:
+        assert f'<span class="when">{p["start"]}–{p["end"]}</span>' in text
+    assert "atelier · professionnels" in text and "general_public" not in text
+    assert "Visite guidée" in text and "pauses</p>" in text  # a legend for every colour
     assert isinstance(metrics, dict)
+
+
+def test_sessions_sharing_a_hall_are_drawn_side_by_side() -> None:
+    import re
+
+    from creneau.adapters._i18n import words
+    from creneau.adapters._report import html_report
+    from creneau.scheduler import Placement, Room
+    from tests.solver_editions import edition, session
+
+    hall = Room(id="hall", name="Hall", capacity=100, concurrent=2)
+    ed = edition(sessions=[session("a", title="Stand A"), session("b", title="Stand B")],
+                 rooms=[hall])  # fmt: skip
+    day = ed.days[0].day
+    runs = [Placement(session=x, room="hall", day=day, start="10:00", end="11:00") for x in "ab"]
+    page = html_report(ed, runs, words("en"), "test")
+    columns = re.findall(r'class="session" style="grid-row:[^;]*;grid-column:(\d+);', page)
+    assert sorted(columns) == ["2", "3"]  # two lanes, not one block over the other
+    assert 'grid-column:2 / span 2">Hall</div>' in page
 
 
 def test_one_shot_solve_with_previous_reports_the_changes(
