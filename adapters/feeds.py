@@ -208,6 +208,8 @@ def frab_xml(
                 ET.SubElement(x, "links")
                 if e["url"].startswith(("http://", "https://")):
                     _text(x, "url", e["url"])
+    if edition.licence:  # the schema has no place for it: a comment, which readers skip
+        root.insert(0, ET.Comment(f" licence: {edition.licence} "))
     ET.indent(root)
     written: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return written + b"\n"

@@ -81,6 +81,9 @@ def programme_xlsx(
     sheet.auto_filter.ref = sheet.dimensions
     book.properties.title = title
     book.properties.creator = "Créneau"
+    licence = state.info.licence if state.info else None
+    if licence:
+        book.properties.description = w._("Licence: {licence}.", licence=licence)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -144,3 +144,43 @@ def test_the_parser_names_every_export_format() -> None:
     from creneau.adapters.cli import EXPORT_FORMATS
 
     assert set(EXPORT_FORMATS) == set(FORMATS)
+
+
+def test_every_export_with_a_place_for_it_carries_the_licence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import icalendar
+    import openpyxl
+
+    text = METZ.read_text().replace('id = "nec-metz-2023"\n', 'id = "nec-metz-2023"\n'
+                                    'licence = "CC-BY-SA-4.0"\n'
+                                    'url = "https://example.org/nec-metz"\n', 1)  # fmt: skip
+    document = tmp_path / "metz.toml"
+    document.write_text(text)
+    schedule = tmp_path / "metz.schedule.json"
+    assert (
+        run(capsys, "solve", str(document), "--output", str(schedule), "--time-limit", "10")[0] == 0
+    )
+
+    def exported(fmt: str) -> Path:
+        out = tmp_path / f"out.{fmt}"
+        code, _, err = run(capsys, "export", str(document), str(schedule), "--format", fmt,
+                           "--output", str(out))  # fmt: skip
+        assert code == 0, err
+        return out
+
+    feed = json.loads(exported("c3voc-json").read_text())
+    assert feed["schedule"]["conference"]["meta"]["licence"] == "CC-BY-SA-4.0"
+    assert feed["schedule"]["conference"]["url"] == "https://example.org/nec-metz"
+    xml = exported("frab-xml")
+    XSD.assertValid(etree.parse(str(xml)))
+    assert b"<!-- licence: CC-BY-SA-4.0 -->" in xml.read_bytes()
+    calendar = icalendar.Calendar.from_ical(exported("ics").read_bytes())
+    assert str(calendar["x-creneau-licence"]) == "CC-BY-SA-4.0"
+    assert b"CC-BY-SA-4.0" in exported("xcal").read_bytes()
+    assert "Licence : CC-BY-SA-4.0." in exported("html").read_text()
+    assert "Licence : CC-BY-SA-4.0." in exported("run-sheets-html").read_text()
+    book = openpyxl.load_workbook(exported("xlsx"))
+    assert book.properties.description == "Licence : CC-BY-SA-4.0."
+    assert 'licence = "CC-BY-SA-4.0"' in exported("edition").read_text() or \
+        '"licence": "CC-BY-SA-4.0"' in exported("edition").read_text()  # fmt: skip
