@@ -499,6 +499,13 @@ def violation_text(v: Broken, w: Words, names: Names | None) -> str:
 
 ERRORS = {
     "unknown_edition": N_('no edition "{edition}" in this store'),
+    "unknown_role": N_('"{role}" is not a role (the roles: {roles})'),
+    "admin_has_no_edition": N_("an admin token acts on every edition: give it no --edition"),
+    "token_needs_edition": N_("a token acts on one edition: name it with --edition"),
+    "token_name_taken": N_('a live token is already called "{name}"'),
+    "no_such_token": N_('no live token "{token}"'),
+    "token_needs_name": N_("name the token with --name"),
+    "token_needs_role": N_("give the token a role with --role"),
     "concurrency": N_(
         'someone else wrote to "{stream}" first (it is at version {actual}, not {expected}): '
         "read it again and retry"

@@ -179,6 +179,25 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p = add("checkpoint", _("print the head of every stream, to keep outside the store"))
     p.set_defaults(run="_store_commands:cmd_checkpoint")
 
+    p = add("serve", _("serve the HTTP API (/api/v1, its OpenAPI at /schema/openapi.json) "
+                       "over the store"))  # fmt: skip
+    p.add_argument("--host", default="127.0.0.1", help=_("the address to listen on "
+                                                         "(default 127.0.0.1)"))  # fmt: skip
+    p.add_argument("--port", type=int, default=8000, help=_("the port (default 8000)"))
+    p.set_defaults(run="_serving:cmd_serve")
+
+    p = add("token", _("the tokens of the HTTP API: create one (shown once), revoke one, "
+                       "list them"))  # fmt: skip
+    p.add_argument("action", choices=("create", "revoke", "list"))
+    p.add_argument("--role", choices=("admin", "committee", "desk", "viewer"),
+                   help=_("what the token may do (create)"))  # fmt: skip
+    p.add_argument("--edition", metavar="ID",
+                   help=_("the one edition it acts on (create; none for admin)"))  # fmt: skip
+    p.add_argument("--name", metavar=_("NAME"), help=_(
+        "its name: the actor of every event it causes (create, revoke)"))  # fmt: skip
+    actor(p)
+    p.set_defaults(run="_serving:cmd_token")
+
     p = add("store", _("manage the store itself"))
     p.add_argument("action", choices=("migrate",), help=_("migrate: bring its schema up to date"))
     p.set_defaults(run="_store_commands:cmd_store_migrate")

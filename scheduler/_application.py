@@ -281,8 +281,13 @@ class EditionService:
         actor: str | None = None,
         causation_id: str | None = None,
         attempts: int = 3,
+        expected_version: int | None = None,
     ) -> list[RecordedEvent]:
-        """Decide and append; returns the recorded events (none when nothing changes)."""
+        """Decide and append; returns the recorded events (none when nothing changes).
+
+        ``expected_version``: the version the caller last read (an HTTP ``If-Match``);
+        when the edition has moved on since, nothing is decided or written and
+        ``ConcurrencyError`` says the version it is at (no retry: the caller decides)."""
         if edition_id is None:
             if isinstance(command, ImportEdition):
                 edition_id = command.snapshot.id
@@ -292,12 +297,17 @@ class EditionService:
                 raise TypeError("edition_id is required for this command")
         correlation = str(self._new_id())
         who = self._who(actor)
+        if expected_version is not None:
+            attempts = 1
+            self._cache.pop(edition_id, None)
         for attempt in range(1, attempts + 1):
             # Optimistic: decide on the state this service last saw, without reading the
             # stream again; the append's expected version catches a stale state. A
             # refusal or a no-op is only trusted on a state read just now.
             cached = self._cache.get(edition_id) if attempt == 1 else None
             state = cached if cached is not None else self.load(edition_id)
+            if expected_version is not None and state.version != expected_version:
+                raise ConcurrencyError(stream_id_of(edition_id), expected_version, state.version)
             try:
                 events, after = self._decide(edition_id, state, command)
             except CreneauError:

@@ -1,0 +1,624 @@
+"""The HTTP API (``/api/v1``): one Litestar application over the engine, the command
+line's handlers and words behind every route.
+
+- Every committee command goes through ``EditionService.execute``, as on the command
+  line; a write carries the version its client last read (``If-Match``), and a stale one
+  is answered 409 with the current version, nothing written. Committee writes without
+  ``If-Match`` are answered 428; bookings and cancellations at the desk may omit it
+  (places are live data: the domain keeps them consistent, a version would only make 50
+  desks refuse each other).
+- Every refusal is a problem document (RFC 9457) naming the rule or the field, in the
+  words of the command line, in the language the request asks for (``?lang=`` or
+  ``Accept-Language``, French by default).
+- Who may do what: ``Authorization: Bearer`` tokens (adapters/tokens.py) with a role,
+  scoped to one edition; the token's name is the actor of every event it causes. Without
+  a token: the list of editions and their published programme, nothing else.
+- Solves run as jobs outside the request (threads of this process), their progress
+  streamed as server-sent events; the result is recorded as ``schedule.proposed``.
+
+Nothing is kept only in this process but the running solves: several servers on one
+PostgreSQL store serve the same editions, tokens and versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+from litestar import Litestar, Request, Response, delete, get, post
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import ServerSentEvent
+
+from creneau.adapters._i18n import LANGUAGES, Words, words
+from creneau.adapters._messages import Names, error_lines, problem_text
+from creneau.adapters.tokens import Token, Tokens
+from creneau.scheduler import (
+    BookPlace,
+    CancelPlace,
+    Command,
+    ConcurrencyError,
+    CreneauError,
+    EditionService,
+    EditionState,
+    ImportEdition,
+    InvalidCommand,
+    MoveSession,
+    SolveJob,
+    SolveProgramme,
+)
+from creneau.scheduler.ports import EventStore
+
+__all__ = ["create_app"]
+
+T = TypeVar("T")
+READ = ("admin", "committee", "desk", "viewer")
+DESK = ("admin", "committee", "desk")
+COMMITTEE = ("admin", "committee")
+
+
+# -- what travels -------------------------------------------------------------------------
+
+
+class EditionSummary(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    name: str
+    version: int
+    published: bool
+
+
+class Written(msgspec.Struct, frozen=True, kw_only=True):
+    """What a write did: the events recorded and the version the edition is at now."""
+
+    events: int
+    version: int
+
+
+class Move(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    session: str
+    occurrence: int = 1
+    day: dt.date | None = None
+    start: str | None = None
+    room: str | None = None
+
+
+class Booking(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    attendee: str
+    session: str
+    occurrence: int = 1
+    rotation: str | None = None
+    profile: str | None = None
+
+
+class SolveRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    time_limit: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 2
+    seed: int = 0
+
+
+class SolveStatus(msgspec.Struct, frozen=True, kw_only=True):
+    job: str
+    edition: str
+    solved_version: int
+    state: Literal["running", "finished", "cancelled", "failed"]
+    elapsed: float | None = None
+    objective: float | None = None
+    bound: float | None = None
+    solutions: int = 0
+    figures: dict[str, float] = msgspec.field(default_factory=dict)
+    schedule: str | None = None  # once recorded
+    detail: str = ""  # why it was not recorded, when it was not
+
+
+class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    version: int
+    recorded_at: str  # UTC, as recorded (and hashed)
+    actor: str
+    type: str
+    event: str  # the type in words
+    entity: str
+    entity_name: str  # in words
+    changed: str  # what changed, in words (old → new)
+
+
+class LogPage(msgspec.Struct, frozen=True, kw_only=True):
+    entries: list[LogEntry]
+    total: int
+    offset: int
+
+
+# -- problems -----------------------------------------------------------------------------
+
+
+class Problem(HTTPException):
+    """A refusal as a problem document (RFC 9457)."""
+
+    def __init__(self, status: int, code: str, title: str, *, detail: str = "",
+                 errors: list[dict[str, str]] | None = None, **extra: Any) -> None:  # fmt: skip
+        super().__init__(status_code=status, detail=detail or title)
+        self.code, self.title, self.errors, self.fields = code, title, errors or [], extra
+
+
+def _problem_response(request: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
+    body: dict[str, Any] = {"type": f"urn:creneau:problem:{exc.code}", "title": exc.title,
+                            "status": exc.status_code, "detail": exc.detail,
+                            "instance": request.url.path}  # fmt: skip
+    if exc.errors:
+        body["errors"] = exc.errors
+    body.update(exc.fields)
+    headers = {"ETag": f'"{exc.fields["version"]}"'} if "version" in exc.fields else None
+    return Response(body, status_code=exc.status_code, media_type="application/problem+json",
+                    headers=headers)  # fmt: skip
+
+
+def _http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Litestar's own refusals (a malformed body, an unknown route) as problem documents."""
+    w = _words(request)
+    titles = {400: w._("the request is malformed"), 404: w._("nothing here"),
+              405: w._("this method is not allowed here")}  # fmt: skip
+    title = titles.get(exc.status_code, str(exc.detail))
+    extra = getattr(exc, "extra", None)
+    problem = Problem(exc.status_code, "http", title, detail=str(exc.detail),
+                      **({"extra": extra} if extra else {}))  # fmt: skip
+    return _problem_response(request, problem)
+
+
+def _words(request: Request[Any, Any, Any]) -> Words:
+    lang = request.query_params.get("lang")
+    if lang not in LANGUAGES:
+        accept = request.headers.get("accept-language", "")
+        lang = "en" if accept.lower().startswith("en") else "fr"
+    return words(lang)
+
+
+def _refusal(exc: CreneauError, w: Words, names: Names | None) -> Problem:
+    if isinstance(exc, ConcurrencyError):
+        return Problem(409, "stale_version", w._("the edition has changed since you read it"),
+                       detail=w._("read it again (version {version}) and retry",
+                                  version=exc.actual), version=exc.actual)  # fmt: skip
+    if isinstance(exc, InvalidCommand):
+        errors = [{"path": p.path, "code": p.code, "message": problem_text(p, w, names)}
+                  for p in exc.problems]  # fmt: skip
+        return Problem(422, "refused", w._("refused, nothing was recorded"),
+                       detail="; ".join(e["message"] for e in errors), errors=errors)  # fmt: skip
+    status = 404 if exc.code.startswith(("no_such", "unknown")) else 400
+    return Problem(status, exc.code, error_lines(exc, w, names)[0])
+
+
+# -- the application ----------------------------------------------------------------------
+
+
+class Server:
+    """The engine behind the routes: one store, its tokens, the solves running here."""
+
+    def __init__(self, store: EventStore, solver: Any = None) -> None:
+        from creneau.solver import CpSatSolver
+
+        self.store = store
+        self.service = EditionService(store)
+        self.tokens = Tokens(store)
+        self.solver = solver or CpSatSolver()
+        self.lock = threading.RLock()  # one engine call at a time: the stores are not shared
+        self.jobs: dict[str, tuple[str, int, SolveJob]] = {}
+
+    def call(self, work: Callable[[], T], w: Words, edition: str | None = None) -> T:
+        with self.lock:
+            try:
+                return work()
+            except CreneauError as exc:
+                names = None
+                if edition is not None and isinstance(exc, InvalidCommand):
+                    try:
+                        names = Names.of(self.service.load(edition).snapshot())
+                    except CreneauError:
+                        names = None
+                raise _refusal(exc, w, names) from exc
+
+    def state(self, edition: str, w: Words, **at: Any) -> EditionState:
+        if edition not in self.service.editions():
+            raise Problem(404, "no_such_edition", w._('no edition "{edition}" here',
+                                                        edition=edition))  # fmt: skip
+        return self.call(lambda: self.service.load(edition, **at), w, edition)
+
+
+def _server(request: Request[Any, Any, Any]) -> Server:
+    server: Server = request.app.state.server
+    return server
+
+
+def _token(request: Request[Any, Any, Any], w: Words) -> Token | None:
+    header = request.headers.get("authorization", "")
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    token = _server(request).tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" \
+        else None  # fmt: skip
+    if token is None:
+        raise Problem(401, "bad_token", w._("this token is unknown or revoked"))
+    return token
+
+
+def _allowed(request: Request[Any, Any, Any], edition: str | None, roles: tuple[str, ...],
+             w: Words) -> Token:  # fmt: skip
+    token = _token(request, w)
+    if token is None:
+        raise Problem(401, "token_needed", w._("this needs a token (Authorization: Bearer)"))
+    if token.role != "admin" and (edition is None or token.edition != edition):
+        raise Problem(403, "other_edition", w._("this token is not for this edition"))
+    if token.role not in roles:
+        raise Problem(403, "role_refused", w._('the role "{role}" may not do this',
+                                               role=token.role))  # fmt: skip
+    return token
+
+
+def _expected(request: Request[Any, Any, Any], w: Words, *, required: bool) -> int | None:
+    header = request.headers.get("if-match")
+    if header is None:
+        if required:
+            raise Problem(428, "version_needed", w._("say which version you read (If-Match)"))
+        return None
+    text = header.strip().removeprefix("W/").strip('"')
+    if not text.isdecimal() or not text.isascii():
+        raise Problem(400, "bad_if_match", w._('"{value}" is not a version', value=header))
+    return int(text)
+
+
+def _written(server: Server, edition: str, recorded: list[Any]) -> Response[Written]:
+    version = recorded[-1].version if recorded else server.service.load(edition).version
+    return Response(Written(events=len(recorded), version=version),
+                    headers={"ETag": f'"{version}"'})  # fmt: skip
+
+
+def _execute(request: Request[Any, Any, Any], edition: str, command: Command,
+             roles: tuple[str, ...], *, required: bool = True) -> Response[Written]:  # fmt: skip
+    w = _words(request)
+    server = _server(request)
+    token = _allowed(request, edition, roles, w)
+    server.state(edition, w)
+    expected = _expected(request, w, required=required)
+
+    def write() -> list[Any]:
+        return server.service.execute(command, edition_id=edition, actor=token.name,
+                                      expected_version=expected)  # fmt: skip
+
+    recorded = server.call(write, w, edition)
+    return _written(server, edition, recorded)
+
+
+@get("/api/v1/editions", sync_to_thread=True)
+def list_editions(request: Request[Any, Any, Any]) -> list[EditionSummary]:
+    """The editions of this store (public)."""
+    w = _words(request)
+    server = _server(request)
+    out = []
+    for edition in server.call(server.service.editions, w):
+        state = server.state(edition, w)
+        name = state.info.name if state.info else edition
+        out.append(EditionSummary(id=edition, name=name or edition, version=state.version,
+                                  published=state.accepted is not None))  # fmt: skip
+    return out
+
+
+@post("/api/v1/editions", sync_to_thread=True, status_code=201)
+def import_edition(request: Request[Any, Any, Any],
+                   data: JSONBody[dict[str, Any]]) -> Response[Written]:  # fmt: skip
+    """Create or re-import an edition from an edition document (admin; the committee of
+    that edition for a re-import)."""
+    from creneau.adapters.edition_document import read_raw
+
+    w = _words(request)
+    server = _server(request)
+    snapshot = server.call(lambda: read_raw(data), w)
+    exists = snapshot.id in server.service.editions()
+    token = _allowed(request, snapshot.id if exists else None,
+                     COMMITTEE if exists else ("admin",), w)  # fmt: skip
+    expected = _expected(request, w, required=exists)
+    recorded = server.call(lambda: server.service.execute(
+        ImportEdition(snapshot=snapshot, source="api"), actor=token.name,
+        expected_version=expected), w, snapshot.id)  # fmt: skip
+    return _written(server, snapshot.id, recorded)
+
+
+@get("/api/v1/editions/{edition:str}", sync_to_thread=True)
+def read_edition(
+    request: Request[Any, Any, Any],
+    edition: FromPath[str],
+    version: Annotated[int | None, QueryParameter(ge=0)] = None,
+    at: FromQuery[dt.datetime | None] = None,
+) -> Response[dict[str, Any]]:
+    """The edition as its document says it, now, at a version or at a time."""
+    from creneau.adapters.edition_document import to_document
+
+    w = _words(request)
+    server = _server(request)
+    _allowed(request, edition, READ, w)
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    state = server.state(edition, w, at_version=version, at_time=at)
+    return Response(to_document(state.snapshot()), headers={"ETag": f'"{state.version}"'})
+
+
+@get("/api/v1/editions/{edition:str}/programme", sync_to_thread=True)
+def read_programme(
+    request: Request[Any, Any, Any], edition: FromPath[str]
+) -> Response[dict[str, Any]]:
+    """The published programme as a schedule document (public)."""
+    w = _words(request)
+    server = _server(request)
+    state = server.state(edition, w)
+    if state.accepted is None:
+        raise Problem(404, "no_programme_yet", error_lines(CreneauError("no_programme_yet"), w)[0])
+    published = msgspec.structs.replace(state.schedules[state.accepted],
+                                        assignments=state.programme,
+                                        stream_version=state.version)  # fmt: skip
+    return Response(msgspec.to_builtins(published), headers={"ETag": f'"{state.version}"'})
+
+
+PUBLIC_EXPORTS = {"frab-xml", "c3voc-json", "ics", "xcal", "csv", "xlsx", "html", "pdf"}
+MEDIA = {"edition": "application/json", "xlsx-edition": "application/vnd.openxmlformats-"
+         "officedocument.spreadsheetml.sheet", "json": "application/json",
+         "frab-xml": "application/xml", "c3voc-json": "application/json",
+         "ics": "text/calendar", "xcal": "application/calendar+xml", "csv": "text/csv",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "html": "text/html", "pdf": "application/pdf", "run-sheets": "application/pdf",
+         "run-sheets-html": "text/html"}  # fmt: skip
+
+
+@get("/api/v1/editions/{edition:str}/exports/{format:str}", sync_to_thread=True)
+def export(
+    request: Request[Any, Any, Any],
+    edition: FromPath[str],
+    format: FromPath[str],
+    audience: FromQuery[str | None] = None,
+    room: FromQuery[str | None] = None,
+    person: FromQuery[str | None] = None,
+) -> Response[bytes]:
+    """The edition or its programme in one of `creneau export`'s formats; the public
+    ones (feeds, calendars, tables, the public programme) need no token."""
+    from creneau.adapters._exporting import FORMATS, Export
+    from creneau.adapters.feeds import select
+
+    w = _words(request)
+    server = _server(request)
+    if format not in FORMATS:
+        raise Problem(404, "unknown_format", w._('no export format "{format}"', format=format))
+    if format not in PUBLIC_EXPORTS:
+        _allowed(request, edition, READ, w)
+    state = server.state(edition, w)
+    chosen = {k: v for k, v in (("audience", audience), ("room", room), ("person", person))
+              if v is not None}  # fmt: skip
+    snapshot = state.snapshot()
+    if FORMATS[format].programme or format == "json":
+        if state.accepted is None:
+            raise Problem(404, "no_programme_yet",
+                          error_lines(CreneauError("no_programme_yet"), w)[0])  # fmt: skip
+        runs = tuple(server.call(lambda: select(snapshot, state.programme, **chosen), w)) \
+            if FORMATS[format].programme else state.programme  # fmt: skip
+    else:
+        runs = ()
+    data = server.call(lambda: FORMATS[format].render(Export(state, snapshot, runs, w, chosen)),
+                       w, edition)  # fmt: skip
+    return Response(data, media_type=MEDIA.get(format, "application/octet-stream"),
+                    headers={"ETag": f'"{state.version}"'})  # fmt: skip
+
+
+@post("/api/v1/editions/{edition:str}/commands", sync_to_thread=True, status_code=200)
+def command(request: Request[Any, Any, Any], edition: FromPath[str],
+            data: JSONBody[dict[str, Any]]) -> Response[Written]:  # fmt: skip
+    """Any committee command (rooms, people, sessions, availability, pins, policies,
+    schedules), as the command line sends them: a JSON object tagged by ``command``
+    (``{"command": "update_room", "room": {…}}``; docs/formats.md lists them)."""
+    w = _words(request)
+    try:
+        decoded = msgspec.convert(data, Command)
+    except msgspec.ValidationError as exc:
+        raise Problem(400, "bad_command", w._("not a command Créneau knows: {detail}",
+                                              detail=str(exc))) from exc  # fmt: skip
+    return _execute(request, edition, decoded, COMMITTEE)
+
+
+@post("/api/v1/editions/{edition:str}/moves", sync_to_thread=True, status_code=200)
+def move(request: Request[Any, Any, Any], edition: FromPath[str],
+         data: JSONBody[Move]) -> Response[Written]:  # fmt: skip
+    """Move one run of the published programme by hand (`creneau move`)."""
+    return _execute(request, edition, MoveSession(
+        session_id=data.session, occurrence=data.occurrence, day=data.day, start=data.start,
+        room=data.room), COMMITTEE)  # fmt: skip
+
+
+@post("/api/v1/editions/{edition:str}/bookings", sync_to_thread=True, status_code=200)
+def book(
+    request: Request[Any, Any, Any], edition: FromPath[str], data: JSONBody[Booking]
+) -> Response[Written]:
+    """Book a place, or a place on the waiting list (the desk)."""
+    return _execute(request, edition, BookPlace(
+        attendee=data.attendee, session_id=data.session, occurrence=data.occurrence,
+        rotation=data.rotation, profile=data.profile), DESK, required=False)  # fmt: skip
+
+
+@delete("/api/v1/editions/{edition:str}/bookings/{attendee:str}/{session:str}",
+        sync_to_thread=True, status_code=200)  # fmt: skip
+def cancel(request: Request[Any, Any, Any], edition: FromPath[str], attendee: FromPath[str],
+           session: FromPath[str]) -> Response[Written]:  # fmt: skip
+    """Cancel an attendee's place in a session (the first on the waiting list takes it)."""
+    return _execute(request, edition, CancelPlace(attendee=attendee, session_id=session),
+                    DESK, required=False)  # fmt: skip
+
+
+@get("/api/v1/editions/{edition:str}/places", sync_to_thread=True)
+def places(request: Request[Any, Any, Any], edition: FromPath[str]) -> list[dict[str, Any]]:
+    """Places by run: offered, taken, who holds them and who waits."""
+    from creneau.scheduler import offered
+
+    w = _words(request)
+    _allowed(request, edition, READ, w)
+    state = _server(request).state(edition, w)
+    out = []
+    for (session, occurrence, rotation), (confirmed, waiting) in sorted(
+        state.places.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")
+    ):
+        out.append({"session": session, "occurrence": occurrence, "rotation": rotation,
+                    "offered": offered(state, session, occurrence, rotation),
+                    "confirmed": list(confirmed), "waiting": list(waiting)})  # fmt: skip
+    return out
+
+
+@get("/api/v1/editions/{edition:str}/log", sync_to_thread=True)
+def audit_log(
+    request: Request[Any, Any, Any],
+    edition: FromPath[str],
+    entity: FromQuery[str | None] = None,
+    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+) -> LogPage:
+    """The audit log: who changed what, when; paged, and narrowed to one entity."""
+    from creneau.adapters._describe import EVENTS, change_line, entity_text
+    from creneau.scheduler import EntityChange
+
+    w = _words(request)
+    server = _server(request)
+    _allowed(request, edition, READ, w)
+    server.state(edition, w)
+
+    def lines() -> list[Any]:
+        server.service.views.catch_up()
+        return [x for x in server.service.views.audit(edition)
+                if entity is None or entity in (x.entity, x.entity.partition(":")[2])]  # fmt: skip
+
+    found = server.call(lines, w, edition)
+    page = [LogEntry(
+        position=x.position, version=x.version, recorded_at=x.recorded_at, actor=x.actor,
+        type=x.type, event=w._(EVENTS[x.type]) if x.type in EVENTS else x.type,
+        entity=x.entity, entity_name=entity_text(x.entity, w),
+        changed=change_line(EntityChange("", "", "", x.fields), w) if x.fields else "",
+    ) for x in found[offset: offset + limit]]  # fmt: skip
+    return LogPage(entries=page, total=len(found), offset=offset)
+
+
+@post("/api/v1/editions/{edition:str}/solves", sync_to_thread=True, status_code=202)
+def start_solve(request: Request[Any, Any, Any], edition: FromPath[str],
+                data: JSONBody[SolveRequest | None] = None) -> SolveStatus:  # fmt: skip
+    """Start a solve: it runs outside the request, and is recorded as proposed when done."""
+    w = _words(request)
+    server = _server(request)
+    token = _allowed(request, edition, COMMITTEE, w)
+    state = server.state(edition, w)
+    ask = data or SolveRequest()
+    command = SolveProgramme(time_limit=ask.time_limit, workers=ask.workers, seed=ask.seed)
+    job = server.call(lambda: server.service.start_solve(edition, server.solver, command,
+                                                         actor=token.name), w, edition)  # fmt: skip
+    server.jobs[job.id] = (edition, state.version, job)
+    return _status(server, job.id, w)
+
+
+def _status(server: Server, job_id: str, w: Words) -> SolveStatus:
+    edition, version, job = server.jobs[job_id]
+    progress = job.progress()
+    schedule, detail = None, ""
+    if job.state == "finished":
+        with server.lock:
+            try:
+                _, schedule = job.collect()
+            except CreneauError as exc:  # what it solved changed meanwhile: it says what
+                detail = "; ".join(error_lines(exc, w))
+    return SolveStatus(
+        job=job_id, edition=edition, solved_version=version, state=job.state,
+        elapsed=progress.elapsed, objective=progress.objective, bound=progress.bound,
+        solutions=progress.solutions,
+        figures={k: float(v) for k, v in progress.figures.items() if v is not None},
+        schedule=schedule, detail=detail,
+    )  # fmt: skip
+
+
+def _job(request: Request[Any, Any, Any], edition: str, job: str, roles: tuple[str, ...]) -> None:
+    w = _words(request)
+    _allowed(request, edition, roles, w)
+    known = _server(request).jobs.get(job)
+    if known is None or known[0] != edition:
+        raise Problem(404, "no_such_job", w._('no solve "{job}" here', job=job))
+
+
+@get("/api/v1/editions/{edition:str}/solves/{job:str}", sync_to_thread=True)
+def solve_status(
+    request: Request[Any, Any, Any], edition: FromPath[str], job: FromPath[str]
+) -> SolveStatus:
+    _job(request, edition, job, READ)
+    return _status(_server(request), job, _words(request))
+
+
+@get("/api/v1/editions/{edition:str}/solves/{job:str}/events")
+async def solve_events(
+    request: Request[Any, Any, Any], edition: FromPath[str], job: FromPath[str]
+) -> ServerSentEvent:
+    """The solve's progress as server-sent events, every half second, until it ends."""
+    import anyio
+
+    _job(request, edition, job, READ)
+    server, w = _server(request), _words(request)
+
+    async def events() -> AsyncIterator[str]:
+        while True:
+            status = await anyio.to_thread.run_sync(_status, server, job, w)
+            yield msgspec.json.encode(status).decode()
+            if status.state != "running":
+                return
+            await anyio.sleep(0.5)
+
+    return ServerSentEvent(events(), event_type="progress")
+
+
+@post("/api/v1/editions/{edition:str}/solves/{job:str}/stop", sync_to_thread=True, status_code=200)
+def stop_solve(
+    request: Request[Any, Any, Any], edition: FromPath[str], job: FromPath[str]
+) -> SolveStatus:
+    """Stop the search now: the best schedule found so far is recorded."""
+    return _steer(request, edition, job, SolveJob.stop)
+
+
+@delete("/api/v1/editions/{edition:str}/solves/{job:str}", sync_to_thread=True, status_code=200)
+def cancel_solve(
+    request: Request[Any, Any, Any], edition: FromPath[str], job: FromPath[str]
+) -> SolveStatus:
+    """Cancel the solve: nothing is recorded."""
+    return _steer(request, edition, job, SolveJob.cancel)
+
+
+def _steer(request: Request[Any, Any, Any], edition: str, job: str,
+           action: Callable[[SolveJob], None]) -> SolveStatus:  # fmt: skip
+    _job(request, edition, job, COMMITTEE)
+    server = _server(request)
+    running = server.jobs[job][2]
+    action(running)
+    running.wait(30)
+    return _status(server, job, _words(request))
+
+
+@get("/health", sync_to_thread=True)
+def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The store is reachable."""
+    server = _server(request)
+    with server.lock:
+        streams = len(server.store.streams())
+    return {"status": "ok", "streams": streams}
+
+
+def create_app(store: EventStore, *, solver: Any = None) -> Litestar:
+    """The ASGI application over ``store``."""
+    app = Litestar(
+        route_handlers=[list_editions, import_edition, read_edition, read_programme, export,
+                        command, move, book, cancel, places, audit_log, start_solve,
+                        solve_status, solve_events, stop_solve, cancel_solve, health],
+        exception_handlers={Problem: _problem_response, HTTPException: _http_problem},
+        openapi_config=OpenAPIConfig(title="Créneau", version="1", path="/schema"),
+        debug=False,
+    )  # fmt: skip
+    app.state.server = Server(store, solver)
+    return app
+
+
+__all__ += ["Server"]

@@ -1,0 +1,233 @@
+"""The HTTP API through Litestar's test client, on a real SQLite store: who may do what,
+stale versions, problem documents in the command line's words, solves as jobs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from creneau.adapters.api import create_app
+from creneau.adapters.bootstrap import open_store
+from creneau.adapters.tokens import Tokens
+from tests.integration.cli_helpers import SUD_OUEST, published, run
+
+E = "nec-metz-2023"
+API = f"/api/v1/editions/{E}"
+
+
+@pytest.fixture
+def api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[dict[str, Any]]:
+    db = published(capsys, tmp_path)
+    assert run(capsys, "import", str(SUD_OUEST), "--store", db)[0] == 0
+    store = open_store(db)
+    tokens = Tokens(store)
+    secrets = {}
+    for name, role, edition in (("root", "admin", None), ("comite-metz", "committee", E),
+                                ("accueil", "desk", E), ("public-metz", "viewer", E),
+                                ("comite-ondres", "committee", "nec-sud-ouest-2023")):  # fmt: skip
+        secrets[name] = tokens.create(role=role, edition=edition, name=name, actor="setup")[1]
+    with TestClient(app=create_app(store)) as client:
+        yield {"client": client, "tokens": secrets, "db": db, "capsys": capsys}
+
+
+def auth(api: dict[str, Any], name: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api['tokens'][name]}", **headers}
+
+
+def version(api: dict[str, Any]) -> int:
+    r = api["client"].get(API, headers=auth(api, "public-metz"))
+    assert r.status_code == 200
+    return int(r.headers["etag"].strip('"'))
+
+
+def problem(r: Any, status: int) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = r.json()
+    assert body["status"] == status and body["type"].startswith("urn:creneau:problem:")
+    return body
+
+
+def test_without_a_token_only_the_public_programme(api: dict[str, Any]) -> None:
+    client = api["client"]
+    editions = client.get("/api/v1/editions").json()
+    assert {e["id"] for e in editions} == {E, "nec-sud-ouest-2023"}
+    assert client.get(f"{API}/programme").json()["assignments"]
+    feed = client.get(f"{API}/exports/frab-xml")
+    assert feed.status_code == 200 and feed.text.startswith("<?xml")
+    problem(client.get(API), 401)
+    problem(client.get(f"{API}/exports/edition"), 401)
+    problem(client.get(f"{API}/log"), 401)
+    problem(client.post(f"{API}/moves", json={"session": "accueil", "start": "08:35"}), 401)
+
+
+def test_roles_editions_and_revoked_tokens(api: dict[str, Any]) -> None:
+    client = api["client"]
+    before = version(api)
+    move = {"session": "atelier-education", "start": "14:30"}
+    headers = {"If-Match": f'"{before}"'}
+    body = problem(client.post(f"{API}/moves", json=move,
+                               headers=auth(api, "public-metz", **headers)), 403)  # fmt: skip
+    assert "viewer" in body["title"]
+    problem(client.post(f"{API}/moves", json=move, headers=auth(api, "accueil", **headers)), 403)
+    body = problem(client.post(f"{API}/moves", json=move,
+                               headers=auth(api, "comite-ondres", **headers)), 403)  # fmt: skip
+    assert body["title"] == "ce jeton n’est pas pour cette édition"
+    assert version(api) == before  # nothing written by a refused request
+    Tokens(open_store(api["db"])).revoke("comite-metz", actor="setup")
+    body = problem(client.post(f"{API}/moves", json=move,
+                               headers=auth(api, "comite-metz", **headers)), 401)  # fmt: skip
+    assert "révoqué" in body["title"]
+    problem(client.get(API, headers={"Authorization": "Bearer crn_nope_nope"}), 401)
+
+
+def test_a_move_needs_the_version_read_and_names_the_broken_rule(api: dict[str, Any]) -> None:
+    client = api["client"]
+    move = {"session": "atelier-education", "room": "wolking-ghost-hall", "start": "14:30"}
+    problem(client.post(f"{API}/moves", json=move, headers=auth(api, "comite-metz")), 428)
+    now = version(api)
+    body = problem(client.post(f"{API}/moves", json=move,
+                               headers=auth(api, "comite-metz", **{"If-Match": f'"{now - 1}"'})),
+                   409)  # fmt: skip
+    assert body["version"] == now
+    # The same refusal, in the same words, as `creneau move`.
+    refused = client.post(f"{API}/moves", json={"session": "atelier-education", "start": "14:00",
+                                                "room": "salle-travail-1"},
+                          headers=auth(api, "comite-metz", **{"If-Match": f'"{now}"'}))  # fmt: skip
+    body = problem(refused, 422)
+    _, _, err = run(api["capsys"], "move", "atelier-education", "--start", "14:00", "--room",
+                    "salle-travail-1", "--store", api["db"], "--edition", E)  # fmt: skip
+    assert body["errors"] and all(e["message"] in err for e in body["errors"]), (body, err)
+    assert version(api) == now
+    english = client.post(f"{API}/moves?lang=en", json={"session": "atelier-education",
+                                                        "start": "14:00",
+                                                        "room": "salle-travail-1"},
+                          headers=auth(api, "comite-metz", **{"If-Match": f'"{now}"'}))  # fmt: skip
+    assert problem(english, 422)["title"] == "refused, nothing was recorded"
+    ok = client.post(f"{API}/moves", json={"session": "esport", "room": "wolking-ghost-hall"},
+                     headers=auth(api, "comite-metz", **{"If-Match": f'"{now}"'}))  # fmt: skip
+    assert ok.status_code == 200, ok.text
+    assert ok.json() == {"events": 1, "version": now + 1}
+    # The token's name is the actor recorded, not the server's OS user.
+    log = client.get(f"{API}/log", params={"entity": "esport"},
+                     headers=auth(api, "public-metz")).json()  # fmt: skip
+    assert log["entries"][-1]["actor"] == "comite-metz"
+    assert log["entries"][-1]["type"] == "session.moved"
+
+
+def test_committee_commands_through_the_same_handlers(api: dict[str, Any]) -> None:
+    client = api["client"]
+    now = version(api)
+    room = {"command": "update_room", "room": {"id": "salle-travail-1", "name": "Salle 1",
+                                               "capacity": 30}}  # fmt: skip
+    r = client.post(f"{API}/commands", json=room,
+                    headers=auth(api, "comite-metz", **{"If-Match": str(now)}))  # fmt: skip
+    assert r.status_code == 200, r.text
+    document = client.get(API, headers=auth(api, "comite-metz")).json()
+    assert next(x for x in document["rooms"] if x["id"] == "salle-travail-1")["capacity"] == 30
+    bad = {"command": "update_room", "room": {"id": "salle-travail-1", "capacity": -5}}
+    body = problem(client.post(f"{API}/commands", json=bad, headers=auth(
+        api, "comite-metz", **{"If-Match": str(now + 1)})), 422)  # fmt: skip
+    assert any("-5" in e["message"] for e in body["errors"])
+    headers = auth(api, "comite-metz", **{"If-Match": str(now + 1)})
+    malformed = client.post(f"{API}/commands", json={"command": "launch_rockets"},
+                            headers=headers)  # fmt: skip
+    problem(malformed, 400)
+    assert version(api) == now + 1
+
+
+def test_the_desk_books_until_the_waiting_list(api: dict[str, Any]) -> None:
+    client = api["client"]
+    # A viewer may read the places too, not book them.
+    assert client.get(f"{API}/places", headers=auth(api, "public-metz")).status_code == 200
+    refused = client.post(f"{API}/bookings", json={"attendee": "x", "session": "visite-bliiida"},
+                          headers=auth(api, "public-metz"))  # fmt: skip
+    problem(refused, 403)
+    seats = None
+    for i in range(40):
+        r = client.post(f"{API}/bookings", json={"attendee": f"a{i}", "session": "visite-bliiida"},
+                        headers=auth(api, "accueil"))  # fmt: skip
+        assert r.status_code == 200, r.text
+        now = {(p["session"], p["occurrence"]): p for p in
+               client.get(f"{API}/places", headers=auth(api, "accueil")).json()}  # fmt: skip
+        run1 = now[("visite-bliiida", 1)]
+        seats = run1["offered"]
+        if run1["waiting"]:
+            break
+    assert seats is not None and len(run1["confirmed"]) == seats and run1["waiting"] == [f"a{i}"]
+    r = client.delete(f"{API}/bookings/a0/visite-bliiida", headers=auth(api, "accueil"))
+    assert r.status_code == 200, r.text
+    after = {(p["session"], p["occurrence"]): p for p in
+             client.get(f"{API}/places", headers=auth(api, "accueil")).json()}  # fmt: skip
+    assert f"a{i}" in after[("visite-bliiida", 1)]["confirmed"]  # the first waiting took it
+
+
+def test_a_solve_runs_as_a_job_and_is_recorded(api: dict[str, Any]) -> None:
+    client = api["client"]
+    headers = auth(api, "comite-metz")
+    started = client.post(f"{API}/solves", json={"time_limit": 5, "seed": 1}, headers=headers)
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert job["state"] == "running" and job["solved_version"] == version(api)
+    # Registrations meanwhile do not make it stale.
+    client.post(f"{API}/bookings", json={"attendee": "zoe", "session": "visite-bliiida"},
+                headers=auth(api, "accueil"))  # fmt: skip
+    with client.stream("GET", f"{API}/solves/{job['job']}/events", headers=headers) as events:
+        told = [msgspec.json.decode(line.removeprefix("data:").strip())
+                for line in events.iter_lines() if line.startswith("data:")]  # fmt: skip
+    assert told and told[-1]["state"] == "finished"
+    deadline = time.monotonic() + 10
+    status = told[-1]
+    while status["schedule"] is None and time.monotonic() < deadline:
+        status = client.get(f"{API}/solves/{job['job']}", headers=headers).json()
+    assert status["schedule"] == "schedule-2" and status["figures"]
+    problem(client.get(f"{API}/solves/nope", headers=headers), 404)
+
+
+def test_the_openapi_document_names_every_route(api: dict[str, Any]) -> None:
+    spec = api["client"].get("/schema/openapi.json").json()
+    assert spec["openapi"].startswith("3.1")
+    for path in ("/api/v1/editions", "/api/v1/editions/{edition}/moves",
+                 "/api/v1/editions/{edition}/bookings", "/api/v1/editions/{edition}/solves",
+                 "/api/v1/editions/{edition}/log", "/health"):  # fmt: skip
+        assert path in spec["paths"], sorted(spec["paths"])
+
+
+def test_an_admin_imports_an_edition_and_solves_are_stopped_or_cancelled(
+    api: dict[str, Any],
+) -> None:
+    from benchmarks.national import generate
+    from creneau.adapters.edition_document import to_document
+
+    client = api["client"]
+    document = to_document(generate(1.0))
+    problem(client.post("/api/v1/editions", json=document, headers=auth(api, "comite-metz")), 403)
+    created = client.post("/api/v1/editions", json=document, headers=auth(api, "root"))
+    assert created.status_code == 201, created.text
+    edition = document["id"]
+    base = f"/api/v1/editions/{edition}"
+    headers = auth(api, "root")
+    job = client.post(f"{base}/solves", json={"time_limit": 120}, headers=headers).json()
+    cancelled = client.delete(f"{base}/solves/{job['job']}", headers=headers).json()
+    assert cancelled["state"] == "cancelled" and cancelled["schedule"] is None
+    job = client.post(f"{base}/solves", json={"time_limit": 120}, headers=headers).json()
+    deadline = time.monotonic() + 60
+    while client.get(f"{base}/solves/{job['job']}", headers=headers).json()["solutions"] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    stopped = client.post(f"{base}/solves/{job['job']}/stop", headers=headers).json()
+    assert stopped["state"] == "finished" and stopped["schedule"] == "schedule-1"
+    # A refused import writes nothing: the document names its fault.
+    bad = {**document, "rooms": [{**document["rooms"][0], "capacity": -1}]}
+    problem(client.post("/api/v1/editions", json=bad, headers=headers), 428)  # re-import
+    now = client.get(base, headers=headers).headers["etag"]
+    body = problem(client.post("/api/v1/editions", json=bad,
+                               headers={**headers, "If-Match": now}), 422)  # fmt: skip
+    assert any(e["path"].startswith("rooms[0]") for e in body["errors"])
+    assert client.get(base, headers=headers).headers["etag"] == now
