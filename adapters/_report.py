@@ -216,11 +216,20 @@ def _lanes(runs: Sequence[Placement]) -> dict[Placement, int]:
     return lane
 
 
-def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], w: Words) -> str:
+def timetable(
+    edition: EditionSnapshot,
+    placements: Sequence[Placement],
+    w: Words,
+    *,
+    interactive: bool = False,
+    pinned: frozenset[str] = frozenset(),
+) -> str:
     """One grid per day: time down, rooms across (a room that hosts several sessions at
     once gets a lane for each, side by side), each session with its times, its whole
     title, its format and audiences in words, coloured by its audience; the breaks across
-    the rooms; a legend for every colour."""
+    the rooms; a legend for every colour. ``interactive``: the sessions can be dragged
+    (each names its run) onto cells that name a room, a day and a start (the web page);
+    ``pinned`` sessions are marked."""
     sessions = {s.id: s for s in edition.sessions}
     colour = {
         a: AUDIENCE_COLOURS[i % len(AUDIENCE_COLOURS)] for i, a in enumerate(edition.audiences)
@@ -232,7 +241,7 @@ def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], w: Wor
     parts = []
     for day in edition.days:
         theirs = by_day.get(day.day, [])
-        rooms = [r for r in edition.rooms if any(p.room == r.id for p in theirs)]
+        rooms = [r for r in edition.rooms if interactive or any(p.room == r.id for p in theirs)]
         if not rooms:
             continue
         start, end = minutes(day.open), minutes(day.close)
@@ -257,13 +266,29 @@ def _timetable(edition: EditionSnapshot, placements: Sequence[Placement], w: Wor
                 kinds = [format_name(s.format, w)] if s else []
                 kinds += [audience_name(a, w) for a in audiences]
                 top, bottom = row(max(minutes(p.start), start)), row(min(minutes(p.end), end))
+                attributes = ""
+                if interactive:
+                    attributes = (f' draggable="true" data-session="{html.escape(p.session)}"'
+                                  f' data-occurrence="{p.occurrence}"'
+                                  f' data-room="{html.escape(r.id)}" data-start="{p.start}"'
+                                  f' data-day="{p.day}"')  # fmt: skip
+                    if p.session in pinned:
+                        attributes += ' data-pinned="true"'
+                mark = f' <span class="pin">{html.escape(w._("pinned"))}</span>' \
+                    if p.session in pinned else ""  # fmt: skip
                 cells.append(
                     f'<div class="session" style="grid-row:{top} / {max(bottom, top + 1)};'
-                    f'grid-column:{first + lanes[p]};background:{fill}">'
-                    f'<span class="when">{p.start}–{p.end}</span>'
+                    f'grid-column:{first + lanes[p]};background:{fill}"{attributes}>'
+                    f'<span class="when">{p.start}–{p.end}{mark}</span>'
                     f'<span class="what">{html.escape(title)}</span>'
                     f'<span class="kind">{html.escape(" · ".join(kinds))}</span></div>'
                 )
+            if interactive:  # where a session can be dropped: a room, a start, a day
+                for clock in range(start, end, step):
+                    cells.append(f'<div class="slot" style="grid-row:{row(clock)};grid-column:'
+                                 f'{first} / span {width}" data-room="{html.escape(r.id)}" '
+                                 f'data-day="{day.day}" data-start="{clock // 60:02d}:'
+                                 f'{clock % 60:02d}"></div>')  # fmt: skip
             columns += ["minmax(9rem, 15rem)"] * width
             first += width
         for hour in range(-(-start // 60) * 60, end, 60):
@@ -355,6 +380,8 @@ ul.figures li { margin: .2rem 0; }
 .session .when { font-size: .8rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .session .what { font-size: .9rem; line-height: 1.2; }
 .session .kind { font-size: .75rem; opacity: .9; }
+.session .pin { font-size: .65rem; text-transform: uppercase; letter-spacing: .04em;
+  border: 1px solid #fff8; border-radius: 3px; padding: 0 .2rem; margin-left: .3rem; }
 .legend .swatch { display: inline-block; width: .9rem; height: .9rem; margin: 0 .3rem 0 .8rem;
   vertical-align: middle; border-radius: 2px; border: 1px solid #0002; }
 .bar-row { display: flex; align-items: center; margin: .3rem 0; }
@@ -374,7 +401,7 @@ def html_report(
     )
     title = w._("Report — {name}", name=edition.name or edition.id)
     # (Words are looked up outside the f-string: the catalogue tool does not read inside.)
-    timetable, parity = w._("Timetable"), w._("Parity")
+    grid_title, parity = w._("Timetable"), w._("Parity")
     return f"""<!doctype html>
 <html lang="{w.lang}">
 <head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{CSS}</style></head>
@@ -384,8 +411,8 @@ def html_report(
 <ul class="figures">
 {figures}
 </ul>
-<h2>{html.escape(timetable)}</h2>
-{_timetable(edition, placements, w)}
+<h2>{html.escape(grid_title)}</h2>
+{timetable(edition, placements, w)}
 <h2>{html.escape(parity)}</h2>
 {_parity(edition, placements, w)}
 </body>

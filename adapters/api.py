@@ -290,11 +290,7 @@ def _execute(request: Request[Any, Any, Any], edition: str, command: Command,
     return _written(server, edition, recorded)
 
 
-@get("/api/v1/editions", sync_to_thread=True)
-def list_editions(request: Request[Any, Any, Any]) -> list[EditionSummary]:
-    """The editions of this store (public)."""
-    w = _words(request)
-    server = _server(request)
+def summaries(server: Server, w: Words) -> list[EditionSummary]:
     out = []
     for edition in server.call(server.service.editions, w):
         state = server.state(edition, w)
@@ -302,6 +298,12 @@ def list_editions(request: Request[Any, Any, Any]) -> list[EditionSummary]:
         out.append(EditionSummary(id=edition, name=name or edition, version=state.version,
                                   published=state.accepted is not None))  # fmt: skip
     return out
+
+
+@get("/api/v1/editions", sync_to_thread=True)
+def list_editions(request: Request[Any, Any, Any]) -> list[EditionSummary]:
+    """The editions of this store (public)."""
+    return summaries(_server(request), _words(request))
 
 
 @post("/api/v1/editions", sync_to_thread=True, status_code=201)
@@ -607,12 +609,19 @@ def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return {"status": "ok", "streams": streams}
 
 
+def web_routes() -> list[Any]:
+    from creneau.adapters.web import WEB_ROUTES
+
+    return WEB_ROUTES
+
+
 def create_app(store: EventStore, *, solver: Any = None) -> Litestar:
     """The ASGI application over ``store``."""
     app = Litestar(
         route_handlers=[list_editions, import_edition, read_edition, read_programme, export,
                         command, move, book, cancel, places, audit_log, start_solve,
-                        solve_status, solve_events, stop_solve, cancel_solve, health],
+                        solve_status, solve_events, stop_solve, cancel_solve, health,
+                        *web_routes()],
         exception_handlers={Problem: _problem_response, HTTPException: _http_problem},
         openapi_config=OpenAPIConfig(title="Créneau", version="1", path="/schema"),
         debug=False,

@@ -231,3 +231,17 @@ def test_an_admin_imports_an_edition_and_solves_are_stopped_or_cancelled(
                                headers={**headers, "If-Match": now}), 422)  # fmt: skip
     assert any(e["path"].startswith("rooms[0]") for e in body["errors"])
     assert client.get(base, headers=headers).headers["etag"] == now
+
+
+def test_the_pages_need_no_token_to_be_read(api: dict[str, Any]) -> None:
+    client = api["client"]
+    index = client.get("/?lang=fr")
+    assert index.status_code == 200 and f'href="/editions/{E}/grid?lang=fr"' in index.text
+    public = client.get(f"/editions/{E}", params={"audience": "general_public", "lang": "fr"})
+    assert public.status_code == 200 and "Programme — grand public" in public.text
+    assert "/atelier-conseillers/" not in public.text and "/esport/" in public.text
+    problem(client.get(f"/editions/{E}", params={"audience": "martians"}), 422)
+    grid = client.get(f"/editions/{E}/grid", params={"lang": "en"})
+    assert grid.status_code == 200 and 'data-session="esport"' in grid.text
+    fragment = client.get(f"/editions/{E}/grid/fragment").json()
+    assert fragment["version"] == version(api) and "slot" in fragment["grid"]

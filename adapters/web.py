@@ -1,0 +1,127 @@
+"""The committee's web page, served by the same application as the API: server-rendered
+HTML (Jinja2, adapters/templates), a little plain JavaScript, nothing loaded from the
+internet, no build step. The page calls the API for every change, with the token its
+user pastes (kept in the tab's session storage), and follows the edition's changes as
+server-sent events, whoever made them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.params import FromPath, FromQuery
+from litestar.response import ServerSentEvent
+
+from creneau.adapters.api import Problem, _server, _words, summaries
+from creneau.adapters.programmes import _render, programme_html
+from creneau.scheduler import EditionState
+
+__all__ = ["WEB_ROUTES"]
+
+
+def _html(page: str) -> Response[str]:
+    return Response(page, media_type="text/html; charset=utf-8")
+
+
+@get("/", sync_to_thread=True)
+def index(request: Request[Any, Any, Any]) -> Response[str]:
+    """The editions of this server, each with its public programme and its grid."""
+    w = _words(request)
+    editions = [(e.id, e.name) for e in summaries(_server(request), w)]
+    rows = "".join(f'<li><a href="/editions/{e}?lang={w.lang}">{_escape(name)}</a> · '
+                   f'<a href="/editions/{e}/grid?lang={w.lang}">{_escape(w._("Programme grid"))}'
+                   "</a></li>" for e, name in editions)  # fmt: skip
+    title = _escape(w._("Editions"))
+    return _html(f'<!DOCTYPE html><html lang="{w.lang}"><head><meta charset="utf-8">'
+                 f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+                 f"<title>Créneau — {title}</title></head><body><h1>{title}</h1>"
+                 f"<ul>{rows}</ul></body></html>")  # fmt: skip
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+@get("/editions/{edition:str}", sync_to_thread=True)
+def public_programme(
+    request: Request[Any, Any, Any],
+    edition: FromPath[str],
+    audience: FromQuery[str | None] = None,
+) -> Response[str]:
+    """The public programme (no token), per audience, readable on a phone."""
+    from creneau.adapters.feeds import select
+
+    w = _words(request)
+    server = _server(request)
+    state = server.state(edition, w)
+    if state.accepted is None:
+        raise Problem(404, "no_programme_yet", w._("no programme is published yet"))
+    snapshot = state.snapshot()
+    runs = server.call(lambda: select(snapshot, state.programme, audience=audience), w, edition)
+    return _html(programme_html(state, runs, w, audience=audience,
+                                generated=dt.datetime.now(dt.UTC)))  # fmt: skip
+
+
+def _grid(state: EditionState, w: Any) -> str:
+    from creneau.adapters._report import timetable
+
+    snapshot = state.snapshot()
+    pinned = frozenset(s.id for s in snapshot.sessions if s.fixed is not None)
+    return timetable(snapshot, state.programme, w, interactive=True, pinned=pinned)
+
+
+@get("/editions/{edition:str}/grid", sync_to_thread=True)
+def grid_page(request: Request[Any, Any, Any], edition: FromPath[str]) -> Response[str]:
+    """The programme grid: rooms × time per day, sessions dragged to another room or
+    time (the move is refused, naming the rule, when it breaks one)."""
+    from creneau.adapters._report import CSS
+
+    w = _words(request)
+    state = _server(request).state(edition, w)
+    words = {"moved": w._("Moved."), "ready": w._("Token kept for this tab.")}
+    return _html(_render("grid.html", w, edition=state.snapshot(), version=state.version,
+                         grid=_grid(state, w), report_css=CSS, words=words))  # fmt: skip
+
+
+@get("/editions/{edition:str}/grid/fragment", sync_to_thread=True)
+def grid_fragment(request: Request[Any, Any, Any], edition: FromPath[str]) -> dict[str, Any]:
+    w = _words(request)
+    state = _server(request).state(edition, w)
+    return {"grid": _grid(state, w), "version": state.version}
+
+
+@get("/api/v1/editions/{edition:str}/changes")
+async def changes(
+    request: Request[Any, Any, Any], edition: FromPath[str], since: FromQuery[int | None] = None
+) -> ServerSentEvent:
+    """The edition's version each time it changes (first at once), as server-sent
+    events: what a page follows to show changes made elsewhere without a reload."""
+    import anyio
+
+    from creneau.scheduler._application import stream_id_of
+
+    w = _words(request)
+    server = _server(request)
+    server.state(edition, w)
+
+    def version() -> int:
+        with server.lock:
+            return server.store.stream_version(stream_id_of(edition))
+
+    async def events() -> AsyncIterator[str]:
+        told = since
+        while True:
+            now = await anyio.to_thread.run_sync(version)
+            if now != told:
+                told = now
+                yield str(now)
+            await anyio.sleep(0.3)
+
+    return ServerSentEvent(events(), event_type="version")
+
+
+WEB_ROUTES = [index, public_programme, grid_page, grid_fragment, changes]

@@ -1,0 +1,100 @@
+"""The committee's page in a real browser: Playwright driving Debian's Chromium against a
+real `creneau serve` on 127.0.0.1. A session dragged onto a taken room is refused with
+the rule in words; dragged to a free slot it moves, and a second browser sees the move
+without a reload."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from creneau.adapters.bootstrap import open_store
+from creneau.adapters.tokens import Tokens
+from tests.integration.cli_helpers import published
+
+CHROMIUM = "/usr/bin/chromium"
+E = "nec-metz-2023"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[str, str]]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):  # .ci/run installs Debian's chromium: missing there is a fault
+            pytest.fail("chromium is not installed")
+        pytest.skip("Debian's chromium is not installed")
+    db = published(capsys, tmp_path)
+    _, secret = Tokens(open_store(db)).create(role="committee", edition=E, name="comite-metz",
+                                              actor="setup")  # fmt: skip
+    port = free_port()
+    creneau = shutil.which("creneau", path=str(Path(sys.executable).parent)) or "creneau"
+    process = subprocess.Popen([creneau, "serve", "--store", db, "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/health", timeout=1).read()
+            break
+        except OSError:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "creneau serve did not start"
+            time.sleep(0.2)
+    try:
+        yield base, secret
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_drag_refused_then_accepted_and_seen_by_another_browser(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, secret = server
+    grid = f"{base}/editions/{E}/grid?lang=fr"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM)
+        committee = browser.new_page(viewport={"width": 2600, "height": 1400})
+        other = browser.new_context().new_page()
+        other.goto(grid)
+        committee.goto(grid)
+        committee.fill("#token", secret)
+        committee.click("#login button")
+        expect(committee.locator("#who")).to_have_text("Jeton gardé pour cet onglet.")
+        esport = '.session[data-session="esport"]'
+        # Onto a room that already holds a workshop then: refused, the rule in words.
+        committee.drag_and_drop(esport, '.slot[data-room="salle-travail-1"][data-start="14:00"]',
+                                force=True)  # fmt: skip
+        refused = committee.locator("#status.refused")
+        expect(refused).to_contain_text("enfreint la règle")
+        expect(refused).to_contain_text("« Activité découverte « E-Sport » »")
+        assert committee.locator(esport).get_attribute("data-room") == "espace-decouverte"
+        # To the hall, free in the afternoon: moved, and the other browser sees it.
+        committee.drag_and_drop(esport, '.slot[data-room="wolking-ghost-hall"]'
+                                '[data-start="14:00"]', force=True)  # fmt: skip
+        expect(committee.locator("#status.done")).to_have_text("Déplacée.")
+        expect(committee.locator(f'{esport}[data-room="wolking-ghost-hall"]')).to_have_count(1)
+        expect(other.locator(f'{esport}[data-room="wolking-ghost-hall"]')).to_have_count(
+            1, timeout=10_000)  # fmt: skip
+        committee.screenshot(path=str(tmp_path / "grid.png"))
+        if os.environ.get("CRENEAU_SCREENSHOTS"):  # the README's pictures, made by this test
+            shutil.copy(
+                tmp_path / "grid.png", Path(os.environ["CRENEAU_SCREENSHOTS"]) / "web-grid.png"
+            )
+        browser.close()
