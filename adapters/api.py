@@ -342,6 +342,8 @@ def read_edition(
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
     state = server.state(edition, w, at_version=version, at_time=at)
+    if not state.exists:  # asked as it was before it was created
+        raise Problem(404, "not_yet", w._('"{edition}" did not exist yet then', edition=edition))
     return Response(to_document(state.snapshot()), headers={"ETag": f'"{state.version}"'})
 
 
