@@ -283,8 +283,10 @@ def _execute(request: Request[Any, Any, Any], edition: str, command: Command,
     expected = _expected(request, w, required=required)
 
     def write() -> list[Any]:
+        # Without a version (the desk), a write that lost the race to another server
+        # is decided again on the new state, as many times as it takes within reason.
         return server.service.execute(command, edition_id=edition, actor=token.name,
-                                      expected_version=expected)  # fmt: skip
+                                      expected_version=expected, attempts=50)  # fmt: skip
 
     recorded = server.call(write, w, edition)
     return _written(server, edition, recorded)

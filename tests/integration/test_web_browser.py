@@ -7,11 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,15 +15,10 @@ import pytest
 from creneau.adapters.bootstrap import open_store
 from creneau.adapters.tokens import Tokens
 from tests.integration.cli_helpers import published
+from tests.integration.serve_helpers import serving
 
 CHROMIUM = "/usr/bin/chromium"
 E = "nec-metz-2023"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -40,25 +30,8 @@ def server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple
     db = published(capsys, tmp_path)
     _, secret = Tokens(open_store(db)).create(role="committee", edition=E, name="comite-metz",
                                               actor="setup")  # fmt: skip
-    port = free_port()
-    creneau = shutil.which("creneau", path=str(Path(sys.executable).parent)) or "creneau"
-    process = subprocess.Popen([creneau, "serve", "--store", db, "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/health", timeout=1).read()
-            break
-        except OSError:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "creneau serve did not start"
-            time.sleep(0.2)
-    try:
+    with serving(db) as base:
         yield base, secret
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def test_drag_refused_then_accepted_and_seen_by_another_browser(

@@ -1,0 +1,44 @@
+"""Running a real `creneau serve` for the tests that talk to it over the network."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(store: str) -> Iterator[str]:
+    """`creneau serve --store STORE` on a free port of 127.0.0.1: its base address, once
+    it answers; stopped after."""
+    port = free_port()
+    creneau = shutil.which("creneau", path=str(Path(sys.executable).parent)) or "creneau"
+    process = subprocess.Popen([creneau, "serve", "--store", store, "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1).read()
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "creneau serve did not start"
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
