@@ -42,8 +42,8 @@ def store(capsys: pytest.CaptureFixture[str]) -> Iterator[str]:
 def call(method: str, url: str, token: str, body: Any = None,
          **headers: str) -> tuple[int, dict[str, str], Any]:  # fmt: skip
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json", **headers})  # fmt: skip
+    sent = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", **headers}
+    request = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
         with urllib.request.urlopen(request, timeout=30) as r:
             return r.status, dict(r.headers), json.loads(r.read() or b"null")
