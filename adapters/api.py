@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from litestar import Litestar, Request, Response, delete, get, post
 from litestar.exceptions import HTTPException
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
@@ -205,6 +205,7 @@ class Server:
         self.solver = solver or CpSatSolver()
         self.lock = threading.RLock()  # one engine call at a time: the stores are not shared
         self.jobs: dict[str, tuple[str, int, SolveJob]] = {}
+        self._cache: dict[tuple[str, str, str], tuple[int, bytes]] = {}
 
     def call(self, work: Callable[[], T], w: Words, edition: str | None = None) -> T:
         with self.lock:
@@ -218,6 +219,23 @@ class Server:
                     except CreneauError:
                         names = None
                 raise _refusal(exc, w, names) from exc
+
+    def cached(self, edition: str, what: str, render: Callable[[EditionState], bytes],
+               w: Words) -> tuple[int, bytes]:  # fmt: skip
+        """``render(state)`` of the edition as it is now, made once per version: reading
+        the version is one query, reading the state and encoding it much more."""
+        from creneau.scheduler._application import stream_id_of
+
+        with self.lock:
+            version = self.store.stream_version(stream_id_of(edition))
+            hit = self._cache.get((edition, what, w.lang))
+            if hit is not None and hit[0] == version:
+                return hit
+        state = self.state(edition, w)
+        entry = (state.version, render(state))
+        with self.lock:
+            self._cache[(edition, what, w.lang)] = entry
+        return entry
 
     def state(self, edition: str, w: Words, **at: Any) -> EditionState:
         if edition not in self.service.editions():
@@ -328,13 +346,15 @@ def import_edition(request: Request[Any, Any, Any],
     return _written(server, snapshot.id, recorded)
 
 
-@get("/api/v1/editions/{edition:str}", sync_to_thread=True)
+@get("/api/v1/editions/{edition:str}", sync_to_thread=True,
+     responses={200: ResponseSpec(data_container=dict[str, Any],
+                                  description="the edition document")})  # fmt: skip
 def read_edition(
     request: Request[Any, Any, Any],
     edition: FromPath[str],
     version: Annotated[int | None, QueryParameter(ge=0)] = None,
     at: FromQuery[dt.datetime | None] = None,
-) -> Response[dict[str, Any]]:
+) -> Response[bytes]:
     """The edition as its document says it, now, at a version or at a time."""
     from creneau.adapters.edition_document import to_document
 
@@ -343,26 +363,37 @@ def read_edition(
     _allowed(request, edition, READ, w)
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
+    if version is None and at is None:  # now: encoded once per version
+        now, data = server.cached(edition, "document", lambda state: msgspec.json.encode(
+            to_document(state.snapshot())), w)  # fmt: skip
+        return Response(data, media_type="application/json", headers={"ETag": f'"{now}"'})
     state = server.state(edition, w, at_version=version, at_time=at)
     if not state.exists:  # asked as it was before it was created
         raise Problem(404, "not_yet", w._('"{edition}" did not exist yet then', edition=edition))
-    return Response(to_document(state.snapshot()), headers={"ETag": f'"{state.version}"'})
+    data = msgspec.json.encode(to_document(state.snapshot()))
+    return Response(data, media_type="application/json", headers={"ETag": f'"{state.version}"'})
 
 
-@get("/api/v1/editions/{edition:str}/programme", sync_to_thread=True)
-def read_programme(
-    request: Request[Any, Any, Any], edition: FromPath[str]
-) -> Response[dict[str, Any]]:
+@get("/api/v1/editions/{edition:str}/programme", sync_to_thread=True,
+     responses={200: ResponseSpec(data_container=dict[str, Any],
+                                  description="the published programme, a schedule "
+                                  "document (docs/schema/schedule.schema.json)")})  # fmt: skip
+def read_programme(request: Request[Any, Any, Any], edition: FromPath[str]) -> Response[bytes]:
     """The published programme as a schedule document (public)."""
     w = _words(request)
     server = _server(request)
-    state = server.state(edition, w)
-    if state.accepted is None:
-        raise Problem(404, "no_programme_yet", error_lines(CreneauError("no_programme_yet"), w)[0])
-    published = msgspec.structs.replace(state.schedules[state.accepted],
-                                        assignments=state.programme,
-                                        stream_version=state.version)  # fmt: skip
-    return Response(msgspec.to_builtins(published), headers={"ETag": f'"{state.version}"'})
+
+    def render(state: EditionState) -> bytes:
+        if state.accepted is None:
+            raise Problem(404, "no_programme_yet",
+                          error_lines(CreneauError("no_programme_yet"), w)[0])  # fmt: skip
+        published = msgspec.structs.replace(state.schedules[state.accepted],
+                                            assignments=state.programme,
+                                            stream_version=state.version)  # fmt: skip
+        return msgspec.json.encode(published)
+
+    version, data = server.cached(edition, "programme", render, w)
+    return Response(data, media_type="application/json", headers={"ETag": f'"{version}"'})
 
 
 PUBLIC_EXPORTS = {"frab-xml", "c3voc-json", "ics", "xcal", "csv", "xlsx", "html", "pdf"}
