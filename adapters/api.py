@@ -237,6 +237,16 @@ class Server:
             self._cache[(edition, what, w.lang)] = entry
         return entry
 
+    def exists(self, edition: str, w: Words) -> None:
+        """Refuse, 404, an edition this store does not hold (one query)."""
+        from creneau.scheduler._application import stream_id_of
+
+        with self.lock:
+            version = self.store.stream_version(stream_id_of(edition))
+        if version == 0:
+            raise Problem(404, "no_such_edition", w._('no edition "{edition}" here',
+                                                        edition=edition))  # fmt: skip
+
     def state(self, edition: str, w: Words, **at: Any) -> EditionState:
         if edition not in self.service.editions():
             raise Problem(404, "no_such_edition", w._('no edition "{edition}" here',
@@ -287,7 +297,13 @@ def _expected(request: Request[Any, Any, Any], w: Words, *, required: bool) -> i
 
 
 def _written(server: Server, edition: str, recorded: list[Any]) -> Response[Written]:
-    version = recorded[-1].version if recorded else server.service.load(edition).version
+    if recorded:
+        version = recorded[-1].version
+    else:
+        from creneau.scheduler._application import stream_id_of
+
+        with server.lock:
+            version = server.store.stream_version(stream_id_of(edition))
     return Response(Written(events=len(recorded), version=version),
                     headers={"ETag": f'"{version}"'})  # fmt: skip
 
@@ -297,7 +313,7 @@ def _execute(request: Request[Any, Any, Any], edition: str, command: Command,
     w = _words(request)
     server = _server(request)
     token = _allowed(request, edition, roles, w)
-    server.state(edition, w)
+    server.exists(edition, w)
     expected = _expected(request, w, required=required)
 
     def write() -> list[Any]:
