@@ -124,4 +124,31 @@ async def changes(
     return ServerSentEvent(events(), event_type="version")
 
 
-WEB_ROUTES = [index, public_programme, grid_page, grid_fragment, changes]
+@get("/editions/{edition:str}/desk", sync_to_thread=True)
+def desk_page(request: Request[Any, Any, Any], edition: FromPath[str]) -> Response[str]:
+    """The registration desk: every run (and rotation) with its places, taken, left and
+    who waits; book a place or the waiting list, cancel one (what seed 000's committee
+    did on paper at the hall's door)."""
+    from creneau.scheduler import offered
+    from creneau.scheduler._places import rotation_starts
+
+    w = _words(request)
+    server = _server(request)
+    state = server.state(edition, w)
+    titles = {s.id: s.title or s.id for s in state.sessions.values()}
+    rows = []
+    for p in sorted(state.programme, key=lambda p: (p.day, p.start, titles[p.session])):
+        starts: list[str | None] = [*rotation_starts(state, p.session, p.occurrence)]
+        for rotation in starts or [None]:
+            confirmed, waiting = state.places.get((p.session, p.occurrence, rotation), ((), ()))
+            places = offered(state, p.session, p.occurrence, rotation)
+            when = f"{w.short_date(p.day)} {rotation or p.start}"
+            left = None if places is None else max(places - len(confirmed), 0)
+            rows.append({"session": p.session, "occurrence": p.occurrence,
+                         "rotation": rotation, "title": titles[p.session], "when": when,
+                         "offered": places, "taken": len(confirmed),
+                         "waiting": list(waiting), "left": left})  # fmt: skip
+    return _html(_render("desk.html", w, edition=state.snapshot(), rows=rows))
+
+
+WEB_ROUTES = [index, public_programme, grid_page, grid_fragment, desk_page, changes]

@@ -71,3 +71,39 @@ def test_drag_refused_then_accepted_and_seen_by_another_browser(
                 tmp_path / "grid.png", Path(os.environ["CRENEAU_SCREENSHOTS"]) / "web-grid.png"
             )
         browser.close()
+
+
+def test_the_desk_books_until_the_waiting_list_starts(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, secret = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(f"{base}/editions/{E}/desk?lang=fr")
+        page.fill("#token", secret)
+        page.click("#login button")
+        page.fill("#find", "Visite guidée")
+        run = page.locator('tr[data-session="visite-bliiida"][data-occurrence="1"]')
+        expect(run).to_be_visible()
+        assert page.locator('tr[data-session="accueil"]').is_hidden()  # the search narrows
+        seats = int(run.locator("td.n").first.inner_text())
+        for i in range(seats + 1):
+            run.locator("input[name=attendee]").fill(f"visiteur-{i}")
+            run.locator("button[type=submit]").click()
+            expect(page.locator("#status.done")).to_contain_text(f"visiteur-{i}")
+        expect(run.locator(".left")).to_have_text("0")
+        expect(run.locator(".waiting")).to_have_text(f"visiteur-{seats}")
+        # A cancellation gives the place to the first who waits.
+        run.locator("input[name=attendee]").fill("visiteur-0")
+        run.locator("button.cancel").click()
+        expect(run.locator(".waiting")).to_have_text("")
+        expect(run.locator(".taken")).to_have_text(str(seats))
+        page.screenshot(path=str(tmp_path / "desk.png"))
+        if os.environ.get("CRENEAU_SCREENSHOTS"):
+            shutil.copy(
+                tmp_path / "desk.png", Path(os.environ["CRENEAU_SCREENSHOTS"]) / "web-desk.png"
+            )
+        browser.close()
