@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import ServerSentEvent
 
 from creneau.adapters.api import Problem, _server, _words, summaries
@@ -88,10 +88,57 @@ def grid_page(request: Request[Any, Any, Any], edition: FromPath[str]) -> Respon
 
 
 @get("/editions/{edition:str}/grid/fragment", sync_to_thread=True)
-def grid_fragment(request: Request[Any, Any, Any], edition: FromPath[str]) -> dict[str, Any]:
+def grid_fragment(
+    request: Request[Any, Any, Any],
+    edition: FromPath[str],
+    version: Annotated[int | None, QueryParameter(ge=1)] = None,
+) -> dict[str, Any]:
+    """The grid now (sessions draggable), or as it was after ``version`` (to look at)."""
+    from creneau.adapters._report import timetable
+
     w = _words(request)
-    state = _server(request).state(edition, w)
-    return {"grid": _grid(state, w), "version": state.version}
+    server = _server(request)
+    if version is None:
+        state = server.state(edition, w)
+        return {"grid": _grid(state, w), "version": state.version}
+    state = server.state(edition, w, at_version=version)
+    grid = timetable(state.snapshot(), state.programme, w) if state.programme else \
+        f"<p>{_escape(w._('No programme was published yet at that point.'))}</p>"  # fmt: skip
+    return {"grid": grid, "version": state.version}
+
+
+@get("/editions/{edition:str}/timeline", sync_to_thread=True)
+def timeline_page(
+    request: Request[Any, Any, Any],
+    edition: FromPath[str],
+    entity: FromQuery[str | None] = None,
+) -> Response[str]:
+    """The audit timeline: every event with its actor and time, narrowed to one entity
+    when asked, and a slider that shows the programme as it was at any point."""
+    from creneau.adapters._describe import EVENTS, change_line, entity_text
+    from creneau.adapters._report import CSS
+    from creneau.scheduler import EntityChange, Metadata
+
+    w = _words(request)
+    server = _server(request)
+    state = server.state(edition, w)
+    zone = state.info.timezone if state.info else None
+
+    def lines() -> list[Any]:
+        server.service.views.catch_up()
+        return [x for x in server.service.views.audit(edition)
+                if entity is None or entity in (x.entity, x.entity.partition(":")[2])]  # fmt: skip
+
+    entries = [{
+        "version": x.version, "actor": x.actor,
+        "time": w.moment(Metadata(actor="", recorded_at=x.recorded_at, correlation_id="").time,
+                         zone),
+        "event": w._(EVENTS[x.type]) if x.type in EVENTS else x.type,
+        "entity": entity_text(x.entity, w),
+        "changed": change_line(EntityChange("", "", "", x.fields), w) if x.fields else "",
+    } for x in server.call(lines, w, edition)]  # fmt: skip
+    return _html(_render("timeline.html", w, edition=state.snapshot(), version=state.version,
+                         entries=entries, entity=entity or "", report_css=CSS))  # fmt: skip
 
 
 @get("/api/v1/editions/{edition:str}/changes")
@@ -151,4 +198,4 @@ def desk_page(request: Request[Any, Any, Any], edition: FromPath[str]) -> Respon
     return _html(_render("desk.html", w, edition=state.snapshot(), rows=rows))
 
 
-WEB_ROUTES = [index, public_programme, grid_page, grid_fragment, desk_page, changes]
+WEB_ROUTES = [index, public_programme, grid_page, grid_fragment, desk_page, timeline_page, changes]

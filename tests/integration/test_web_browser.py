@@ -107,3 +107,47 @@ def test_the_desk_books_until_the_waiting_list_starts(
                 tmp_path / "desk.png", Path(os.environ["CRENEAU_SCREENSHOTS"]) / "web-desk.png"
             )
         browser.close()
+
+
+def test_the_timeline_slider_shows_the_programme_as_it_was(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    import json
+    import urllib.request
+
+    from playwright.sync_api import expect, sync_playwright
+
+    base, secret = server
+    api = f"{base}/api/v1/editions/{E}"
+    version = int(urllib.request.urlopen(f"{api}/programme").headers["etag"].strip('"'))
+    move = urllib.request.Request(f"{api}/moves", method="POST", data=json.dumps(
+        {"session": "esport", "room": "wolking-ghost-hall"}).encode(), headers={
+        "Authorization": f"Bearer {secret}", "Content-Type": "application/json",
+        "If-Match": str(version)})  # fmt: skip
+    assert urllib.request.urlopen(move).status == 200
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page(viewport={"width": 2600, "height": 1400})
+        page.goto(f"{base}/editions/{E}/timeline?lang=fr")
+        expect(page.locator(".log tr", has_text="session déplacée")).to_have_count(1)
+        expect(page.locator(".log tr", has_text="comite-metz")).to_have_count(1)
+        # Now: E-Sport in the hall; slid back one version: where the solver put it.
+        hall = page.locator("#asof .session", has_text="E-Sport")
+        expect(hall).to_have_count(1)
+        now_box = hall.bounding_box()
+        page.locator("#at").fill(str(version))
+        expect(page.locator("#shown")).to_have_text(str(version))
+        expect(page.locator(".log tr.current")).to_have_count(1)
+        assert now_box is not None
+        # The grid as it was: E-Sport in another column than now.
+        page.wait_for_function(
+            """x => [...document.querySelectorAll('#asof .session')]
+                 .some(e => e.textContent.includes('E-Sport')
+                            && Math.abs(e.getBoundingClientRect().x - x) > 5)""",
+            arg=now_box["x"],
+        )
+        page.screenshot(path=str(tmp_path / "timeline.png"))
+        if os.environ.get("CRENEAU_SCREENSHOTS"):
+            shutil.copy(tmp_path / "timeline.png",
+                        Path(os.environ["CRENEAU_SCREENSHOTS"]) / "web-timeline.png")  # fmt: skip
+        browser.close()
