@@ -553,6 +553,39 @@ def audit_log(
     return LogPage(entries=page, total=len(found), offset=offset)
 
 
+class Diff(msgspec.Struct, frozen=True, kw_only=True):
+    a: str
+    b: str
+    changes: list[str]  # in words, as `creneau diff` says them
+
+
+@get("/api/v1/editions/{edition:str}/diff", sync_to_thread=True)
+def diff(
+    request: Request[Any, Any, Any],
+    edition: FromPath[str],
+    a: FromQuery[str],
+    b: FromQuery[str] = "programme",
+) -> Diff:
+    """What changes from schedule ``a`` to ``b`` (a schedule id, or ``programme``)."""
+    from creneau.adapters._report import render_changes
+    from creneau.scheduler import schedule_changes
+
+    w = _words(request)
+    _allowed(request, edition, READ, w)
+    state = _server(request).state(edition, w)
+
+    def runs(which: str) -> tuple[Any, ...]:
+        if which == "programme":
+            return state.programme
+        if which not in state.schedules:
+            raise Problem(404, "no_such_schedule", w._('no schedule "{schedule}" here',
+                                                       schedule=which))  # fmt: skip
+        return state.schedules[which].assignments
+
+    changes = schedule_changes(runs(a), runs(b))
+    return Diff(a=a, b=b, changes=render_changes(state.snapshot(), changes, w))
+
+
 @post("/api/v1/editions/{edition:str}/solves", sync_to_thread=True, status_code=202)
 def start_solve(request: Request[Any, Any, Any], edition: FromPath[str],
                 data: JSONBody[SolveRequest | None] = None) -> SolveStatus:  # fmt: skip
@@ -670,7 +703,7 @@ def create_app(store: EventStore, *, solver: Any = None) -> Litestar:
     """The ASGI application over ``store``."""
     app = Litestar(
         route_handlers=[list_editions, import_edition, read_edition, read_programme, export,
-                        command, move, book, cancel, places, audit_log, start_solve,
+                        command, move, book, cancel, places, audit_log, diff, start_solve,
                         solve_status, solve_events, stop_solve, cancel_solve, health,
                         *web_routes()],
         exception_handlers={Problem: _problem_response, HTTPException: _http_problem},

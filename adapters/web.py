@@ -82,9 +82,20 @@ def grid_page(request: Request[Any, Any, Any], edition: FromPath[str]) -> Respon
 
     w = _words(request)
     state = _server(request).state(edition, w)
-    words = {"moved": w._("Moved."), "ready": w._("Token kept for this tab.")}
+    words = {"moved": w._("Moved."), "ready": w._("Token kept for this tab."),
+             "solving": w._("Solving…"), "found": w._("Proposed: {schedule}."),
+             "nothing": w._("No change from the published programme."),
+             "accepted": w._("Published.")}  # fmt: skip
     return _html(_render("grid.html", w, edition=state.snapshot(), version=state.version,
-                         grid=_grid(state, w), report_css=CSS, words=words))  # fmt: skip
+                         grid=_grid(state, w), figures=_figures(state, w), report_css=CSS,
+                         words=words))  # fmt: skip
+
+
+def _figures(state: EditionState, w: Any) -> list[str]:
+    """The parity and quality panel: the report's figures of the published programme."""
+    from creneau.adapters._report import render_metrics
+
+    return render_metrics(state.snapshot(), state.programme, w) if state.programme else []
 
 
 @get("/editions/{edition:str}/grid/fragment", sync_to_thread=True)
@@ -100,7 +111,8 @@ def grid_fragment(
     server = _server(request)
     if version is None:
         state = server.state(edition, w)
-        return {"grid": _grid(state, w), "version": state.version}
+        return {"grid": _grid(state, w), "version": state.version,
+                "figures": _figures(state, w)}  # fmt: skip
     state = server.state(edition, w, at_version=version)
     grid = timetable(state.snapshot(), state.programme, w) if state.programme else \
         f"<p>{_escape(w._('No programme was published yet at that point.'))}</p>"  # fmt: skip
