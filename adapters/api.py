@@ -276,7 +276,7 @@ def _allowed(request: Request[Any, Any, Any], edition: str | None, roles: tuple[
     token = _token(request, w)
     if token is None:
         raise Problem(401, "token_needed", w._("this needs a token (Authorization: Bearer)"))
-    if token.role != "admin" and (edition is None or token.edition != edition):
+    if token.role != "admin" and edition is not None and token.edition != edition:
         raise Problem(403, "other_edition", w._("this token is not for this edition"))
     if token.role not in roles:
         raise Problem(403, "role_refused", w._('the role "{role}" may not do this',
@@ -684,6 +684,62 @@ def _steer(request: Request[Any, Any, Any], edition: str, job: str,
     return _status(server, job, _words(request))
 
 
+class TokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    role: Literal["admin", "committee", "desk", "viewer"]
+    name: str
+    edition: str | None = None
+
+
+class TokenMade(msgspec.Struct, frozen=True, kw_only=True):
+    token_id: str
+    name: str
+    role: str
+    edition: str | None
+    secret: str  # shown once: the store keeps its digest only
+
+
+class TokenShown(msgspec.Struct, frozen=True, kw_only=True):
+    token_id: str
+    name: str
+    role: str
+    edition: str | None
+    revoked: bool
+
+
+@post("/api/v1/tokens", sync_to_thread=True, status_code=201)
+def create_token(request: Request[Any, Any, Any], data: JSONBody[TokenRequest]) -> TokenMade:
+    """A new token (admin): its secret is in this answer only."""
+    w = _words(request)
+    server = _server(request)
+    admin = _allowed(request, None, ("admin",), w)
+    token, secret = server.call(lambda: server.tokens.create(
+        role=data.role, edition=data.edition, name=data.name, actor=admin.name), w)  # fmt: skip
+    return TokenMade(token_id=token.token_id, name=token.name, role=token.role,
+                     edition=token.edition, secret=secret)  # fmt: skip
+
+
+@get("/api/v1/tokens", sync_to_thread=True)
+def list_tokens(request: Request[Any, Any, Any]) -> list[TokenShown]:
+    """Every token, live or revoked, without its secret (admin)."""
+    w = _words(request)
+    server = _server(request)
+    _allowed(request, None, ("admin",), w)
+    tokens = server.call(server.tokens.all, w)
+    return [TokenShown(token_id=t.token_id, name=t.name, role=t.role, edition=t.edition,
+                       revoked=t.revoked) for t in tokens.values()]  # fmt: skip
+
+
+@delete("/api/v1/tokens/{name:str}", sync_to_thread=True, status_code=200)
+def revoke_token(request: Request[Any, Any, Any], name: FromPath[str]) -> TokenShown:
+    """Revoke a token by its name or id (admin); it is refused from then on."""
+    w = _words(request)
+    server = _server(request)
+    admin = _allowed(request, None, ("admin",), w)
+    t = server.call(lambda: server.tokens.revoke(name, actor=admin.name), w)
+    return TokenShown(token_id=t.token_id, name=t.name, role=t.role, edition=t.edition,
+                      revoked=True)  # fmt: skip
+
+
 @get("/health", sync_to_thread=True)
 def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The store is reachable."""
@@ -705,6 +761,7 @@ def create_app(store: EventStore, *, solver: Any = None) -> Litestar:
         route_handlers=[list_editions, import_edition, read_edition, read_programme, export,
                         command, move, book, cancel, places, audit_log, diff, start_solve,
                         solve_status, solve_events, stop_solve, cancel_solve, health,
+                        create_token, list_tokens, revoke_token,
                         *web_routes()],
         exception_handlers={Problem: _problem_response, HTTPException: _http_problem},
         openapi_config=OpenAPIConfig(title="Créneau", version="1", path="/schema"),

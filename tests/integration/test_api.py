@@ -245,3 +245,20 @@ def test_the_pages_need_no_token_to_be_read(api: dict[str, Any]) -> None:
     assert grid.status_code == 200 and 'data-session="esport"' in grid.text
     fragment = client.get(f"/editions/{E}/grid/fragment").json()
     assert fragment["version"] == version(api) and "slot" in fragment["grid"]
+
+
+def test_an_admin_makes_and_revokes_tokens_over_http(api: dict[str, Any]) -> None:
+    client = api["client"]
+    body = {"role": "viewer", "edition": E, "name": "presse"}
+    problem(client.post("/api/v1/tokens", json=body, headers=auth(api, "comite-metz")), 403)
+    made = client.post("/api/v1/tokens", json=body, headers=auth(api, "root"))
+    assert made.status_code == 201, made.text
+    secret = made.json()["secret"]
+    assert client.get(API, headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    listed = client.get("/api/v1/tokens", headers=auth(api, "root")).json()
+    assert {"presse", "root", "comite-metz"} <= {t["name"] for t in listed}
+    assert all("secret" not in t and "digest" not in t for t in listed)
+    taken = client.post("/api/v1/tokens", json=body, headers=auth(api, "root"))
+    assert "presse" in problem(taken, 400)["title"]
+    assert client.delete("/api/v1/tokens/presse", headers=auth(api, "root")).status_code == 200
+    problem(client.get(API, headers={"Authorization": f"Bearer {secret}"}), 401)
