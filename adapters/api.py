@@ -13,6 +13,10 @@ line's handlers and words behind every route.
 - Who may do what: ``Authorization: Bearer`` tokens (adapters/tokens.py) with a role,
   scoped to one edition; the token's name is the actor of every event it causes. Without
   a token: the list of editions and their published programme, nothing else.
+- The light routes (the programme and the edition document, mostly from a cache; a
+  move; a booking) run on the event loop: the engine takes one call at a time anyway,
+  and a hop to a worker thread and back cost more than the call. The heavy ones (exports,
+  imports, solves, pages) run in worker threads, so that the loop stays free.
 - Solves run as jobs outside the request (threads of this process), their progress
   streamed as server-sent events; the result is recorded as ``schedule.proposed``.
 
@@ -362,7 +366,7 @@ def import_edition(request: Request[Any, Any, Any],
     return _written(server, snapshot.id, recorded)
 
 
-@get("/api/v1/editions/{edition:str}", sync_to_thread=True,
+@get("/api/v1/editions/{edition:str}", sync_to_thread=False,
      responses={200: ResponseSpec(data_container=dict[str, Any],
                                   description="the edition document")})  # fmt: skip
 def read_edition(
@@ -390,7 +394,7 @@ def read_edition(
     return Response(data, media_type="application/json", headers={"ETag": f'"{state.version}"'})
 
 
-@get("/api/v1/editions/{edition:str}/programme", sync_to_thread=True,
+@get("/api/v1/editions/{edition:str}/programme", sync_to_thread=False,
      responses={200: ResponseSpec(data_container=dict[str, Any],
                                   description="the published programme, a schedule "
                                   "document (docs/schema/schedule.schema.json)")})  # fmt: skip
@@ -475,7 +479,7 @@ def command(request: Request[Any, Any, Any], edition: FromPath[str],
     return _execute(request, edition, decoded, COMMITTEE)
 
 
-@post("/api/v1/editions/{edition:str}/moves", sync_to_thread=True, status_code=200)
+@post("/api/v1/editions/{edition:str}/moves", sync_to_thread=False, status_code=200)
 def move(request: Request[Any, Any, Any], edition: FromPath[str],
          data: JSONBody[Move]) -> Response[Written]:  # fmt: skip
     """Move one run of the published programme by hand (`creneau move`)."""
@@ -484,7 +488,7 @@ def move(request: Request[Any, Any, Any], edition: FromPath[str],
         room=data.room), COMMITTEE)  # fmt: skip
 
 
-@post("/api/v1/editions/{edition:str}/bookings", sync_to_thread=True, status_code=200)
+@post("/api/v1/editions/{edition:str}/bookings", sync_to_thread=False, status_code=200)
 def book(
     request: Request[Any, Any, Any], edition: FromPath[str], data: JSONBody[Booking]
 ) -> Response[Written]:

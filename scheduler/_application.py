@@ -298,8 +298,15 @@ class EditionService:
         correlation = str(self._new_id())
         who = self._who(actor)
         if expected_version is not None:
+            # The caller read this version: refuse at once when the stream is past it, and
+            # decide on the state this service keeps when it is that version.
             attempts = 1
-            self._cache.pop(edition_id, None)
+            current = self.store.stream_version(stream_id_of(edition_id))
+            if current != expected_version:
+                raise ConcurrencyError(stream_id_of(edition_id), expected_version, current)
+            kept = self._cache.get(edition_id)
+            if kept is not None and kept.version != current:
+                del self._cache[edition_id]
         for attempt in range(1, attempts + 1):
             # Optimistic: decide on the state this service last saw, without reading the
             # stream again; the append's expected version catches a stale state. A
