@@ -170,9 +170,11 @@ def programme_html(
     *,
     audience: str | None,
     generated: dt.datetime,
+    links: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The public programme: day by day, each session with its time, room, title,
-    format, description, speakers with their organisations and places."""
+    format, description, speakers with their organisations and places. ``links``: the
+    other programmes (label, address), shown on a screen, not in print."""
     edition = state.snapshot()
     days = _items(state, edition, placements, w)
     heading = (w._("Programme for {audience}", audience=audience_name(audience, w))
@@ -181,7 +183,7 @@ def programme_html(
         "programme.html", w, edition=edition, heading=heading,
         days=[(w.date(day), items) for day, items in days.items()],
         dates=w.listing([w.date(d) for d in days]) if days else "",
-        footer=_footer(state, edition, w, generated),
+        footer=_footer(state, edition, w, generated), links=links,
     )  # fmt: skip
 
 

@@ -27,12 +27,20 @@ def _html(page: str) -> Response[str]:
 
 @get("/", sync_to_thread=True)
 def index(request: Request[Any, Any, Any]) -> Response[str]:
-    """The editions of this server, each with its public programme and its grid."""
+    """The editions of this server, each with its public programme and its pages."""
     w = _words(request)
     editions = [(e.id, e.name) for e in summaries(_server(request), w)]
-    rows = "".join(f'<li><a href="/editions/{e}?lang={w.lang}">{_escape(name)}</a> · '
-                   f'<a href="/editions/{e}/grid?lang={w.lang}">{_escape(w._("Programme grid"))}'
-                   "</a></li>" for e, name in editions)  # fmt: skip
+    pages = ((w._("Programme grid"), "grid"), (w._("Registration desk"), "desk"),
+             (w._("Audit timeline"), "timeline"))  # fmt: skip
+    rows = "".join(
+        f'<li><a href="/editions/{e}?lang={w.lang}">{_escape(name)}</a> · '
+        + " · ".join(
+            f'<a href="/editions/{e}/{path}?lang={w.lang}">{_escape(label)}</a>'
+            for label, path in pages
+        )
+        + "</li>"
+        for e, name in editions
+    )
     title = _escape(w._("Editions"))
     return _html(f'<!DOCTYPE html><html lang="{w.lang}"><head><meta charset="utf-8">'
                  f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -62,7 +70,12 @@ def public_programme(
         raise Problem(404, "no_programme_yet", w._("no programme is published yet"))
     snapshot = state.snapshot()
     runs = server.call(lambda: select(snapshot, state.programme, audience=audience), w, edition)
-    return _html(programme_html(state, runs, w, audience=audience,
+    from creneau.adapters._messages import audience_name
+
+    links = [(w._("the whole programme"), f"/editions/{edition}?lang={w.lang}")]
+    links += [(audience_name(a, w), f"/editions/{edition}?audience={a}&lang={w.lang}")
+              for a in snapshot.audiences]  # fmt: skip
+    return _html(programme_html(state, runs, w, audience=audience, links=links,
                                 generated=dt.datetime.now(dt.UTC)))  # fmt: skip
 
 

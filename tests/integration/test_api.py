@@ -236,10 +236,15 @@ def test_an_admin_imports_an_edition_and_solves_are_stopped_or_cancelled(
 def test_the_pages_need_no_token_to_be_read(api: dict[str, Any]) -> None:
     client = api["client"]
     index = client.get("/?lang=fr")
-    assert index.status_code == 200 and f'href="/editions/{E}/grid?lang=fr"' in index.text
+    assert index.status_code == 200
+    for page in ("grid", "desk", "timeline"):
+        assert f'href="/editions/{E}/{page}?lang=fr"' in index.text
     public = client.get(f"/editions/{E}", params={"audience": "general_public", "lang": "fr"})
     assert public.status_code == 200 and "Programme — grand public" in public.text
     assert "/atelier-conseillers/" not in public.text and "/esport/" in public.text
+    # The other programmes, one link each (on a screen; the print style hides them).
+    assert f'href="/editions/{E}?audience=professionals&amp;lang=fr">professionnels' in public.text
+    assert "tout le programme" in public.text
     problem(client.get(f"/editions/{E}", params={"audience": "martians"}), 422)
     grid = client.get(f"/editions/{E}/grid", params={"lang": "en"})
     assert grid.status_code == 200 and 'data-session="esport"' in grid.text
