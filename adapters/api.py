@@ -770,6 +770,9 @@ def create_app(store: EventStore, *, solver: Any = None) -> Litestar:
         exception_handlers={Problem: _problem_response, HTTPException: _http_problem},
         openapi_config=OpenAPIConfig(title="Créneau", version="1", path="/schema"),
         debug=False,
+        # Créneau logs through structlog; Litestar's own logging (a queue and a thread
+        # writing to stderr) stays off.
+        logging_config=None,
     )  # fmt: skip
     app.state.server = Server(store, solver)
     return app
