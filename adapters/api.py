@@ -251,6 +251,20 @@ class Server:
             raise Problem(404, "no_such_edition", w._('no edition "{edition}" here',
                                                         edition=edition))  # fmt: skip
 
+    def audit(self, edition: str, entity: str | None, w: Words) -> list[Any]:
+        """The edition's audit trail (its view caught up), narrowed to one entity when
+        asked (``room:r1``, or its id alone)."""
+        self.exists(edition, w)
+
+        def lines() -> list[Any]:
+            self.service.views.catch_up()
+            found = self.service.views.audit(edition)
+            if entity is None:
+                return list(found)
+            return [x for x in found if entity in (x.entity, x.entity.partition(":")[2])]
+
+        return self.call(lines, w, edition)
+
     def state(self, edition: str, w: Words, **at: Any) -> EditionState:
         if edition not in self.service.editions():
             raise Problem(404, "no_such_edition", w._('no edition "{edition}" here',
@@ -534,27 +548,25 @@ def audit_log(
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> LogPage:
     """The audit log: who changed what, when; paged, and narrowed to one entity."""
+    w = _words(request)
+    _allowed(request, edition, READ, w)
+    found = _server(request).audit(edition, entity, w)
+    page = [log_entry(x, w) for x in found[offset : offset + limit]]
+    return LogPage(entries=page, total=len(found), offset=offset)
+
+
+def log_entry(line: Any, w: Words) -> LogEntry:
+    """A line of the audit trail in the words of the request."""
     from creneau.adapters._describe import EVENTS, change_line, entity_text
     from creneau.scheduler import EntityChange
 
-    w = _words(request)
-    server = _server(request)
-    _allowed(request, edition, READ, w)
-    server.state(edition, w)
-
-    def lines() -> list[Any]:
-        server.service.views.catch_up()
-        return [x for x in server.service.views.audit(edition)
-                if entity is None or entity in (x.entity, x.entity.partition(":")[2])]  # fmt: skip
-
-    found = server.call(lines, w, edition)
-    page = [LogEntry(
-        position=x.position, version=x.version, recorded_at=x.recorded_at, actor=x.actor,
-        type=x.type, event=w._(EVENTS[x.type]) if x.type in EVENTS else x.type,
-        entity=x.entity, entity_name=entity_text(x.entity, w),
-        changed=change_line(EntityChange("", "", "", x.fields), w) if x.fields else "",
-    ) for x in found[offset: offset + limit]]  # fmt: skip
-    return LogPage(entries=page, total=len(found), offset=offset)
+    return LogEntry(
+        position=line.position, version=line.version, recorded_at=line.recorded_at,
+        actor=line.actor, type=line.type,
+        event=w._(EVENTS[line.type]) if line.type in EVENTS else line.type,
+        entity=line.entity, entity_name=entity_text(line.entity, w),
+        changed=change_line(EntityChange("", "", "", line.fields), w) if line.fields else "",
+    )  # fmt: skip
 
 
 class Diff(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,7 +14,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import ServerSentEvent
 
-from creneau.adapters.api import Problem, _server, _words, summaries
+from creneau.adapters.api import Problem, _server, _words, log_entry, summaries
 from creneau.adapters.programmes import _render, programme_html
 from creneau.scheduler import EditionState
 
@@ -140,28 +140,17 @@ def timeline_page(
 ) -> Response[str]:
     """The audit timeline: every event with its actor and time, narrowed to one entity
     when asked, and a slider that shows the programme as it was at any point."""
-    from creneau.adapters._describe import EVENTS, change_line, entity_text
     from creneau.adapters._report import CSS
-    from creneau.scheduler import EntityChange, Metadata
+    from creneau.scheduler import Metadata
 
     w = _words(request)
     server = _server(request)
     state = server.state(edition, w)
     zone = state.info.timezone if state.info else None
-
-    def lines() -> list[Any]:
-        server.service.views.catch_up()
-        return [x for x in server.service.views.audit(edition)
-                if entity is None or entity in (x.entity, x.entity.partition(":")[2])]  # fmt: skip
-
-    entries = [{
-        "version": x.version, "actor": x.actor,
-        "time": w.moment(Metadata(actor="", recorded_at=x.recorded_at, correlation_id="").time,
-                         zone),
-        "event": w._(EVENTS[x.type]) if x.type in EVENTS else x.type,
-        "entity": entity_text(x.entity, w),
-        "changed": change_line(EntityChange("", "", "", x.fields), w) if x.fields else "",
-    } for x in server.call(lines, w, edition)]  # fmt: skip
+    entries = []
+    for line in server.audit(edition, entity, w):
+        moment = Metadata(actor="", recorded_at=line.recorded_at, correlation_id="").time
+        entries.append((log_entry(line, w), w.moment(moment, zone)))
     return _html(_render("timeline.html", w, edition=state.snapshot(), version=state.version,
                          entries=entries, entity=entity or "", report_css=CSS))  # fmt: skip
 
