@@ -31,7 +31,7 @@ from creneau.scheduler import (
     Violation,
 )
 
-__all__ = ["FORMATS", "Export", "cmd_export", "render"]
+__all__ = ["FORMATS", "Export", "cmd_export", "export_of", "render"]
 
 
 @attrs.frozen
@@ -199,8 +199,7 @@ def _chosen(args: argparse.Namespace, edition: EditionSnapshot) -> dict[str, str
     return chosen
 
 
-def _runs(state: EditionState, args: argparse.Namespace) -> tuple[Placement, ...]:
-    wanted = getattr(args, "schedule", None)
+def _runs(state: EditionState, wanted: str | None) -> tuple[Placement, ...]:
     if wanted is None:
         if state.accepted is None:
             raise UsageError("no_programme_yet")
@@ -213,24 +212,39 @@ def _runs(state: EditionState, args: argparse.Namespace) -> tuple[Placement, ...
     return schedule.assignments
 
 
-def _from_store(args: argparse.Namespace, w: Words) -> Export:
+def export_of(
+    state: EditionState,
+    fmt: str,
+    w: Words,
+    chosen: dict[str, str],
+    *,
+    schedule: str | None = None,
+    broken: tuple[Violation, ...] = (),
+) -> Export:
+    """What the export ``fmt`` of a stored edition is made of: the edition alone, or the
+    runs of its published programme (or of ``schedule``), narrowed by ``chosen``; the
+    command line and the HTTP API both export through it."""
     from creneau.adapters.feeds import select
 
+    edition = state.snapshot()
+    if fmt in ("edition", "xlsx-edition"):
+        return Export(state, edition, (), w, chosen)
+    runs = _runs(state, schedule)
+    if schedule is not None:  # the places a run offers, as if it were published
+        state = attrs.evolve(state, programme=runs)
+    if FORMATS[fmt].programme:
+        runs = tuple(select(edition, runs, **chosen))
+    return Export(state, edition, runs, w, chosen, schedule=schedule,
+                  broken=broken if schedule is None else ())  # fmt: skip
+
+
+def _from_store(args: argparse.Namespace, w: Words) -> Export:
     with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
         broken = warn_if_broken(state, args, w, sys.stderr, service) if state.programme else []
-    edition = state.snapshot()
-    chosen = _chosen(args, edition)
-    if args.format in ("edition", "xlsx-edition"):
-        return Export(state, edition, (), w, chosen)
-    runs = _runs(state, args)
-    schedule = getattr(args, "schedule", None)
-    if schedule is not None:  # the places a run offers, as if it were published
-        state = attrs.evolve(state, programme=runs)
-    if FORMATS[args.format].programme:
-        runs = tuple(select(edition, runs, **chosen))
-    return Export(state, edition, runs, w, chosen, schedule=schedule,
-                  broken=tuple(broken) if schedule is None else ())  # fmt: skip
+    chosen = _chosen(args, state.snapshot())
+    return export_of(state, args.format, w, chosen, schedule=getattr(args, "schedule", None),
+                     broken=tuple(broken))  # fmt: skip
 
 
 def _one_shot(args: argparse.Namespace, w: Words) -> Export:

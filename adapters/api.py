@@ -190,7 +190,7 @@ def _refusal(exc: CreneauError, w: Words, names: Names | None) -> Problem:
                   for p in exc.problems]  # fmt: skip
         return Problem(422, "refused", w._("refused, nothing was recorded"),
                        detail="; ".join(e["message"] for e in errors), errors=errors)  # fmt: skip
-    status = 404 if exc.code.startswith(("no_such", "unknown")) else 400
+    status = 404 if exc.code.startswith(("no_such", "unknown", "no_programme")) else 400
     return Problem(status, exc.code, error_lines(exc, w, names)[0])
 
 
@@ -451,8 +451,7 @@ def export(
 ) -> Response[bytes]:
     """The edition or its programme in one of `creneau export`'s formats; the public
     ones (feeds, calendars, tables, the public programme) need no token."""
-    from creneau.adapters._exporting import FORMATS, Export
-    from creneau.adapters.feeds import select
+    from creneau.adapters._exporting import FORMATS, export_of
 
     w = _words(request)
     server = _server(request)
@@ -463,16 +462,7 @@ def export(
     state = server.state(edition, w)
     chosen = {k: v for k, v in (("audience", audience), ("room", room), ("person", person))
               if v is not None}  # fmt: skip
-    snapshot = state.snapshot()
-    if FORMATS[format].programme or format == "json":
-        if state.accepted is None:
-            raise Problem(404, "no_programme_yet",
-                          error_lines(CreneauError("no_programme_yet"), w)[0])  # fmt: skip
-        runs = tuple(server.call(lambda: select(snapshot, state.programme, **chosen), w)) \
-            if FORMATS[format].programme else state.programme  # fmt: skip
-    else:
-        runs = ()
-    data = server.call(lambda: FORMATS[format].render(Export(state, snapshot, runs, w, chosen)),
+    data = server.call(lambda: FORMATS[format].render(export_of(state, format, w, chosen)),
                        w, edition)  # fmt: skip
     return Response(data, media_type=MEDIA.get(format, "application/octet-stream"),
                     headers={"ETag": f'"{state.version}"'})  # fmt: skip
