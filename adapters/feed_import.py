@@ -20,11 +20,11 @@ from typing import Any
 
 import attrs
 
+from creneau.adapters.edition_document import EDITION_FORMAT
+from creneau.adapters.feeds import _hhmm
 from creneau.scheduler import InvalidCommand, Placement, Problem
 
 __all__ = ["FeedEdition", "is_feed_json", "read_c3voc_json", "read_frab_xml"]
-
-EDITION_FORMAT = "creneau/edition@1"
 
 
 @attrs.frozen
@@ -103,10 +103,6 @@ def _clock(text: str, where: str) -> int:
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise _refuse(where, "feed_bad_time", value=text)
     return int(match[1]) * 60 + int(match[2])
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @attrs.define

@@ -7,6 +7,7 @@ server-sent events, whoever made them."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -33,25 +34,19 @@ def index(request: Request[Any, Any, Any]) -> Response[str]:
     pages = ((w._("Programme grid"), "grid"), (w._("Registration desk"), "desk"),
              (w._("Audit timeline"), "timeline"))  # fmt: skip
     rows = "".join(
-        f'<li><a href="/editions/{e}?lang={w.lang}">{_escape(name)}</a> · '
+        f'<li><a href="/editions/{e}?lang={w.lang}">{html.escape(name)}</a> · '
         + " · ".join(
-            f'<a href="/editions/{e}/{path}?lang={w.lang}">{_escape(label)}</a>'
+            f'<a href="/editions/{e}/{path}?lang={w.lang}">{html.escape(label)}</a>'
             for label, path in pages
         )
         + "</li>"
         for e, name in editions
     )
-    title = _escape(w._("Editions"))
+    title = html.escape(w._("Editions"))
     return _html(f'<!DOCTYPE html><html lang="{w.lang}"><head><meta charset="utf-8">'
                  f'<meta name="viewport" content="width=device-width, initial-scale=1">'
                  f"<title>Créneau — {title}</title></head><body><h1>{title}</h1>"
                  f"<ul>{rows}</ul></body></html>")  # fmt: skip
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 @get("/editions/{edition:str}", sync_to_thread=True)
@@ -128,7 +123,7 @@ def grid_fragment(
                 "figures": _figures(state, w)}  # fmt: skip
     state = server.state(edition, w, at_version=version)
     grid = timetable(state.snapshot(), state.programme, w) if state.programme else \
-        f"<p>{_escape(w._('No programme was published yet at that point.'))}</p>"  # fmt: skip
+        f"<p>{html.escape(w._('No programme was published yet at that point.'))}</p>"  # fmt: skip
     return {"grid": grid, "version": state.version}
 
 

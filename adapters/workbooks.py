@@ -22,11 +22,11 @@ from typing import Any
 
 import attrs
 
+from creneau.adapters.edition_document import EDITION_FORMAT
 from creneau.scheduler import EditionSnapshot, InvalidCommand, Problem
 
 __all__ = ["SHEETS", "read_workbook", "workbook_bytes"]
 
-EDITION_FORMAT = "creneau/edition@1"
 SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
