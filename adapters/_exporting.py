@@ -234,8 +234,7 @@ def export_of(
         state = attrs.evolve(state, programme=runs)
     if FORMATS[fmt].programme:
         runs = tuple(select(edition, runs, **chosen))
-    return Export(state, edition, runs, w, chosen, schedule=schedule,
-                  broken=broken if schedule is None else ())  # fmt: skip
+    return Export(state, edition, runs, w, chosen, schedule=schedule, broken=broken)
 
 
 def _from_store(args: argparse.Namespace, w: Words) -> Export:
@@ -243,8 +242,10 @@ def _from_store(args: argparse.Namespace, w: Words) -> Export:
         state = load_selected(service, args)
         broken = warn_if_broken(state, args, w, sys.stderr, service) if state.programme else []
     chosen = _chosen(args, state.snapshot())
-    return export_of(state, args.format, w, chosen, schedule=getattr(args, "schedule", None),
-                     broken=tuple(broken))  # fmt: skip
+    schedule = getattr(args, "schedule", None)
+    # The rules the published programme breaks; a recorded schedule is exported as it is.
+    return export_of(state, args.format, w, chosen, schedule=schedule,
+                     broken=tuple(broken) if schedule is None else ())  # fmt: skip
 
 
 def _one_shot(args: argparse.Namespace, w: Words) -> Export:
@@ -254,7 +255,6 @@ def _one_shot(args: argparse.Namespace, w: Words) -> Export:
     from creneau.adapters._solving import read_schedule
     from creneau.adapters.bootstrap import open_engine
     from creneau.adapters.edition_document import load_edition
-    from creneau.adapters.feeds import select
     from creneau.scheduler import ImportEdition, RecordSchedule, check_schedule
 
     document = load_edition(args.edition_file)
@@ -292,10 +292,7 @@ def _one_shot(args: argparse.Namespace, w: Words) -> Export:
                      len(broken), path=args.schedule_file), file=sys.stderr)  # fmt: skip
         for v in broken:
             print(f"  ! {violation_text(v, w, names)}", file=sys.stderr)
-    runs = tuple(select(edition, schedule.assignments, **chosen))
-    as_published = attrs.evolve(state, programme=schedule.assignments)  # for places
-    return Export(as_published, edition, runs, w, chosen, schedule=recorded,
-                  broken=tuple(broken))  # fmt: skip
+    return export_of(state, args.format, w, chosen, schedule=recorded, broken=tuple(broken))
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, w: Words) -> int:
