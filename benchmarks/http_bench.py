@@ -103,11 +103,11 @@ end
 def wrk(url: str, *, seconds: int, script: str | None = None,
         headers: dict[str, str] | None = None) -> tuple[float, float, float, int]:  # fmt: skip
     """p50 and p99 latency (seconds), requests per second and requests done, as wrk
-    measures them with 50 connections on 2 threads."""
+    measures them with 50 connections on one thread (the server has the other core)."""
     import re
     import subprocess
 
-    command = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency"]
+    command = ["wrk", "-t1", f"-c{CLIENTS}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if script:
@@ -143,7 +143,7 @@ def load(base: str, edition: str, desk: str, committee: str, toggle: list[tuple[
                                      "Content-Type": "application/json"})  # fmt: skip
     rows.append(("desk booking", n, p50, p99, f"{rate:,.0f}/s", "p99 ≤ 100 ms, ≥ 300/s"))
     # Moves by one committee client while wrk keeps 50 connections reading.
-    readers = subprocess.Popen(["wrk", "-t2", f"-c{CLIENTS}", "-d30s", f"{api}/programme"],
+    readers = subprocess.Popen(["wrk", "-t1", f"-c{CLIENTS}", "-d30s", f"{api}/programme"],
                                stdout=subprocess.DEVNULL)  # fmt: skip
     time.sleep(1)
     session, there, back = toggle[0]
@@ -184,7 +184,7 @@ def main() -> None:
             rows = load(base, edition, desk, committee, toggle, tmp)
     table = [
         run_line(f"one `creneau serve` (uvicorn, one process) on SQLite, national edition; "
-                 f"wrk with {CLIENTS} connections on loopback, on the same 2 cores."),
+                 f"wrk (one thread, {CLIENTS} connections) on loopback, on the same 2 cores."),
         "",
         "| request | n | p50 ms | p99 ms | throughput | target |",
         "|---|---:|---:|---:|---:|---|",

@@ -273,6 +273,11 @@ class EditionService:
             raise UnknownEdition(edition_id)
         return decide_and_fold(state, command)
 
+    def _current(self, edition_id: str, state: EditionState) -> bool:
+        """Whether ``state`` is the edition as its stream is now (one query): a refusal
+        decided on it is then the right answer, without reading the stream again."""
+        return self.store.stream_version(stream_id_of(edition_id)) == state.version
+
     def execute(
         self,
         command: Command,
@@ -318,11 +323,11 @@ class EditionService:
             try:
                 events, after = self._decide(edition_id, state, command)
             except CreneauError:
-                if cached is None:
+                if cached is None or self._current(edition_id, cached):
                     raise
                 state = self.load(edition_id)
                 events, after = self._decide(edition_id, state, command)
-            if not events and cached is not None:
+            if not events and cached is not None and not self._current(edition_id, cached):
                 state = self.load(edition_id)
                 events, after = self._decide(edition_id, state, command)
             if not events:

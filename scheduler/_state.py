@@ -9,7 +9,6 @@ there is one definition of what each event does.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Any, assert_never
 
 import attrs
@@ -45,6 +44,7 @@ from creneau.scheduler._events import (
     SessionUpdated,
     entity_of,
 )
+from creneau.scheduler._layered import Draft, Layered
 from creneau.scheduler._schedule import Placement, ScheduleDocument
 from creneau.scheduler._values import (
     EditionInfo,
@@ -62,9 +62,9 @@ PlaceKey = tuple[str, int, str | None]  # (session, occurrence, rotation start o
 
 
 def _frozen_map(m: Mapping[Any, Any]) -> Mapping[Any, Any]:
-    # A read-only view is kept as it is (its dict is never handed out); anything else is
-    # copied, so that the state cannot change under its holder.
-    return m if isinstance(m, MappingProxyType) else MappingProxyType(dict(m))
+    # A layered map is kept as it is (read-only, its base never changed once shared);
+    # anything else is copied, so that the state cannot change under its holder.
+    return m if isinstance(m, Layered) else Layered(dict(m))
 
 
 @attrs.frozen
@@ -141,8 +141,9 @@ class EditionState:
 
 class _Working:
     """A working copy of a state for the length of one fold. Entity maps are shared with
-    the state folded from until an event changes them (copy on write): a command that
-    books one place does not copy every room, person and registration."""
+    the state folded from until an event changes them, and then only their changes are
+    kept apart (``Draft``): a command that books one place copies no room, person or
+    registration."""
 
     MAPS = ("rooms", "people", "sessions", "registrations", "schedules", "places", "holdings",
             "inputs", "solve_jobs")  # fmt: skip
@@ -163,18 +164,19 @@ class _Working:
         self.inputs: Mapping[Any, Any] = s.inputs
         self.solve_jobs: Mapping[Any, Any] = s.solve_jobs
         self.reserve_open = s.reserve_open
-        self._owned: dict[str, dict[Any, Any]] = {}
+        self._owned: dict[str, Draft] = {}
 
-    def own(self, name: str) -> dict[Any, Any]:
-        """The map ``name``, copied the first time it is about to change."""
+    def own(self, name: str) -> Draft:
+        """The map ``name``, as a draft sharing its entries, the first time it is about
+        to change."""
         owned = self._owned.get(name)
         if owned is None:
-            owned = self._owned[name] = dict(getattr(self, name))
+            owned = self._owned[name] = Draft(getattr(self, name))
             setattr(self, name, owned)
         return owned
 
     def freeze(self) -> EditionState:
-        maps = {name: MappingProxyType(self._owned[name]) if name in self._owned
+        maps = {name: self._owned[name].freeze() if name in self._owned
                 else getattr(self, name) for name in self.MAPS}  # fmt: skip
         return EditionState(
             version=self.version, info=self.info, policies=self.policies,

@@ -443,7 +443,7 @@ def validate_change(after: EditionView, events: Sequence[Event]) -> list[Problem
     a local one. The edition must have been valid before the events.
     """
     c = _Checker(after)
-    rooms, people, sessions = after.rooms, after.people, after.sessions
+    sessions = after.sessions
     touched: dict[str, dict[str, None]] = {k: {} for k in ("rooms", "people", "sessions",
                                                            "registrations")}  # fmt: skip
     cycles = False
@@ -496,22 +496,34 @@ def validate_change(after: EditionView, events: Sequence[Event]) -> list[Problem
         present = [x for x in ids if x in entities]
         if not present:
             continue
-        index = c.index(kind)
         for ident in present:
-            if kind == "rooms":
-                c.identifier(f"rooms[{index[ident]}].id", ident, "room")
-                c.room(index[ident], rooms[ident])
-            elif kind == "people":
-                c.identifier(f"people[{index[ident]}].id", ident, "person")
-                c.person(index[ident], people[ident])
-            elif kind == "sessions":
-                c.identifier(f"sessions[{index[ident]}].id", ident, "session")
-                c.session(index[ident], sessions[ident])
-            else:
-                c.registration(index[ident], after.registrations[ident])
+            # Where the entity stands in its list (the paths' numbers) is looked up only
+            # when it has a problem: indexing 10,000 registrations for each booking costs
+            # more than checking the one booked.
+            before = len(c.problems)
+            check(c, kind, ident, -1)
+            if len(c.problems) > before:
+                del c.problems[before:]
+                check(c, kind, ident, c.index(kind)[ident])
     if cycles:
         c.after_cycles()
     return c.problems
+
+
+def check(c: _Checker, kind: str, ident: str, i: int) -> None:
+    """The rules of one entity of ``kind``, numbered ``i`` in the paths of its problems."""
+    ed = c.ed
+    if kind == "rooms":
+        c.identifier(f"rooms[{i}].id", ident, "room")
+        c.room(i, ed.rooms[ident])
+    elif kind == "people":
+        c.identifier(f"people[{i}].id", ident, "person")
+        c.person(i, ed.people[ident])
+    elif kind == "sessions":
+        c.identifier(f"sessions[{i}].id", ident, "session")
+        c.session(i, ed.sessions[ident])
+    else:
+        c.registration(i, ed.registrations[ident])
 
 
 def validate_state(ed: EditionView) -> list[Problem]:
