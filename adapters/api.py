@@ -746,6 +746,88 @@ def revoke_token(request: Request[Any, Any, Any], name: FromPath[str]) -> TokenS
                       revoked=True)  # fmt: skip
 
 
+class ChainBroken(msgspec.Struct, frozen=True, kw_only=True):
+    stream: str
+    version: int
+    position: int
+    reason: str  # gap, previous_hash, altered, unreadable
+
+
+class HistoryRewritten(msgspec.Struct, frozen=True, kw_only=True):
+    code: str  # gone, rewritten, no_such_moment
+    stream: str
+    version: int
+
+
+class Verified(msgspec.Struct, frozen=True, kw_only=True):
+    """`creneau verify`: every hash chain, and history up to a checkpoint when given."""
+
+    ok: bool
+    events: int
+    streams: int
+    lines: list[str]  # what the command line prints, in the request's language
+    broken: ChainBroken | None = None
+    rewritten: list[HistoryRewritten] = []
+
+
+class Against(msgspec.Struct, frozen=True, kw_only=True):
+    checkpoint: str  # the text `creneau checkpoint` printed, or its digest alone
+
+
+class Checkpointed(msgspec.Struct, frozen=True, kw_only=True):
+    digest: str
+    text: str
+
+
+def _verified(request: Request[Any, Any, Any], checkpoint_text: str | None) -> Verified:
+    from creneau.adapters._store_commands import verification
+    from creneau.scheduler import parse_checkpoint
+
+    w = _words(request)
+    server = _server(request)
+    _allowed(request, None, ("admin",), w)
+    kept = None
+    if checkpoint_text is not None:
+        kept = server.call(lambda: parse_checkpoint(checkpoint_text), w)
+    found = server.call(lambda: verification(server.store, kept, w), w)
+    broken = found.broken
+    return Verified(
+        ok=found.ok, events=found.events, streams=found.streams, lines=found.lines,
+        broken=None if broken is None else ChainBroken(
+            stream=broken.stream_id.removeprefix("edition-"), version=broken.version,
+            position=broken.position, reason=broken.reason),
+        rewritten=[HistoryRewritten(code=c, stream=s.removeprefix("edition-"), version=v)
+                   for c, s, v in found.rewritten],
+    )  # fmt: skip
+
+
+@get("/api/v1/verify", sync_to_thread=True)
+def verify(request: Request[Any, Any, Any]) -> Verified:
+    """Check every hash chain of the store (admin): `creneau verify`."""
+    return _verified(request, None)
+
+
+@post("/api/v1/verify", sync_to_thread=True, status_code=200)
+def verify_against_checkpoint(request: Request[Any, Any, Any],
+                              data: JSONBody[Against]) -> Verified:  # fmt: skip
+    """Check the hash chains and that history up to a checkpoint still holds (admin):
+    `creneau verify --against`."""
+    return _verified(request, data.checkpoint)
+
+
+@get("/api/v1/checkpoint", sync_to_thread=True)
+def take_checkpoint(request: Request[Any, Any, Any]) -> Checkpointed:
+    """Where every stream's chain stands now, to keep outside the store (admin):
+    `creneau checkpoint`."""
+    from creneau.scheduler import checkpoint
+
+    w = _words(request)
+    server = _server(request)
+    _allowed(request, None, ("admin",), w)
+    kept = server.call(lambda: checkpoint(server.store), w)
+    return Checkpointed(digest=kept.digest, text=kept.text())
+
+
 @get("/health", sync_to_thread=True)
 def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The store is reachable."""
@@ -766,7 +848,8 @@ def create_app(store: EventStore, *, solver: Any = None) -> Litestar:
     app = Litestar(
         route_handlers=[list_editions, import_edition, read_edition, read_programme, export,
                         command, move, book, cancel, places, audit_log, diff, start_solve,
-                        solve_status, solve_events, stop_solve, cancel_solve, health,
+                        solve_status, solve_events, stop_solve, cancel_solve, verify,
+                        verify_against_checkpoint, take_checkpoint, health,
                         create_token, list_tokens, revoke_token,
                         *web_routes()],
         exception_handlers={Problem: _problem_response, HTTPException: _http_problem},

@@ -195,7 +195,8 @@ def test_the_openapi_document_names_every_route(api: dict[str, Any]) -> None:
     assert spec["openapi"].startswith("3.1")
     for path in ("/api/v1/editions", "/api/v1/editions/{edition}/moves",
                  "/api/v1/editions/{edition}/bookings", "/api/v1/editions/{edition}/solves",
-                 "/api/v1/editions/{edition}/log", "/health"):  # fmt: skip
+                 "/api/v1/editions/{edition}/log", "/api/v1/verify", "/api/v1/checkpoint",
+                 "/health"):  # fmt: skip
         assert path in spec["paths"], sorted(spec["paths"])
 
 
@@ -267,3 +268,36 @@ def test_an_admin_makes_and_revokes_tokens_over_http(api: dict[str, Any]) -> Non
     assert "presse" in problem(taken, 400)["title"]
     assert client.delete("/api/v1/tokens/presse", headers=auth(api, "root")).status_code == 200
     problem(client.get(API, headers={"Authorization": f"Bearer {secret}"}), 401)
+
+
+def test_an_admin_verifies_the_store_and_against_a_checkpoint(api: dict[str, Any]) -> None:
+    from tests.tampering import tamper
+
+    client = api["client"]
+    problem(client.get("/api/v1/verify", headers=auth(api, "comite-metz")), 403)
+    problem(client.get("/api/v1/checkpoint"), 401)
+    kept = client.get("/api/v1/checkpoint", headers=auth(api, "root")).json()
+    assert kept["text"].splitlines()[0].endswith(kept["digest"])
+    found = client.get("/api/v1/verify", headers=auth(api, "root")).json()
+    assert found["ok"] and found["broken"] is None and found["events"] > 100
+    assert found["lines"][0].startswith("OK")
+    # A change after the checkpoint: history up to it still holds, by text or digest.
+    client.post(f"{API}/moves", json={"session": "accueil", "start": "08:35"},
+                headers=auth(api, "comite-metz", **{"If-Match": str(version(api))}))  # fmt: skip
+    for given in (kept["text"], kept["digest"]):
+        against = client.post("/api/v1/verify", json={"checkpoint": given},
+                              headers=auth(api, "root")).json()  # fmt: skip
+        assert against["ok"], against
+        assert kept["digest"] in against["lines"][-1]
+    bad = client.post("/api/v1/verify", json={"checkpoint": "not a checkpoint"},
+                      headers=auth(api, "root"))  # fmt: skip
+    assert problem(bad, 400)["type"].endswith("checkpoint_header")
+    # An event altered behind the engine's back: the answer names it, as the command line.
+    store = open_store(api["db"])
+    tamper(store, 3, b'{"type":"room.removed","room_id":"x"}')
+    found = client.get("/api/v1/verify", headers=auth(api, "root")).json()
+    assert not found["ok"] and found["broken"]["position"] == 3
+    assert found["broken"]["reason"] == "altered"
+    code, printed, _ = run(api["capsys"], "verify", "--store", api["db"])
+    assert code != 0
+    assert found["lines"] == [printed.strip()]
