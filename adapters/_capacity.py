@@ -24,11 +24,9 @@ from creneau.scheduler import (
     CloseReserve,
     OpenReserve,
     Problem,
-    RecordedEvent,
     book_all,
-    decode_event,
 )
-from creneau.scheduler._events import PlaceBumped, PlacePromoted
+from creneau.scheduler._events import Event, PlaceBumped, PlacePromoted
 
 __all__ = ["cmd_cancel", "cmd_import_registrations", "cmd_places", "cmd_register"]
 
@@ -51,9 +49,8 @@ def cmd_register(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     return EXIT_OK
 
 
-def _print_moves(recorded: list[RecordedEvent], w: Words, out: TextIO) -> None:
-    for record in recorded:
-        event = decode_event(record.type, record.schema_version, record.payload)
+def _print_moves(events: list[Event], w: Words, out: TextIO) -> None:
+    for event in events:
         if isinstance(event, PlacePromoted):
             print(w.say("{attendee} takes a place in {session}, from the waiting list",
                         attendee=event.attendee, session=event.session_id), file=out)  # fmt: skip
@@ -71,8 +68,9 @@ def cmd_cancel(args: argparse.Namespace, out: TextIO, w: Words) -> int:
             actor=args.actor,
             attempts=20,
         )
+        moved = service.events_of(recorded[1:])
     print(w._("cancelled"), file=out)
-    _print_moves(recorded[1:], w, out)
+    _print_moves(moved, w, out)
     return EXIT_OK
 
 
@@ -90,7 +88,7 @@ def cmd_places(args: argparse.Namespace, out: TextIO, w: Words) -> int:
             else:
                 print(w.say("reserve chairs of {session} no longer offered", session=change),
                       file=out)  # fmt: skip
-            _print_moves(recorded, w, out)
+            _print_moves(service.events_of(recorded), w, out)
             print(file=out)
         service.views.catch_up()
         lines = service.views.places(edition)

@@ -14,7 +14,11 @@ from typing import TextIO
 import structlog
 
 from creneau.adapters._i18n import Words
-from creneau.adapters._messages import Names, violation_text
+from creneau.adapters._messages import (
+    Names,
+    shown,
+    violation_text,
+)
 from creneau.adapters.bootstrap import open_engine
 from creneau.scheduler import CreneauError, EditionService, EditionState, Violation, check_schedule
 
@@ -130,7 +134,7 @@ def warn_if_broken(
     broken = programme_violations(state, service)
     if not broken:
         return broken
-    names = Names.of(state.snapshot())
+    names = Names.of(shown(state, w))
     print(w.nsay("The published programme no longer holds: it breaks {n} rule.",
                  "The published programme no longer holds: it breaks {n} rules.",
                  len(broken)), file=out)  # fmt: skip

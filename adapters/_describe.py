@@ -127,6 +127,7 @@ EVENTS = {
     "place.bumped": N_("back to the waiting list"),
     "places.reserve_opened": N_("reserve chairs opened"),
     "places.reserve_closed": N_("reserve chairs closed"),
+    "subject.erased": N_("personal data erased"),
 }
 
 
@@ -160,12 +161,14 @@ def _field(name: str, w: Words) -> str:
     return w._(FIELDS[last]) if last in FIELDS else last.replace("_", " ")
 
 
-def change_line(change: EntityChange, w: Words, *, limit: int = 120) -> str:
-    """What one change changed: « seats: 200 → 250; equipment: … »."""
+def change_line(change: EntityChange, w: Words, *, limit: int = 120,
+                hide: frozenset[str] = frozenset()) -> str:  # fmt: skip
+    """What one change changed: « seats: 200 → 250; equipment: … »; the fields in
+    ``hide`` only named, their values left out."""
     parts = []
     for name, before, after in change.fields:
         old, new = field_value(name, before, w), field_value(name, after, w)
-        if len(old) + len(new) > limit:
+        if name.rpartition(".")[2] in hide or len(old) + len(new) > limit:
             parts.append(w._("{field} changed", field=_field(name, w)))
         else:
             parts.append(f"{_field(name, w)}{w._(': ')}{old} → {new}")

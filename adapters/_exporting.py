@@ -22,7 +22,12 @@ from creneau.adapters._cli_common import (
     write_private,
 )
 from creneau.adapters._i18n import Words
-from creneau.adapters._messages import Names, audience_name, violation_text
+from creneau.adapters._messages import (
+    Names,
+    audience_name,
+    shown,
+    violation_text,
+)
 from creneau.scheduler import (
     BrokenRule,
     EditionSnapshot,
@@ -226,7 +231,7 @@ def export_of(
     command line and the HTTP API both export through it."""
     from creneau.adapters.feeds import select
 
-    edition = state.snapshot()
+    edition = shown(state, w)
     if fmt in ("edition", "xlsx-edition"):
         return Export(state, edition, (), w, chosen)
     runs = _runs(state, schedule)
@@ -241,7 +246,7 @@ def _from_store(args: argparse.Namespace, w: Words) -> Export:
     with service_for(args, read_only=True) as service:
         state = load_selected(service, args)
         broken = warn_if_broken(state, args, w, sys.stderr, service) if state.programme else []
-    chosen = _chosen(args, state.snapshot())
+    chosen = _chosen(args, shown(state, w))
     schedule = getattr(args, "schedule", None)
     # The rules the published programme breaks; a recorded schedule is exported as it is.
     return export_of(state, args.format, w, chosen, schedule=schedule,
@@ -280,7 +285,7 @@ def _one_shot(args: argparse.Namespace, w: Words) -> Export:
             service.execute(RecordSchedule(schedule=msgspec.structs.replace(
                 schedule, stream_version=state.version)), edition_id=edition_id)  # fmt: skip
         state = service.load(edition_id)
-    edition = state.snapshot()
+    edition = shown(state, w)
     if schedule is None:
         return Export(state, edition, (), w, chosen)
     recorded = list(state.schedules)[-1]

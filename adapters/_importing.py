@@ -9,6 +9,7 @@ from typing import TextIO
 from creneau.adapters._cli_common import EXIT_OK, service_for
 from creneau.adapters._describe import KINDS, summary_lines
 from creneau.adapters._i18n import Words, for_terminal
+from creneau.adapters._messages import shown
 from creneau.adapters.bootstrap import is_postgres, open_store
 from creneau.adapters.edition_document import LoadedDocument, load_edition
 from creneau.scheduler import (
@@ -18,7 +19,6 @@ from creneau.scheduler import (
     EntityChange,
     ImportEdition,
     decide_and_fold,
-    decode_event,
     describe_events,
 )
 
@@ -107,7 +107,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO, w: Words) -> int:
         if recorded:
             start = recorded[0].version - 1
             was = before if before.version == start else service.load(edition, at_version=start)
-            events = [decode_event(r.type, r.schema_version, r.payload) for r in recorded]
+            events = service.events_of(recorded)
             changes = [c for _, c in describe_events(was, events) if c is not None]
     if not recorded:
         print(w.say('"{edition}" is already as {source} says: nothing recorded.',
@@ -157,9 +157,9 @@ def _record_feed_programme(
                  'The programme of {source} ({n} runs) is recorded as "{schedule}": '
                  "`creneau accept {schedule}` publishes it.", len(placements),
                  source=document.source, schedule=schedule_id), file=out)  # fmt: skip
-    broken = check_schedule(state.snapshot(), placements)
+    broken = check_schedule(shown(state, w), placements)
     if broken:
-        names = Names.of(state.snapshot())
+        names = Names.of(shown(state, w))
         print(w.nsay("As published there, it breaks {n} hard rule of Créneau:",
                      "As published there, it breaks {n} hard rules of Créneau:", len(broken)),
               file=out)  # fmt: skip

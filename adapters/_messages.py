@@ -278,6 +278,9 @@ PROBLEMS = {
     "not_a_schedule": N_("{path} is not a schedule document: {detail}"),
     "schedule_of_other_edition": N_('{path} is a schedule of "{other}", not of "{edition}"'),
     "bad_actor": N_('the actor "{actor}" is empty or holds a control or an invisible character'),
+    "actor_is_an_address": N_(
+        "the actor is recorded in the log for good: give an account name, not an e-mail address"
+    ),
 }
 
 TYPES = {
@@ -495,10 +498,22 @@ def violation_text(v: Broken, w: Words, names: Names | None) -> str:
     return w._(message, **values) if message else f"{v.code} {values}"
 
 
+# How an erased person is shown, wherever their name was.
+ERASED = N_("erased person")
+
+
+def shown(state: Any, w: Words) -> EditionSnapshot:
+    """The edition of ``state`` as people read it: erased people under ERASED."""
+    snapshot: EditionSnapshot = state.snapshot(erased=w._(ERASED))
+    return snapshot
+
+
 # -- errors ---------------------------------------------------------------------------------
 
 ERRORS = {
     "unknown_edition": N_('no edition "{edition}" in this store'),
+    "nothing_to_forget": N_('nothing is held about "{id}": nothing to erase'),
+    "nothing_held": N_('nothing is held about "{id}"'),
     "unknown_role": N_('"{role}" is not a role (the roles: {roles})'),
     "admin_has_no_edition": N_("an admin token acts on every edition: give it no --edition"),
     "token_needs_edition": N_("a token acts on one edition: name it with --edition"),

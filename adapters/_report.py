@@ -18,7 +18,11 @@ from creneau.adapters._cli_common import (
     warn_if_broken,
 )
 from creneau.adapters._i18n import N_, Words, for_terminal
-from creneau.adapters._messages import audience_name, format_name
+from creneau.adapters._messages import (
+    audience_name,
+    format_name,
+    shown,
+)
 from creneau.scheduler import (
     Change,
     EditionSnapshot,
@@ -100,7 +104,7 @@ def cmd_diff(args: argparse.Namespace, out: TextIO, w: Words) -> int:
         return EXIT_OK
     print(w.nsay("{n} change from {a} to {b}:", "{n} changes from {a} to {b}:", len(changes),
                  a=args.a, b=args.b), file=out)  # fmt: skip
-    for line in render_changes(state.snapshot(), changes, w):
+    for line in render_changes(shown(state, w), changes, w):
         print(f"  - {line}", file=out)
     return EXIT_OK
 
@@ -139,6 +143,15 @@ def render_metrics(
                  + str(m["parity_not_established"]))  # fmt: skip
     if details.not_established:
         lines.append(f"  {titled(details.not_established)}")
+    placed = {x.session for x in placements}
+    gone = {p.id for p in edition.people if p.erased}
+    erased = {p for s in edition.sessions if s.id in placed
+              for p in (*s.speakers, *s.moderators)} & gone  # fmt: skip
+    if erased:
+        lines.append("  " + w.nsay(
+            "{n} person of the programme was erased on request: counted as undisclosed gender",
+            "{n} people of the programme were erased on request: counted as undisclosed gender",
+            len(erased)))  # fmt: skip
     lines += [
         w._("Attendee conflicts (two choices in parallel)") + colon + str(m["attendee_conflicts"]),
         w._("Seats used / offered")
@@ -172,7 +185,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, w: Words) -> int:
         placements, which = _source(state, args, w)
         if placements is state.programme:
             warn_if_broken(state, args, w, out, service)
-    edition = state.snapshot()
+    edition = shown(state, w)
     print(w.say("Report — {name}", name=edition.name or edition.id), file=out)
     source = w._("Programme: {which}, stream version {version}", which=which,
                  version=state.version)  # fmt: skip

@@ -15,7 +15,12 @@ from creneau.adapters._cli_common import (
 )
 from creneau.adapters._describe import EVENTS, change_line, entity_text
 from creneau.adapters._i18n import Words, for_terminal
-from creneau.adapters._messages import audience_name, feature_name, format_name
+from creneau.adapters._messages import (
+    audience_name,
+    feature_name,
+    format_name,
+    shown,
+)
 from creneau.scheduler import EditionState, EntityChange, Metadata
 
 __all__ = ["cmd_log", "cmd_show", "render_edition"]
@@ -34,7 +39,7 @@ def _t(text: str) -> str:
 
 
 def render_edition(state: EditionState, w: Words) -> str:
-    snap = state.snapshot()
+    snap = shown(state, w)
     lines = [w.say("Edition: {name} ({id}) — version {version}", name=snap.name or snap.id,
                    id=snap.id, version=state.version)]  # fmt: skip
     lines.append(w.say("Time zone: {zone} · {step}-minute grid", zone=snap.timezone,
@@ -131,6 +136,9 @@ def _log_line(position: str, when: str, actor: str, kind: str, entity: str, what
     return f"{line}  {what}" if what else line
 
 
+PERSONAL = frozenset({"name", "organisation", "gender"})
+
+
 def cmd_log(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args, read_only=True) as service:
         edition = None if args.edition is None else pick_edition(service, args.edition)
@@ -147,7 +155,10 @@ def cmd_log(args: argparse.Namespace, out: TextIO, w: Words) -> int:
         if args.entity is not None and args.entity not in (x.entity, x.entity.partition(":")[2]):
             continue
         kind = w._(EVENTS[x.type]) if x.type in EVENTS else x.type
-        what = change_line(EntityChange("", "", "", x.fields), w) if x.fields else ""
+        # A person's name, organisation and gender are shown only when asked (--names):
+        # the log is read by more people than the programme's.
+        hide = PERSONAL if x.entity.startswith("person:") and not args.names else frozenset()
+        what = change_line(EntityChange("", "", "", x.fields), w, hide=hide) if x.fields else ""
         moment = Metadata(actor="", recorded_at=x.recorded_at, correlation_id="").time
         lines.append(_log_line(str(x.position), w.moment(moment, zones.get(x.edition)),
                                _t(x.actor), kind, entity_text(x.entity, w), what))  # fmt: skip

@@ -26,7 +26,13 @@ from creneau.adapters._cli_common import (
     write_private,
 )
 from creneau.adapters._i18n import Words, for_terminal
-from creneau.adapters._messages import Names, conflict_text, left_out_text, violation_text
+from creneau.adapters._messages import (
+    Names,
+    conflict_text,
+    left_out_text,
+    shown,
+    violation_text,
+)
 from creneau.adapters._report import render_changes
 from creneau.adapters.edition_document import decode_raw, load_edition, read_bytes
 from creneau.scheduler import (
@@ -270,7 +276,7 @@ def _tell(
         _write_schedule(document, args.output)
     code = _report(document, out, w, interrupted)
     if before.programme and document.assignments:
-        _print_changes(before.snapshot(), before.programme, document, out, w)
+        _print_changes(shown(before, w), before.programme, document, out, w)
     return code
 
 
@@ -363,7 +369,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, w: Words) -> int:
 
 def render_programme(state: EditionState, w: Words) -> str:
     """The published programme, day by day and room by room."""
-    snap = state.snapshot()
+    snap = shown(state, w)
     sessions = {s.id: s for s in snap.sessions}
     people = {p.id: p.name or p.id for p in snap.people}
     rooms = {r.id: r.name or r.id for r in snap.rooms}

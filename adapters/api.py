@@ -39,7 +39,12 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
 from creneau.adapters._i18n import LANGUAGES, Words, words
-from creneau.adapters._messages import Names, error_lines, problem_text
+from creneau.adapters._messages import (
+    Names,
+    error_lines,
+    problem_text,
+    shown,
+)
 from creneau.adapters.tokens import Token, Tokens
 from creneau.scheduler import (
     BookPlace,
@@ -219,7 +224,7 @@ class Server:
                 names = None
                 if edition is not None and isinstance(exc, InvalidCommand):
                     try:
-                        names = Names.of(self.service.load(edition).snapshot())
+                        names = Names.of(shown(self.service.load(edition), w))
                     except CreneauError:
                         names = None
                 raise _refusal(exc, w, names) from exc
@@ -399,12 +404,12 @@ def read_edition(
         at = at.replace(tzinfo=dt.UTC)
     if version is None and at is None:  # now: encoded once per version
         now, data = server.cached(edition, "document", lambda state: msgspec.json.encode(
-            to_document(state.snapshot())), w)  # fmt: skip
+            to_document(shown(state, w))), w)  # fmt: skip
         return Response(data, media_type="application/json", headers={"ETag": f'"{now}"'})
     state = server.state(edition, w, at_version=version, at_time=at)
     if not state.exists:  # asked as it was before it was created
         raise Problem(404, "not_yet", w._('"{edition}" did not exist yet then', edition=edition))
-    data = msgspec.json.encode(to_document(state.snapshot()))
+    data = msgspec.json.encode(to_document(shown(state, w)))
     return Response(data, media_type="application/json", headers={"ETag": f'"{state.version}"'})
 
 
@@ -589,7 +594,7 @@ def diff(
         return state.schedules[which].assignments
 
     changes = schedule_changes(runs(a), runs(b))
-    return Diff(a=a, b=b, changes=render_changes(state.snapshot(), changes, w))
+    return Diff(a=a, b=b, changes=render_changes(shown(state, w), changes, w))
 
 
 @post("/api/v1/editions/{edition:str}/solves", sync_to_thread=True, status_code=202)

@@ -162,6 +162,8 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p = add("log", _("the audit trail: every event, who recorded it, when, and what it changed"))
     selection(p, at=False)
     p.add_argument("--entity", metavar="ID", help=_("only the events that touched this id"))
+    p.add_argument("--names", action="store_true", help=_(
+        "show people's names, organisations and gender (hidden otherwise)"))  # fmt: skip
     p.set_defaults(run="_show:cmd_log")
 
     p = add("show", _("the edition as it is, or as it was"))
@@ -178,6 +180,28 @@ def _parser(w: Words) -> argparse.ArgumentParser:
 
     p = add("checkpoint", _("print the head of every stream, to keep outside the store"))
     p.set_defaults(run="_store_commands:cmd_checkpoint")
+
+    def subject(p: argparse.ArgumentParser) -> None:
+        whom = p.add_mutually_exclusive_group(required=True)
+        whom.add_argument("--person", metavar="ID", help=_("a speaker or moderator, by id"))
+        whom.add_argument("--attendee", metavar="ID", help=_("an attendee, by identifier"))
+        edition(p)
+
+    p = add("forget", _("erase a person or an attendee (GDPR art. 17): their key is destroyed, "
+                        "their personal fields read as erased from then on; the log is not "
+                        "rewritten and still verifies"))  # fmt: skip
+    subject(p)
+    p.add_argument("--yes", action="store_true",
+                   help=_("erase for good (without it, say what would be erased)"))  # fmt: skip
+    actor(p)
+    p.set_defaults(run="_personal_commands:cmd_forget")
+
+    p = add("export-person", _("everything the store holds about a person or an attendee, "
+                               "as JSON (GDPR art. 15)"))  # fmt: skip
+    subject(p)
+    p.add_argument("--output", metavar=_("FILE"), help=_("write it to FILE (readable by its "
+                                                         "owner only)"))  # fmt: skip
+    p.set_defaults(run="_personal_commands:cmd_export_person")
 
     p = add("serve", _("serve the HTTP API (/api/v1, its OpenAPI at /schema/openapi.json) "
                        "over the store"))  # fmt: skip

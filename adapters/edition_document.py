@@ -141,6 +141,11 @@ def read_raw(raw: Any) -> EditionSnapshot:
     found = raw.get("format")
     if found != EDITION_FORMAT and isinstance(found, str):
         raise _refuse("format", "wrong_format", value=found, expected=EDITION_FORMAT)
+    people = raw.get("people")
+    for i, person in enumerate(people if isinstance(people, list) else ()):
+        # The engine's mark of an erased person is no field of the format.
+        if isinstance(person, dict) and "erased" in person:
+            raise InvalidCommand([Problem(f"people[{i}]", "unknown_field", {"field": "erased"})])
     try:
         doc = msgspec.convert(raw, EditionDocument)
     except msgspec.ValidationError as exc:
@@ -235,6 +240,8 @@ def to_document(snapshot: EditionSnapshot) -> dict[str, Any]:
     """
     body = _drop_none(msgspec.to_builtins(snapshot))
     assert isinstance(body, dict)
+    for person in body.get("people", ()):
+        person.pop("erased", None)  # the engine's own mark, not a field of the format
     return {"format": EDITION_FORMAT, **body}
 
 

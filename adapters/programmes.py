@@ -20,7 +20,12 @@ from typing import Any
 import attrs
 
 from creneau.adapters._i18n import Words
-from creneau.adapters._messages import audience_name, feature_name, format_name
+from creneau.adapters._messages import (
+    audience_name,
+    feature_name,
+    format_name,
+    shown,
+)
 from creneau.scheduler import EditionSnapshot, EditionState, Placement, Session, minutes, offered
 
 __all__ = ["pdf", "programme_html", "run_sheets_html"]
@@ -175,7 +180,7 @@ def programme_html(
     """The public programme: day by day, each session with its time, room, title,
     format, description, speakers with their organisations and places. ``links``: the
     other programmes (label, address), shown on a screen, not in print."""
-    edition = state.snapshot()
+    edition = shown(state, w)
     days = _items(state, edition, placements, w)
     heading = (w._("Programme for {audience}", audience=audience_name(audience, w))
                if audience else w._("Programme"))  # fmt: skip
@@ -230,7 +235,7 @@ def run_sheets_html(
     chairs, set-up and equipment, speakers, moderation, places, what comes before and
     after in the room), one per speaker (their sessions), and a door sign per room and
     day (its sessions, large print)."""
-    edition = state.snapshot()
+    edition = shown(state, w)
     sessions = {s.id: s for s in edition.sessions}
     rooms = {r.id: r for r in edition.rooms}
     room_names = _room_names(edition)

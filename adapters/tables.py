@@ -9,7 +9,11 @@ import io
 from collections.abc import Sequence
 
 from creneau.adapters._i18n import Words
-from creneau.adapters._messages import audience_name, format_name
+from creneau.adapters._messages import (
+    audience_name,
+    format_name,
+    shown,
+)
 from creneau.scheduler import EditionState, Placement, offered
 
 __all__ = ["programme_csv", "programme_rows", "programme_xlsx"]
@@ -21,7 +25,7 @@ def programme_rows(
     """The heading and the rows: day, start, end, room, title, format, audiences,
     speakers, moderators and places of each run, in the language of the run; lists are
     separated by "; "."""
-    edition = state.snapshot()
+    edition = shown(state, w)
     sessions = {s.id: s for s in edition.sessions}
     rooms = {r.id: r.name or r.id for r in edition.rooms}
     people = {p.id: p.name or p.id for p in edition.people}

@@ -15,6 +15,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import ServerSentEvent
 
+from creneau.adapters._messages import shown
 from creneau.adapters.api import Problem, _server, _words, log_entry, summaries
 from creneau.adapters.programmes import _render, programme_html
 from creneau.scheduler import EditionState
@@ -63,7 +64,7 @@ def public_programme(
     state = server.state(edition, w)
     if state.accepted is None:
         raise Problem(404, "no_programme_yet", w._("no programme is published yet"))
-    snapshot = state.snapshot()
+    snapshot = shown(state, w)
     runs = server.call(lambda: select(snapshot, state.programme, audience=audience), w, edition)
     from creneau.adapters._messages import audience_name
 
@@ -77,7 +78,7 @@ def public_programme(
 def _grid(state: EditionState, w: Any) -> str:
     from creneau.adapters._report import timetable
 
-    snapshot = state.snapshot()
+    snapshot = shown(state, w)
     pinned = frozenset(s.id for s in snapshot.sessions if s.fixed is not None)
     return timetable(snapshot, state.programme, w, interactive=True, pinned=pinned)
 
@@ -94,7 +95,7 @@ def grid_page(request: Request[Any, Any, Any], edition: FromPath[str]) -> Respon
              "solving": w._("Solving…"), "found": w._("Proposed: {schedule}."),
              "nothing": w._("No change from the published programme."),
              "accepted": w._("Published.")}  # fmt: skip
-    return _html(_render("grid.html", w, edition=state.snapshot(), version=state.version,
+    return _html(_render("grid.html", w, edition=shown(state, w), version=state.version,
                          grid=_grid(state, w), figures=_figures(state, w), report_css=CSS,
                          words=words))  # fmt: skip
 
@@ -103,7 +104,7 @@ def _figures(state: EditionState, w: Any) -> list[str]:
     """The parity and quality panel: the report's figures of the published programme."""
     from creneau.adapters._report import render_metrics
 
-    return render_metrics(state.snapshot(), state.programme, w) if state.programme else []
+    return render_metrics(shown(state, w), state.programme, w) if state.programme else []
 
 
 @get("/editions/{edition:str}/grid/fragment", sync_to_thread=True)
@@ -122,7 +123,7 @@ def grid_fragment(
         return {"grid": _grid(state, w), "version": state.version,
                 "figures": _figures(state, w)}  # fmt: skip
     state = server.state(edition, w, at_version=version)
-    grid = timetable(state.snapshot(), state.programme, w) if state.programme else \
+    grid = timetable(shown(state, w), state.programme, w) if state.programme else \
         f"<p>{html.escape(w._('No programme was published yet at that point.'))}</p>"  # fmt: skip
     return {"grid": grid, "version": state.version}
 
@@ -146,7 +147,7 @@ def timeline_page(
     for line in server.audit(edition, entity, w):
         moment = Metadata(actor="", recorded_at=line.recorded_at, correlation_id="").time
         entries.append((log_entry(line, w), w.moment(moment, zone)))
-    return _html(_render("timeline.html", w, edition=state.snapshot(), version=state.version,
+    return _html(_render("timeline.html", w, edition=shown(state, w), version=state.version,
                          entries=entries, entity=entity or "", report_css=CSS))  # fmt: skip
 
 
@@ -204,7 +205,7 @@ def desk_page(request: Request[Any, Any, Any], edition: FromPath[str]) -> Respon
                          "rotation": rotation, "title": titles[p.session], "when": when,
                          "offered": places, "taken": len(confirmed),
                          "waiting": list(waiting), "left": left})  # fmt: skip
-    return _html(_render("desk.html", w, edition=state.snapshot(), rows=rows))
+    return _html(_render("desk.html", w, edition=shown(state, w), rows=rows))
 
 
 WEB_ROUTES = [index, public_programme, grid_page, grid_fragment, desk_page, timeline_page, changes]

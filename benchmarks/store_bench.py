@@ -40,16 +40,22 @@ from benchmarks._readme import keep_table  # noqa: E402
 from benchmarks.workload import edition_events, new_events  # noqa: E402
 from creneau.adapters.edition_document import load_edition  # noqa: E402
 from creneau.events_store import SQLiteEventStore  # noqa: E402
-from creneau.events_store.sqlite import _INSERT_EVENT_IDS, SCHEMA  # noqa: E402
+from creneau.events_store.sqlite import _INSERT_EVENT_IDS, KEYS, SCHEMA  # noqa: E402
 from creneau.scheduler import (  # noqa: E402
     EditionService,
     EditionState,
     ImportEdition,
+    Metadata,
     NewEvent,
     UpdateRoom,
     decode_event,
+    encode_event,
+    event_type,
+    new_event_id,
     replay,
 )
+from creneau.scheduler._events import Event  # noqa: E402
+from creneau.scheduler._personal import Personal  # noqa: E402
 
 BATCH = 1000
 STREAM = "edition-bench"
@@ -111,6 +117,37 @@ def _bare_db(path: Path) -> sqlite3.Connection:
     return db
 
 
+def _bare_insert(
+    db: sqlite3.Connection,
+    rows: tuple[tuple[Any, ...], list[Any]],
+    *,
+    set_based: bool,
+    keys: Sequence[tuple[Any, ...]] = (),
+) -> Callable[[], object]:
+    """Commit one batch's rows (and key rows), the ids by executemany or by Créneau's
+    one statement."""
+    commit, id_rows = rows
+    joined = (b"".join(i for i, _ in id_rows), len(id_rows), id_rows[0][1])
+
+    def insert() -> None:
+        db.execute("BEGIN IMMEDIATE")
+        if set_based:
+            db.execute(_INSERT_EVENT_IDS, joined)
+        else:
+            db.executemany("INSERT INTO event_ids VALUES (?, ?)", id_rows)
+        db.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?)", commit)
+        if keys:
+            db.executemany("INSERT INTO subject_keys VALUES (?, ?, ?, ?, ?)", keys)
+        db.execute("COMMIT")
+
+    return insert
+
+
+def _recorded(recorder: SQLiteApplicationRecorder, stored: list[StoredEvent],
+              k: int) -> Callable[[], object]:  # fmt: skip
+    return lambda: recorder.insert_events(stored[k * BATCH : (k + 1) * BATCH])
+
+
 def batches_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
     """Append every event, 1,000 per transaction, four ways taking turns: Créneau; the
     very rows it stores inserted bare into the same tables (what SQLite alone costs for
@@ -126,31 +163,12 @@ def batches_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
     def creneau(k: int) -> Callable[[], object]:
         return lambda: store.append(STREAM, chunks[k], k * BATCH)
 
-    def bare_insert(db: sqlite3.Connection, k: int, set_based: bool) -> Callable[[], object]:
-        """Commit ``k``'s rows, the ids by executemany or by Créneau's one statement."""
-        commit, id_rows = rows[k]
-        joined = (b"".join(i for i, _ in id_rows), len(id_rows), id_rows[0][1])
-
-        def insert() -> None:
-            db.execute("BEGIN IMMEDIATE")
-            if set_based:
-                db.execute(_INSERT_EVENT_IDS, joined)
-            else:
-                db.executemany("INSERT INTO event_ids VALUES (?, ?)", id_rows)
-            db.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?, ?)", commit)
-            db.execute("COMMIT")
-
-        return insert
-
-    def es(k: int) -> Callable[[], object]:
-        return lambda: recorder.insert_events(stored[k * BATCH : (k + 1) * BATCH])
-
     turns = range(len(chunks))
     times = taking_turns({
         "creneau": [creneau(k) for k in turns],
-        "bare": [bare_insert(bare, k, set_based=False) for k in turns],
-        "bare_set": [bare_insert(bare_set, k, set_based=True) for k in turns],
-        "es": [es(k) for k in turns],
+        "bare": [_bare_insert(bare, rows[k], set_based=False) for k in turns],
+        "bare_set": [_bare_insert(bare_set, rows[k], set_based=True) for k in turns],
+        "es": [_recorded(recorder, stored, k) for k in turns],
     })  # fmt: skip
     last = "SELECT last_hash FROM commits ORDER BY first_position DESC LIMIT 1"
     heads = {db.execute(last).fetchone() for db in (store._db, bare, bare_set)}
@@ -217,6 +235,117 @@ def replay_round(batch: list[NewEvent], work: Path) -> dict[str, float]:
     return times
 
 
+# -- with the personal fields sealed --------------------------------------------------------
+
+
+def _seal(personal: Personal, events: Sequence[Event],
+          ids: Sequence[uuid.UUID] | None = None) -> tuple[list[NewEvent], list[Any]]:  # fmt: skip
+    """NewEvents for ``events`` with their personal fields sealed (as the service
+    builds them), and the keys of the new subjects among them."""
+    meta = Metadata(actor="bench", recorded_at="2022-10-17T08:00:00.000000Z",
+                    correlation_id="bench")  # fmt: skip
+    batch, subjects = [], []
+    ids = ids if ids is not None else [new_event_id() for _ in events]
+    for e, event_id in zip(events, ids, strict=True):
+        payload, subject = personal.seal("bench", e, event_id)
+        if subject is not None:
+            subjects.append(subject)
+        batch.append(NewEvent(event_id=event_id, type=event_type(e), schema_version=1,
+                              payload=payload, metadata=meta))  # fmt: skip
+    return batch, personal.keys.pending(subjects)
+
+
+def sealed_batches_round(events: list[Event], work: Path) -> dict[str, float]:
+    """As ``batches_round``, the personal fields sealed, five ways taking turns.
+
+    The store side by side with SQLite and the recorder, on payloads sealed beforehand
+    (as the unsealed rows are encoded beforehand): Créneau's append with the new
+    subjects' keys in the same transaction; bare sqlite3 inserting the same rows and
+    key rows; the recorder storing the same payloads. Then encryption timed on both
+    sides: Créneau encoding and sealing each event then appending; the recorder with
+    eventsourcing's own AES-GCM cipher (one key for everything), encoding and
+    encrypting each payload then inserting."""
+    from eventsourcing.cryptography import AESCipher
+    from eventsourcing.utils import Environment
+
+    chunks = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
+    store = SQLiteEventStore(work / "creneau.db")
+    ahead = Personal(store)
+    presealed = []
+    for chunk in chunks:  # each new subject's key goes with the first batch that needs it
+        presealed.append(_seal(ahead, chunk))
+        ahead.keys.kept(presealed[-1][1])
+    rows = _stored_rows([e for b, _ in presealed for e in b], work / "rows.db")
+    bare = _bare_db(work / "bare.db")
+    bare.executescript(KEYS)
+    datastore, recorder = _es_recorder(work / "es.db")
+    stored = _es_events([e for b, _ in presealed for e in b])
+    sealing_store = SQLiteEventStore(work / "sealing.db")
+    personal = Personal(sealing_store)
+    ids = [[new_event_id() for _ in chunk] for chunk in chunks]  # not timed, as unsealed
+    es_store, es_recorder = _es_recorder(work / "es-cipher.db")
+    cipher = AESCipher(Environment(env={"CIPHER_KEY": AESCipher.create_key(16)}))
+    origin = uuid.uuid4()
+
+    def append(k: int) -> Callable[[], object]:
+        return lambda: store.append(STREAM, presealed[k][0], k * BATCH, presealed[k][1])
+
+    def keys(k: int) -> list[tuple[Any, ...]]:
+        return [(x.subject, x.edition, x.lookup, x.key, x.created_at) for x in presealed[k][1]]
+
+    def sealing(k: int) -> Callable[[], object]:
+        def step() -> None:
+            batch, new_keys = _seal(personal, chunks[k], ids[k])
+            sealing_store.append(STREAM, batch, k * BATCH, new_keys)
+            personal.keys.kept(new_keys)
+
+        return step
+
+    def encrypting(k: int) -> Callable[[], object]:
+        def step() -> None:
+            es_recorder.insert_events([
+                StoredEvent(originator_id=origin, originator_version=k * BATCH + i,
+                            topic=event_type(e), state=cipher.encrypt(encode_event(e)))
+                for i, e in enumerate(chunks[k], start=1)
+            ])  # fmt: skip
+
+        return step
+
+    turns = range(len(chunks))
+    times = taking_turns({
+        "creneau": [append(k) for k in turns],
+        "bare": [_bare_insert(bare, rows[k], set_based=False, keys=keys(k)) for k in turns],
+        "es": [_recorded(recorder, stored, k) for k in turns],
+        "sealing": [sealing(k) for k in turns],
+        "es_cipher": [encrypting(k) for k in turns],
+    })  # fmt: skip
+    for s in (store, sealing_store):
+        s.close()
+    bare.close()
+    datastore.close()
+    es_store.close()
+    return times
+
+
+def sealed_replay_round(events: list[Event], work: Path) -> dict[str, float]:
+    """Fold the sealed stream into the edition state: read, open every personal field
+    with its subject's key, decode, fold."""
+    store = SQLiteEventStore(work / "replay.db")
+    personal = Personal(store)
+    for i in range(0, len(events), BATCH):
+        batch, keys = _seal(personal, events[i : i + BATCH])
+        store.append(STREAM, batch, i, keys)
+        personal.keys.kept(keys)
+    store.close()
+    store = SQLiteEventStore(work / "replay.db")  # a new process: no key known yet
+    states: list[EditionState] = []
+    times = {"creneau": timed(lambda: states.append(
+        EditionService(store, actor="bench").load("bench")))}  # fmt: skip
+    assert states[0] == replay(events), "sealed, the stream gives back the same edition"
+    store.close()
+    return times
+
+
 def median_times(
     rounds: int, run: Callable[[Path], dict[str, float]], root: Path
 ) -> dict[str, float]:
@@ -236,7 +365,28 @@ def bench(n_events: int, n_single: int, rounds: int, root: Path) -> list[Row]:
     b = median_times(rounds, lambda w: batches_round(batch, w), root)
     s = median_times(rounds, lambda w: singles_round(batch[:n_single], w), root)
     r = median_times(rounds, lambda w: replay_round(batch, w), root)
+    personal_events = list(edition_events(n_events, attendees=True))
+    sb = median_times(rounds, lambda w: sealed_batches_round(personal_events, w), root)
+    sr = median_times(rounds, lambda w: sealed_replay_round(personal_events, w), root)
     n, m = n_events, n_single
+    sealed = [
+        ("append, batches of 1,000, personal fields sealed beforehand (half the events: "
+         "attendees registered, places booked)", "Créneau, the new subjects' keys in the "
+         "same transaction", n / sb["creneau"], "target ≥ 40,000 ev/s"),
+        ("", "bare sqlite3, the same rows and key rows", n / sb["bare"],
+         f"Créneau / bare = {sb['bare'] / sb['creneau']:.2f} (target ≥ 0.6; unsealed "
+         f"{b['bare'] / b['creneau']:.2f})"),
+        ("", "eventsourcing SQLiteApplicationRecorder, the same payloads", n / sb["es"],
+         f"Créneau / eventsourcing = {sb['es'] / sb['creneau']:.2f} (target ≥ 1; unsealed "
+         f"{b['es'] / b['creneau']:.2f})"),
+        ("append, batches of 1,000, encrypting timed", "Créneau: encode, seal each "
+         "personal field with its subject's key, append", n / sb["sealing"], ""),
+        ("", "eventsourcing: encode, encrypt each payload with its one AES-GCM key, insert",
+         n / sb["es_cipher"],
+         f"Créneau / eventsourcing = {sb['es_cipher'] / sb['sealing']:.2f}"),
+        ("replay, personal fields sealed", "Créneau (read, open, decode, fold)",
+         n / sr["creneau"], f"target ≥ 100,000 ev/s; unsealed {n / r['creneau']:,.0f}"),
+    ]  # fmt: skip
     return [
         ("append, batches of 1,000", "Créneau", n / b["creneau"], "target ≥ 40,000 ev/s"),
         ("", "bare sqlite3, the same rows into the same tables", n / b["bare"],
@@ -256,6 +406,7 @@ def bench(n_events: int, n_single: int, rounds: int, root: Path) -> list[Row]:
         ("", "Créneau fold only (events already decoded)", n / r["fold"], ""),
         ("", "eventsourcing recorder read, then the same decode and fold", n / r["es"],
          f"Créneau / eventsourcing = {r['es'] / r['creneau']:.2f} (target ≥ 1)"),
+        *sealed,
     ]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from creneau.scheduler import (
     Metadata,
     NewEvent,
     Person,
+    Registration,
     Room,
     Session,
     Window,
@@ -28,6 +29,8 @@ from creneau.scheduler._events import (
     Event,
     PersonAdded,
     PersonAvailabilitySet,
+    PlaceBooked,
+    RegistrationRecorded,
     RoomAdded,
     RoomUpdated,
     SessionAdded,
@@ -39,9 +42,12 @@ from creneau.scheduler._events import (
 DAYS = (dt.date(2022, 10, 17), dt.date(2022, 10, 18))
 
 
-def edition_events(count: int, seed: int = 7) -> Iterator[Event]:
-    """A valid stream of ``count`` events: a Lens-sized edition, then committee edits."""
+def edition_events(count: int, seed: int = 7, *, attendees: bool = False) -> Iterator[Event]:
+    """A valid stream of ``count`` events: a Lens-sized edition, then committee edits;
+    with ``attendees``, half of what follows the edition is the registration desk's
+    (an attendee registered, a place booked): events with personal fields to seal."""
     rng = random.Random(seed)
+    registered: list[str] = []
     info = EditionInfo(
         id="bench",
         name="Bench national edition",
@@ -81,6 +87,16 @@ def edition_events(count: int, seed: int = 7) -> Iterator[Event]:
     setup += [SessionAdded(session=s) for s in sessions]
     yield from setup[:count]
     for _ in range(count - len(setup)):
+        if attendees and (not registered or rng.random() < 0.25):
+            who = f"attendee-{len(registered)}@example.org"
+            registered.append(who)
+            yield RegistrationRecorded(registration=Registration(
+                attendee=who, profile=rng.choice(["professionals", "general_public"])))  # fmt: skip
+            continue
+        if attendees and rng.random() < 1 / 3:
+            yield PlaceBooked(attendee=rng.choice(registered),
+                              session_id=rng.choice(sessions).id, confirmed=True)  # fmt: skip
+            continue
         kind = rng.randrange(5)
         if kind == 0:
             r = rng.choice(rooms)

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
+from creneau.events_store._cipher import AES_GCM
 from creneau.scheduler._envelope import (
     CANONICAL_ENCODER,
     ChainBreak,
@@ -94,7 +95,10 @@ def is_retry(
 
 class StoreReadMixin(abc.ABC):
     """What every backend derives from its own ``read_all``, ``read_stream`` and
-    ``streams``: catch-up subscriptions and chain verification."""
+    ``streams``: catch-up subscriptions and chain verification; and the cipher of the
+    personal fields whose keys it keeps."""
+
+    cipher = AES_GCM
 
     @abc.abstractmethod
     def read_all(

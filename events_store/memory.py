@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 
 from creneau.events_store._common import StoreReadMixin, is_retry, refuse_repeated_ids, seal
-from creneau.scheduler._envelope import GENESIS_HASH, NewEvent, RecordedEvent
+from creneau.scheduler._envelope import GENESIS_HASH, NewEvent, RecordedEvent, SubjectKey
 from creneau.scheduler._errors import ConcurrencyError, DuplicateEventError
 
 __all__ = ["MemoryEventStore"]
@@ -20,9 +20,14 @@ class MemoryEventStore(StoreReadMixin):
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._ids: dict[uuid.UUID, RecordedEvent] = {}
         self._views: dict[str, tuple[int, dict[str, bytes]]] = {}
+        self._keys: dict[str, SubjectKey] = {}
 
     def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        keys: Sequence[SubjectKey] = (),
     ) -> list[RecordedEvent]:
         refuse_repeated_ids(events)
         with self._lock:
@@ -38,10 +43,38 @@ class MemoryEventStore(StoreReadMixin):
                 return []
             prev = stream[-1].hash if stream else GENESIS_HASH
             sealed, _ = seal(stream_id, events, expected_version, prev, len(self._all) + 1)
+            for k in keys:
+                self._keys.setdefault(k.subject, k)
             self._streams.setdefault(stream_id, []).extend(sealed)
             self._all.extend(sealed)
             self._ids.update((e.event_id, e) for e in sealed)
             return sealed
+
+    def subject_keys(
+        self, *, edition: str | None = None, subjects: Sequence[str] | None = None
+    ) -> dict[str, bytes]:
+        with self._lock:
+            if subjects is not None:
+                found = [self._keys[s] for s in subjects if s in self._keys]
+            else:
+                found = [k for k in self._keys.values() if k.edition == edition]
+        return {k.subject: k.key for k in found}
+
+    def edition_keys(self, edition: str) -> list[SubjectKey]:
+        with self._lock:
+            return [k for k in self._keys.values() if k.edition == edition]
+
+    def subjects_for(self, edition: str, lookup: bytes) -> list[str]:
+        with self._lock:
+            return [k.subject for k in self._keys.values()
+                    if k.edition == edition and k.lookup == lookup]  # fmt: skip
+
+    def erase_subjects(self, subjects: Sequence[str]) -> int:
+        with self._lock:
+            return sum(self._keys.pop(s, None) is not None for s in subjects)
+
+    def compact(self) -> None:
+        pass  # nothing of what is deleted stays in memory the store holds
 
     def stream_version(self, stream_id: str) -> int:
         with self._lock:
@@ -54,9 +87,9 @@ class MemoryEventStore(StoreReadMixin):
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
-    ) -> Iterator[tuple[int, str, int, bytes]]:
+    ) -> Iterator[tuple[int, str, int, bytes, uuid.UUID]]:
         for e in self.read_stream(stream_id, from_version):
-            yield e.version, e.type, e.schema_version, e.payload
+            yield e.version, e.type, e.schema_version, e.payload, e.event_id
 
     def read_all(
         self, after_position: int = 0, limit: int | None = None

@@ -51,7 +51,13 @@ from creneau.events_store._common import (
     refuse_repeated_ids,
     seal,
 )
-from creneau.scheduler._envelope import GENESIS_HASH, Metadata, NewEvent, RecordedEvent
+from creneau.scheduler._envelope import (
+    GENESIS_HASH,
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+    SubjectKey,
+)
 from creneau.scheduler._errors import ConcurrencyError, DuplicateEventError, StoreUnavailable
 
 __all__ = ["LISTENERS_CHECK_INTERVAL", "MIGRATIONS", "PostgresEventStore", "new_schema_name"]
@@ -224,6 +230,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (view, key)
     );
     """,
+    # The data subjects' keys, outside the hash chain: destroying one erases a person.
+    """
+    CREATE TABLE {schema}.subject_keys (
+        subject    TEXT  PRIMARY KEY,
+        edition    TEXT  NOT NULL,
+        lookup     BYTEA NOT NULL,
+        key        BYTEA NOT NULL,
+        created_at TEXT  NOT NULL
+    );
+    CREATE INDEX ON {schema}.subject_keys (edition, lookup);
+    """,
 )
 
 # How long a writer trusts what it last saw of the listeners, in seconds.
@@ -360,18 +377,25 @@ class PostgresEventStore(StoreReadMixin):
     # -- writing -------------------------------------------------------------------
 
     def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        keys: Sequence[SubjectKey] = (),
     ) -> list[RecordedEvent]:
         refuse_repeated_ids(events)
         with self._lock:
             try:
                 head = self._heads.get(stream_id)
                 sealed: list[RecordedEvent] | None = None
-                if len(events) == 1 and head is not None and head[0] == expected_version:
+                if (len(events) == 1 and not keys and head is not None
+                        and head[0] == expected_version):  # fmt: skip
                     sealed = self._append_one(stream_id, events[0], head)
                 if sealed is None:
                     with self._conn.transaction():
                         sealed = self._append(stream_id, events, expected_version)
+                        if sealed and keys:
+                            self._keep_keys(keys)
             except errors.LockNotAvailable as exc:
                 raise StoreUnavailable("stream_locked", stream=stream_id) from exc
             except errors.UniqueViolation as exc:
@@ -500,6 +524,60 @@ class PostgresEventStore(StoreReadMixin):
         return [msgspec.structs.replace(e, position=p)
                 for e, p in zip(sealed, positions, strict=True)]  # fmt: skip
 
+    def _keep_keys(self, keys: Sequence[SubjectKey]) -> None:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(
+                self._q("INSERT INTO {schema}.subject_keys (subject, edition, lookup, key, "
+                        "created_at) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"),
+                [(k.subject, k.edition, k.lookup, k.key, k.created_at) for k in keys],
+            )  # fmt: skip
+
+    def subject_keys(
+        self, *, edition: str | None = None, subjects: Sequence[str] | None = None
+    ) -> dict[str, bytes]:
+        if subjects is not None:
+            query, args = "subject = ANY(%s)", (list(subjects),)
+        else:
+            query, args = "edition = %s", (edition,)  # type: ignore[assignment]
+        with self._lock:
+            rows = self._conn.execute(
+                self._q(f"SELECT subject, key FROM {{schema}}.subject_keys WHERE {query}"), args
+            ).fetchall()
+        return {subject: bytes(key) for subject, key in rows}
+
+    def edition_keys(self, edition: str) -> list[SubjectKey]:
+        with self._lock:
+            rows = self._conn.execute(
+                self._q("SELECT subject, lookup, key, created_at FROM {schema}.subject_keys "
+                        "WHERE edition = %s"), (edition,),
+            ).fetchall()  # fmt: skip
+        return [SubjectKey(subject=s, edition=edition, lookup=bytes(lk), key=bytes(k),
+                           created_at=c) for s, lk, k, c in rows]  # fmt: skip
+
+    def subjects_for(self, edition: str, lookup: bytes) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                self._q("SELECT subject FROM {schema}.subject_keys WHERE edition = %s AND "
+                        "lookup = %s ORDER BY created_at, subject"), (edition, lookup),
+            ).fetchall()  # fmt: skip
+        return [r[0] for r in rows]
+
+    def erase_subjects(self, subjects: Sequence[str]) -> int:
+        with self._lock, self._conn.transaction():
+            gone = self._conn.execute(
+                self._q("DELETE FROM {schema}.subject_keys WHERE subject = ANY(%s)"),
+                (list(subjects),),
+            ).rowcount
+        return int(gone)
+
+    def compact(self) -> None:
+        """VACUUM the tables whose dead rows could still hold a key or the views' copies
+        of personal fields (it frees their space for reuse; FULL would rewrite the files
+        but lock every reader out)."""
+        with self._lock:
+            for table in ("subject_keys", "view_rows"):  # the connection is in autocommit
+                self._conn.execute(self._q(f"VACUUM {{schema}}.{table}"))
+
     def _stored(self, events: Sequence[NewEvent]) -> list[RecordedEvent]:
         rows = self._conn.execute(
             self._q(f"SELECT {_COLUMNS} FROM {{schema}}.events WHERE event_id = ANY(%s) "
@@ -556,14 +634,14 @@ class PostgresEventStore(StoreReadMixin):
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
-    ) -> Iterator[tuple[int, str, int, bytes]]:
+    ) -> Iterator[tuple[int, str, int, bytes, uuid.UUID]]:
         with self._lock:
             rows = self._conn.execute(
-                self._q("SELECT version, type, schema_version, payload FROM {schema}.events "
-                        "WHERE stream_id = %s AND version >= %s ORDER BY version"),
+                self._q("SELECT version, type, schema_version, payload, event_id FROM "
+                        "{schema}.events WHERE stream_id = %s AND version >= %s ORDER BY version"),
                 (stream_id, from_version),
             ).fetchall()  # fmt: skip
-        return ((v, t, s, bytes(p)) for v, t, s, p in rows)
+        return ((v, t, s, bytes(p), i) for v, t, s, p, i in rows)
 
     def read_all(
         self, after_position: int = 0, limit: int | None = None

@@ -34,6 +34,7 @@ from creneau.scheduler._envelope import (
     Metadata,
     NewEvent,
     RecordedEvent,
+    SubjectKey,
 )
 from creneau.scheduler._errors import (
     ConcurrencyError,
@@ -42,7 +43,14 @@ from creneau.scheduler._errors import (
     StoreUnavailable,
 )
 
-__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "SQLiteEventStore"]
+__all__ = [
+    "APPLICATION_ID",
+    "KEYS",
+    "MIGRATIONS",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "SQLiteEventStore",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS streams (
@@ -90,7 +98,17 @@ CREATE TABLE IF NOT EXISTS view_rows (
 """
 # Versioned migrations (PRAGMA user_version counts those applied); never edited once
 # released.
-MIGRATIONS: tuple[str, ...] = (SCHEMA, VIEWS)
+# The data subjects' keys, outside the hash chain: destroying one erases a person.
+KEYS = """
+CREATE TABLE IF NOT EXISTS subject_keys (
+    subject        TEXT    PRIMARY KEY,
+    edition        TEXT    NOT NULL,
+    lookup         BLOB    NOT NULL,
+    key            BLOB    NOT NULL,
+    created_at     TEXT    NOT NULL
+) WITHOUT ROWID;
+"""
+MIGRATIONS: tuple[str, ...] = (SCHEMA, VIEWS, KEYS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -229,6 +247,9 @@ class SQLiteEventStore(StoreReadMixin):
                 self._db.execute("PRAGMA journal_mode=WAL")
                 # FULL: a commit is on disk before append() returns, WAL or not.
                 self._db.execute("PRAGMA synchronous=FULL")
+                # What is deleted (an erased subject's key, the views' copies of personal
+                # fields) is overwritten with zeros, not left in free pages.
+                self._db.execute("PRAGMA secure_delete=ON")
         except sqlite3.DatabaseError as exc:
             raise _store_error(self.path, exc, "cannot_open_store") from exc
         except OSError as exc:
@@ -302,7 +323,11 @@ class SQLiteEventStore(StoreReadMixin):
     # -- writing -------------------------------------------------------------------
 
     def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        keys: Sequence[SubjectKey] = (),
     ) -> list[RecordedEvent]:
         if self.read_only:
             raise StoreUnavailable("store_read_only", path=self.path, detail="opened to read")
@@ -314,6 +339,13 @@ class SQLiteEventStore(StoreReadMixin):
                 raise _store_error(self.path, exc, "store_locked") from exc
             try:
                 sealed = self._append_locked(stream_id, events, expected_version)
+                if sealed and keys:
+                    self._keys_here(write=True)
+                    db.executemany(
+                        "INSERT OR IGNORE INTO subject_keys (subject, edition, lookup, key, "
+                        "created_at) VALUES (?, ?, ?, ?, ?)",
+                        [(k.subject, k.edition, k.lookup, k.key, k.created_at) for k in keys],
+                    )  # fmt: skip
                 db.execute("COMMIT")
                 return sealed
             except BaseException as exc:
@@ -406,6 +438,87 @@ class SQLiteEventStore(StoreReadMixin):
         ).fetchall()
         return [e for e in _events_of(rows) if e.position in wanted]
 
+    # -- keys ----------------------------------------------------------------------
+
+    def _keys_here(self, *, write: bool = False) -> bool:
+        if self.schema_version >= 3:
+            return True
+        if write:  # a store opened read-only and older than keys cannot seal
+            raise StoreUnavailable("store_read_only", path=self.path,
+                                   detail="its schema is older than personal keys")  # fmt: skip
+        return False
+
+    def subject_keys(
+        self, *, edition: str | None = None, subjects: Sequence[str] | None = None
+    ) -> dict[str, bytes]:
+        if not self._keys_here():
+            return {}
+        with self._lock, _reading(self.path):
+            if subjects is not None:
+                found: list[tuple[str, bytes]] = []
+                names = list(subjects)
+                for start in range(0, len(names), 500):
+                    chunk = names[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    found += self._db.execute(
+                        f"SELECT subject, key FROM subject_keys WHERE subject IN ({marks})",
+                        chunk,
+                    ).fetchall()
+            else:
+                found = self._db.execute(
+                    "SELECT subject, key FROM subject_keys WHERE edition = ?", (edition,)
+                ).fetchall()
+        return {subject: bytes(key) for subject, key in found}
+
+    def edition_keys(self, edition: str) -> list[SubjectKey]:
+        if not self._keys_here():
+            return []
+        with self._lock, _reading(self.path):
+            rows = self._db.execute(
+                "SELECT subject, lookup, key, created_at FROM subject_keys WHERE edition = ?",
+                (edition,),
+            ).fetchall()
+        return [SubjectKey(subject=s, edition=edition, lookup=bytes(lk), key=bytes(k),
+                           created_at=c) for s, lk, k, c in rows]  # fmt: skip
+
+    def subjects_for(self, edition: str, lookup: bytes) -> list[str]:
+        if not self._keys_here():
+            return []
+        with self._lock, _reading(self.path):
+            rows = self._db.execute(
+                "SELECT subject FROM subject_keys WHERE edition = ? AND lookup = ? "
+                "ORDER BY created_at, subject", (edition, lookup),
+            ).fetchall()  # fmt: skip
+        return [r[0] for r in rows]
+
+    def erase_subjects(self, subjects: Sequence[str]) -> int:
+        """Delete the keys (zeroed in place: secure_delete)."""
+        if self.read_only or not self._keys_here():
+            return 0
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                gone = sum(
+                    db.execute("DELETE FROM subject_keys WHERE subject = ?", (s,)).rowcount
+                    for s in subjects
+                )
+                db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.DatabaseError):
+                        db.execute("ROLLBACK")
+                raise _store_error(self.path, exc, "store_write_failed") from exc
+        return gone
+
+    def compact(self) -> None:
+        """Checkpoint the write-ahead log into the file and truncate it, so that no copy
+        of a deleted row (zeroed in the file by secure_delete) stays in the -wal file."""
+        if self.read_only:
+            return
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # -- reading -------------------------------------------------------------------
 
     def stream_version(self, stream_id: str) -> int:
@@ -445,7 +558,7 @@ class SQLiteEventStore(StoreReadMixin):
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
-    ) -> Iterator[tuple[int, str, int, bytes]]:
+    ) -> Iterator[tuple[int, str, int, bytes, uuid.UUID]]:
         for first_position, first_version, blob in self._stream_commits(stream_id, from_version):
             try:
                 events = _decode(blob).events
@@ -454,7 +567,8 @@ class SQLiteEventStore(StoreReadMixin):
                                  detail=str(exc)) from exc  # fmt: skip
             for offset, s in enumerate(events):
                 if first_version + offset >= from_version:
-                    yield first_version + offset, s.type, s.schema_version, s.payload
+                    yield (first_version + offset, s.type, s.schema_version, s.payload,
+                           s.event_id)  # fmt: skip
 
     def read_all(
         self, after_position: int = 0, limit: int | None = None

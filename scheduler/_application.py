@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import attrs
 import msgspec
@@ -31,19 +32,21 @@ from creneau.scheduler._errors import (
     CreneauError,
     InvalidCommand,
     Problem,
-    StoreError,
     UnknownEdition,
 )
 from creneau.scheduler._events import (
     CURRENT_SCHEMA,
     Event,
     ScheduleProposed,
+    SessionAdded,
+    SessionUpdated,
+    SubjectErased,
     decode_event,
-    encode_event,
     entity_of,
     event_type,
 )
 from creneau.scheduler._jobs import THREADS, SolveJob, SolveProgress, SolveRunner
+from creneau.scheduler._personal import Kind, Personal, lookup_of, open_record, opener
 from creneau.scheduler._problem import (
     SolveParameters,
     derive_problem,
@@ -65,16 +68,14 @@ def stream_id_of(edition_id: str) -> str:
     return STREAM_PREFIX + edition_id
 
 
-def _decode(stream_id: str, version: int, type: str, schema_version: int, payload: bytes) -> Event:
-    try:
-        return decode_event(type, schema_version, payload)
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
-        raise StoreError("unreadable_event", stream=stream_id, version=version,
-                         detail=str(exc)) from exc  # fmt: skip
-
-
-def _decode_record(r: RecordedEvent) -> Event:
-    return _decode(r.stream_id, r.version, r.type, r.schema_version, r.payload)
+def _names_person(event: Event, person: str) -> bool:
+    """Whether ``event`` names the person by id (their own events, their sessions)."""
+    if entity_of(event) == f"person:{person}":
+        return True
+    match event:
+        case SessionAdded(session=x) | SessionUpdated(session=x):
+            return person in x.speakers or person in x.moderators
+    return False
 
 
 def _utc_now() -> dt.datetime:
@@ -109,7 +110,8 @@ class EditionService:
         entry point always says who acts; the core never guesses)."""
         self.store = store
         self.actor = actor
-        self.views = Views(store)  # what reads use, brought up to date with catch_up()
+        self.personal = Personal(store)  # personal fields sealed per data subject
+        self.views = Views(store, self.personal)  # brought up to date with catch_up()
         self._clock = clock
         self._new_id = new_id
         self._cache: dict[str, EditionState] = {}
@@ -146,14 +148,28 @@ class EditionService:
                 if (at_version is None or r.version <= at_version)
                 and (until is None or r.metadata.recorded_at <= until)
             )
-            return replay((_decode_record(r) for r in chosen), base)
+            return replay((open_record(self.personal, r) for r in chosen), base)
         cached = self._cache.get(edition_id)
         if cached is None:  # the latest snapshot the store keeps, then what came after it
             cached = state_from_snapshot(self.store, edition_id) or EditionState()
-        newer = self.store.read_payloads(stream, cached.version + 1)
-        state = replay((_decode(stream, *r) for r in newer), cached)
+        open_ = opener(self.personal, stream)
+        newer = [open_(*r) for r in self.store.read_payloads(stream, cached.version + 1)]
+        erased = [e.subject for e in newer if isinstance(e, SubjectErased)]
+        if erased and cached.version > 0:
+            # Someone was erased since: what this process holds of them goes, and the
+            # edition is folded again from the log, where their fields no longer open.
+            self.personal.keys.forget(erased)
+            self._cache.pop(edition_id, None)
+            newer = [open_(*r) for r in self.store.read_payloads(stream)]
+            cached = EditionState()
+        state = replay(newer, cached)
         self._cache[edition_id] = state
         return state
+
+    def events_of(self, records: Iterable[RecordedEvent]) -> list[Event]:
+        """The events ``records`` hold, their personal fields opened where they still
+        can be."""
+        return [open_record(self.personal, r) for r in records]
 
     def history(
         self, edition_id: str | None = None, *, entity: str | None = None
@@ -168,7 +184,7 @@ class EditionService:
         for r in records:
             if not r.stream_id.startswith(STREAM_PREFIX):
                 continue
-            event = _decode_record(r)
+            event = open_record(self.personal, r)
             touched = entity_of(event)
             if entity is not None and entity not in (touched, touched.partition(":")[2]):
                 continue
@@ -256,6 +272,126 @@ class EditionService:
                     progress(now)
         return job.collect()
 
+    # -- personal data -------------------------------------------------------------
+
+    def subjects_of(self, kind: Kind, entity: str, edition_id: str | None = None
+                    ) -> list[tuple[str, str]]:  # fmt: skip
+        """The live data subjects of a person or an attendee, as (edition, subject), in
+        one edition or in every edition of the store."""
+        editions = [edition_id] if edition_id is not None else self.editions()
+        return [(e, s) for e in editions
+                for s in self.store.subjects_for(e, lookup_of(e, kind, entity))]  # fmt: skip
+
+    def forget(self, kind: Kind, entity: str, *, edition_id: str | None = None,
+               actor: str | None = None) -> list[tuple[str, str]]:  # fmt: skip
+        """Erase a person or an attendee (GDPR art. 17): a ``subject.erased`` event in
+        each edition that holds them, then their keys destroyed, then the views folded
+        again without them. Nothing is rewritten: the chain still verifies, the
+        programme still replays, their fields read as erased from now on.
+
+        Returns the (edition, subject) erased; ``nothing_to_forget`` when none is held.
+        An erasure interrupted after its events is completed by running it again: the
+        events already hide the fields, the keys go then."""
+        who = self._who(actor)
+        found = self.subjects_of(kind, entity, edition_id)
+        unfinished = self._unfinished_erasures(kind, entity, edition_id)
+        if not found and not unfinished:
+            raise CreneauError("nothing_to_forget", kind=kind, id=entity)
+        for edition in dict.fromkeys(e for e, _ in found):
+            mine = [s for e, s in found if e == edition]
+            events: list[Event] = [
+                SubjectErased(subject=s, kind=kind, person_id=entity if kind == "person" else None)
+                for s in mine
+            ]
+            self._record(edition, events, who)
+        subjects = [s for _, s in found + unfinished]
+        self.personal.keys.forget(subjects)
+        self.store.erase_subjects(subjects)
+        self._cache.clear()
+        # The views and snapshots hold copies of personal fields in clear: fold them
+        # again from the log, then let the store leave nothing of the old rows behind.
+        self.views.rebuild()
+        self.store.compact()
+        log.info("subject_erased", kind=kind, subjects=len(subjects), actor=who)
+        return found + unfinished
+
+    def _unfinished_erasures(self, kind: Kind, entity: str, edition_id: str | None
+                             ) -> list[tuple[str, str]]:  # fmt: skip
+        """A person's subjects erased in the log whose keys are still stored (an erasure
+        interrupted after its events), as (edition, subject)."""
+        if kind != "person":
+            return []  # an attendee's erasure names no id to find it by
+        editions = [edition_id] if edition_id is not None else self.editions()
+        held = []
+        for e in editions:
+            for r in self.store.read_stream(stream_id_of(e)):
+                if r.type == "subject.erased":
+                    event = open_record(self.personal, r)
+                    if isinstance(event, SubjectErased) and event.person_id == entity:
+                        held.append((e, event.subject))
+        keys = self.store.subject_keys(subjects=[s for _, s in held]) if held else {}
+        return [(e, s) for e, s in held if s in keys]
+
+    def _record(self, edition_id: str, events: list[Event], who: str) -> list[RecordedEvent]:
+        """Append events that no command decides (an erasure), on the stream's head."""
+        stream = stream_id_of(edition_id)
+        meta = Metadata(actor=who, recorded_at=format_time(self._clock()),
+                        correlation_id=str(self._new_id()), causation_id=None)  # fmt: skip
+        for _ in range(20):
+            version = self.store.stream_version(stream)
+            batch = [NewEvent(event_id=self._new_id(), type=event_type(e),
+                              schema_version=CURRENT_SCHEMA[event_type(e)],
+                              payload=self.personal.seal(edition_id, e, uuid.uuid4())[0],
+                              metadata=meta) for e in events]  # fmt: skip
+            try:
+                return self.store.append(stream, batch, version)
+            except ConcurrencyError:
+                continue
+        raise ConcurrencyError(stream, version, self.store.stream_version(stream))
+
+    def personal_data(self, kind: Kind, entity: str, edition_id: str | None = None
+                      ) -> dict[str, Any]:  # fmt: skip
+        """Everything the store holds about a person or an attendee (GDPR art. 15), as
+        plain data: per edition, what it holds now and every event that names them,
+        their personal fields opened. ``nothing_held`` when there is nothing."""
+        editions = []
+        for edition in [edition_id] if edition_id is not None else self.editions():
+            subjects = set(self.store.subjects_for(edition, lookup_of(edition, kind, entity)))
+            if not subjects:
+                continue
+            state = self.load(edition)
+            events = []
+            for r in self.store.read_stream(stream_id_of(edition)):
+                mine = subjects & set(self.personal.subjects_in(r.payload))
+                event = open_record(self.personal, r) if mine or kind == "person" else None
+                if event is None or not (mine or _names_person(event, entity)):
+                    continue
+                events.append({"version": r.version, "recorded_at": r.metadata.recorded_at,
+                               "actor": r.metadata.actor, "type": r.type,
+                               "event": msgspec.to_builtins(event)})  # fmt: skip
+            now: dict[str, Any] = {}
+            if kind == "person":
+                person = state.people.get(entity)
+                now["person"] = msgspec.to_builtins(person) if person else None
+                now["sessions"] = sorted(
+                    x.id for x in state.sessions.values()
+                    if entity in x.speakers or entity in x.moderators)  # fmt: skip
+            else:
+                registration = state.registrations.get(entity)
+                now["registration"] = msgspec.to_builtins(registration) if registration \
+                    else None  # fmt: skip
+                now["places"] = [
+                    {"session": sid, "occurrence": k, "rotation": rot,
+                     "confirmed": entity in confirmed}
+                    for (sid, k, rot) in state.holdings.get(entity, ())
+                    for confirmed, _ in (state.places[(sid, k, rot)],)
+                ]  # fmt: skip
+            editions.append({"edition": edition, "subjects": sorted(subjects), "now": now,
+                             "events": events})  # fmt: skip
+        if not editions:
+            raise CreneauError("nothing_held", kind=kind, id=entity)
+        return {"kind": kind, "id": entity, "editions": editions}
+
     # -- writing -------------------------------------------------------------------
 
     def _who(self, actor: str | None) -> str:
@@ -263,6 +399,9 @@ class EditionService:
         who = actor if actor is not None else self.actor
         if who is None or not who.strip() or not is_name(who):
             raise InvalidCommand([Problem("actor", "bad_actor", {"actor": who or ""})])
+        if "@" in who:
+            # The actor goes into the log for good: an account name, never an address.
+            raise InvalidCommand([Problem("actor", "actor_is_an_address", {})])
         return who
 
     @staticmethod
@@ -336,23 +475,25 @@ class EditionService:
             meta = Metadata(
                 actor=who, recorded_at=now, correlation_id=correlation, causation_id=causation_id
             )
-            batch = [
-                NewEvent(
-                    event_id=self._new_id(),
-                    type=event_type(e),
-                    schema_version=CURRENT_SCHEMA[event_type(e)],
-                    payload=encode_event(e),
-                    metadata=meta,
-                )
-                for e in events
-            ]
+            batch, subjects = [], []
+            for e in events:
+                event_id = self._new_id()
+                payload, subject = self.personal.seal(edition_id, e, event_id)
+                if subject is not None:
+                    subjects.append(subject)
+                batch.append(NewEvent(event_id=event_id, type=event_type(e),
+                                      schema_version=CURRENT_SCHEMA[event_type(e)],
+                                      payload=payload, metadata=meta))  # fmt: skip
+            keys = self.personal.keys.pending(subjects)
             try:
-                recorded = self.store.append(stream_id_of(edition_id), batch, state.version)
+                recorded = self.store.append(stream_id_of(edition_id), batch, state.version,
+                                             keys)  # fmt: skip
             except ConcurrencyError:
                 if attempt == attempts:
                     raise
                 log.info("append_conflict_retrying", edition=edition_id, attempt=attempt)
                 continue
+            self.personal.keys.kept(keys)
             self._cache[edition_id] = after
             log.info(
                 "command_executed",

@@ -11,6 +11,7 @@ import attrs
 import msgspec
 
 from creneau.scheduler._events import (
+    ERASED_PREFIX,
     DocumentImported,
     EditionDefined,
     Event,
@@ -38,6 +39,7 @@ from creneau.scheduler._events import (
     SessionRemoved,
     SessionUnpinned,
     SessionUpdated,
+    SubjectErased,
 )
 from creneau.scheduler._schedule import Placement
 from creneau.scheduler._state import EditionState, Fold
@@ -102,8 +104,8 @@ class EntityChange:
     """What one event did to one entity. ``kind``: edition, room, person, session,
     registration, policies, place, schedule, programme; ``action``: added, changed,
     removed (and for places: booked, waiting, cancelled, promoted, bumped, reserve_opened,
-    reserve_closed; schedules: proposed, accepted, moved). ``fields``: (name, before,
-    after) of what changed, as plain data."""
+    reserve_closed; schedules: proposed, accepted, moved; people and attendees: erased).
+    ``fields``: (name, before, after) of what changed, as plain data."""
 
     kind: str
     action: str
@@ -233,6 +235,10 @@ def _entity(state: EditionState | Fold, event: Event) -> EntityChange | None:
             return EntityChange("place", "reserve_opened", sid)
         case ReserveClosed(session_id=sid):
             return EntityChange("place", "reserve_closed", sid)
+        case SubjectErased(kind="person", person_id=pid) if pid is not None:
+            return EntityChange("person", "erased", pid)
+        case SubjectErased(subject=subject):
+            return EntityChange("attendee", "erased", ERASED_PREFIX + subject)
         case _:
             assert_never(event)
 

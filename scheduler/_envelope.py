@@ -20,6 +20,7 @@ __all__ = [
     "Metadata",
     "NewEvent",
     "RecordedEvent",
+    "SubjectKey",
     "canonical_bytes",
     "chain_hash",
     "format_time",
@@ -83,6 +84,19 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     schema_version: int
     payload: bytes
     metadata: Metadata
+
+
+class SubjectKey(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The key that opens one data subject's personal fields, kept beside the log and
+    never in it: destroying it erases the subject while the chain stays whole.
+    ``lookup`` finds the live subject of an entity (a digest of the edition, the kind
+    and the entity's id, so that the table does not hold the id itself)."""
+
+    subject: str
+    edition: str
+    lookup: bytes
+    key: bytes
+    created_at: str
 
 
 class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):

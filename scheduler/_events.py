@@ -9,7 +9,7 @@ plain data) into the next version's.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, assert_never
+from typing import Any, Literal, assert_never
 
 import msgspec
 
@@ -27,6 +27,7 @@ from creneau.scheduler._values import (
 
 __all__ = [
     "CURRENT_SCHEMA",
+    "ERASED_PREFIX",
     "UPCASTERS",
     "DocumentImported",
     "EditionDefined",
@@ -55,6 +56,7 @@ __all__ = [
     "SessionRemoved",
     "SessionUnpinned",
     "SessionUpdated",
+    "SubjectErased",
     "decode_event",
     "encode_event",
     "entity_of",
@@ -211,6 +213,20 @@ class DocumentImported(_Event, frozen=True, kw_only=True, tag="document.imported
     changes: int
 
 
+# An attendee whose identifier was erased is named erased-<subject> from then on.
+ERASED_PREFIX = "erased-"
+
+
+class SubjectErased(_Event, frozen=True, kw_only=True, tag="subject.erased"):
+    """A data subject's key was destroyed on request: its personal fields read as
+    erased from now on, in every event. Holds no personal data: the subject is a random
+    id, and a person is named by its id in the edition (never by name)."""
+
+    subject: str
+    kind: Literal["person", "attendee"]
+    person_id: str | None = None
+
+
 Event = (
     EditionDefined
     | RoomAdded
@@ -238,6 +254,7 @@ Event = (
     | PlaceBumped
     | ReserveOpened
     | ReserveClosed
+    | SubjectErased
 )
 
 # Every event type is at schema version 1 so far.
@@ -324,5 +341,9 @@ def entity_of(event: Event) -> str:
             return f"attendee:{a}"
         case ReserveOpened(session_id=sid) | ReserveClosed(session_id=sid):
             return f"session:{sid}"
+        case SubjectErased(kind="person", person_id=pid) if pid is not None:
+            return f"person:{pid}"
+        case SubjectErased(subject=subject):
+            return f"subject:{subject}"
         case _:
             assert_never(event)

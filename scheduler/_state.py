@@ -42,6 +42,7 @@ from creneau.scheduler._events import (
     SessionRemoved,
     SessionUnpinned,
     SessionUpdated,
+    SubjectErased,
     entity_of,
 )
 from creneau.scheduler._layered import Draft, Layered
@@ -100,15 +101,20 @@ class EditionState:
     def exists(self) -> bool:
         return self.info is not None
 
-    def snapshot(self) -> EditionSnapshot:
-        """The whole edition as one value, entities in the order they were added."""
+    def snapshot(self, *, erased: str | None = None) -> EditionSnapshot:
+        """The whole edition as one value, entities in the order they were added;
+        ``erased`` the name given to erased people (to show them by, in a language)."""
         if self.info is None:
             raise ValueError("the edition does not exist yet")
         fields = {f: getattr(self.info, f) for f in EditionInfo.__struct_fields__}
+        people = tuple(self.people.values())
+        if erased is not None:
+            people = tuple(msgspec.structs.replace(p, name=erased) if p.erased else p
+                           for p in people)  # fmt: skip
         return EditionSnapshot(
             **fields,
             rooms=tuple(self.rooms.values()),
-            people=tuple(self.people.values()),
+            people=people,
             sessions=tuple(self.sessions.values()),
             registrations=tuple(self.registrations.values()),
             policies=self.policies,
@@ -267,6 +273,14 @@ def _apply(w: _Working, event: Event) -> None:
             w.reserve_open = w.reserve_open | {sid}
         case ReserveClosed(session_id=sid):
             w.reserve_open = w.reserve_open - {sid}
+        case SubjectErased(kind="person", person_id=pid) if pid in w.people:
+            # What a reader without the key sees; an attendee's identifier is the key of
+            # its places, which the service folds again from the log (EditionService.load).
+            w.own("people")[pid] = msgspec.structs.replace(
+                w.people[pid], name="", organisation="", gender="undisclosed", erased=True
+            )
+        case SubjectErased():
+            pass
         case _:
             assert_never(event)
     w.version += 1
@@ -282,6 +296,8 @@ def _read_by_solver(event: Event) -> str | None:
         case (RegistrationRecorded() | RegistrationRemoved() | PlaceBooked() | PlaceCancelled()
               | PlacePromoted() | PlaceBumped() | ReserveOpened() | ReserveClosed()
               | ScheduleProposed() | DocumentImported()):  # fmt: skip
+            return None
+        case SubjectErased(kind="attendee"):
             return None
         case ScheduleAccepted() | SessionMoved():  # a re-plan starts from the programme
             return "programme"

@@ -154,6 +154,9 @@ class Person(_Value, frozen=True, kw_only=True):
     preferred: tuple[Window, ...] = ()
     max_per_day: int | None = None
     can_moderate: bool = False
+    # Erased (its key destroyed, or never found): name, organisation and gender are gone,
+    # read as "", "" and "undisclosed". Never part of an edition document.
+    erased: bool = False
 
 
 class Rotation(_Value, frozen=True, kw_only=True):

@@ -18,6 +18,7 @@ that cannot keep views (read-only) gets them computed for the run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import attrs
@@ -35,10 +36,11 @@ from creneau.scheduler._events import (
     RegistrationRemoved,
     ReserveClosed,
     ReserveOpened,
-    decode_event,
+    SubjectErased,
     entity_of,
 )
 from creneau.scheduler._metrics import programme_metrics
+from creneau.scheduler._personal import Personal, open_record, opener
 from creneau.scheduler._places import PlaceLine, place_lines
 from creneau.scheduler._schedule import Placement
 from creneau.scheduler._snapshot import decode_state, encode_state
@@ -131,8 +133,9 @@ def _tuplify(value: Any) -> Any:
 class Views:
     """The ``editions`` projection of one store: bring it up to date, then read it."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, personal: Personal | None = None) -> None:
         self.store = store
+        self.personal = personal or Personal(store)
         # Rows computed for this run when the store cannot keep them (read-only).
         self._overlay: dict[str, bytes | None] = {}
         self._overlay_position: int | None = None
@@ -182,22 +185,30 @@ class Views:
         return rows
 
     def _fold_edition(self, edition: str, records: Sequence[RecordedEvent]) -> dict[str, bytes]:
-        saved = self.snapshot(edition)
+        stream = STREAM_PREFIX + edition
+        open_ = opener(self.personal, stream)
+        erased = [r for r in records if r.type == "subject.erased"]
+        if erased:
+            # Someone was erased in these events: what this process knows of them goes
+            # first, and the state is folded from the log, not from a snapshot that may
+            # still hold them.
+            self.personal.keys.forget(
+                e.subject for e in map(partial(open_record, self.personal), erased)
+                if isinstance(e, SubjectErased))  # fmt: skip
+        saved = None if erased else self.snapshot(edition)
         base = saved or EditionState()
         first = records[0].version
         if base.version > first - 1:  # a snapshot ahead of these events: fold from the start
             base = EditionState()
         if base.version < first - 1:
-            stream = STREAM_PREFIX + edition
-            gap = (decode_event(t, v, p)
-                   for n, t, v, p in self.store.read_payloads(stream, base.version + 1)
-                   if n < first)  # fmt: skip
+            gap = (open_(*row) for row in self.store.read_payloads(stream, base.version + 1)
+                   if row[0] < first)  # fmt: skip
             base = replay(gap, base)
         tell = Narrator(base)
         rows: dict[str, bytes] = {}
         programme_unchanged = figures_unchanged = True
         for r in records:
-            event = decode_event(r.type, r.schema_version, r.payload)
+            event = open_(r.version, r.type, r.schema_version, r.payload, r.event_id)
             change = tell(event)
             programme_unchanged = programme_unchanged and isinstance(event, _NOT_PROGRAMME)
             figures_unchanged = figures_unchanged and isinstance(event, _NOT_FIGURES)

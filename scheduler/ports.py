@@ -6,23 +6,56 @@ Backends live in ``events_store/``; the core only knows this protocol.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from creneau.scheduler._envelope import ChainBreak, NewEvent, RecordedEvent
+from creneau.scheduler._envelope import ChainBreak, NewEvent, RecordedEvent, SubjectKey
 from creneau.scheduler._problem import SchedulingProblem, SolveParameters, SolveResult
 
-__all__ = ["EventStore", "Solver"]
+__all__ = ["Cipher", "EventStore", "Solver", "SubjectCipher"]
+
+
+class SubjectCipher(Protocol):
+    """One data subject's key, ready to seal and open its personal fields."""
+
+    def seal(self, plaintext: bytes, aad: bytes) -> bytes:
+        """``plaintext`` encrypted and authenticated with ``aad`` (nonce included)."""
+        ...
+
+    def open(self, sealed: bytes, aad: bytes) -> bytes | None:
+        """The plaintext, or None when ``sealed`` does not open with this key and
+        ``aad`` (another key, another event or field, or altered)."""
+        ...
+
+
+class Cipher(Protocol):
+    """The authenticated encryption a store seals personal fields with."""
+
+    def new_key(self) -> bytes: ...
+
+    def for_key(self, key: bytes) -> SubjectCipher: ...
 
 
 @runtime_checkable
 class EventStore(Protocol):
     """An append-only log of events grouped in streams, each stream a hash chain."""
 
+    @property
+    def cipher(self) -> Cipher:
+        """What seals the personal fields whose keys this store keeps."""
+        ...
+
     def append(
-        self, stream_id: str, events: Sequence[NewEvent], expected_version: int
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        keys: Sequence[SubjectKey] = (),
     ) -> list[RecordedEvent]:
-        """Append ``events`` atomically after version ``expected_version`` of the stream.
+        """Append ``events`` atomically after version ``expected_version`` of the stream,
+        and in the same transaction the data subjects' ``keys`` their personal fields
+        are sealed with (a key already stored is kept as it is).
 
         Raises ``ConcurrencyError`` (and writes nothing) when the stream is no longer at
         ``expected_version``. Appending again a batch already stored, same event ids in
@@ -34,15 +67,41 @@ class EventStore(Protocol):
         """The stream's last version; 0 for a stream that has no event."""
         ...
 
+    # Keys: one per data subject, outside the hash chain (see SubjectKey).
+
+    def subject_keys(
+        self, *, edition: str | None = None, subjects: Sequence[str] | None = None
+    ) -> dict[str, bytes]:
+        """The live keys of an edition's subjects, or of the subjects named."""
+        ...
+
+    def edition_keys(self, edition: str) -> list[SubjectKey]:
+        """Every live key of an edition's subjects, with what finds each."""
+        ...
+
+    def subjects_for(self, edition: str, lookup: bytes) -> list[str]:
+        """The live subjects of one entity (by its lookup digest), oldest first."""
+        ...
+
+    def erase_subjects(self, subjects: Sequence[str]) -> int:
+        """Destroy the subjects' keys; how many there were."""
+        ...
+
+    def compact(self) -> None:
+        """Leave nothing of deleted rows (keys, the views' old rows) in the store's files
+        that the store can help: overwritten, freed, its write-ahead log truncated."""
+        ...
+
     def read_stream(self, stream_id: str, from_version: int = 1) -> Iterator[RecordedEvent]:
         """The stream's events from ``from_version`` on, in version order."""
         ...
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
-    ) -> Iterator[tuple[int, str, int, bytes]]:
-        """``(version, type, schema_version, payload)`` of the stream's events from
-        ``from_version`` on: all that folding a stream into a state needs, read fast."""
+    ) -> Iterator[tuple[int, str, int, bytes, uuid.UUID]]:
+        """``(version, type, schema_version, payload, event_id)`` of the stream's events
+        from ``from_version`` on: all that folding a stream into a state needs (the id
+        opens the personal fields sealed to it), read fast."""
         ...
 
     def read_all(

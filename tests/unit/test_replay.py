@@ -23,7 +23,6 @@ from creneau.scheduler import (
     Session,
     UpdateSession,
     decide,
-    decode_event,
     evolve,
     replay,
     validate_snapshot,
@@ -62,7 +61,7 @@ def test_replay_rebuilds_the_live_state(
             assert store.stream_version("edition-ed") == version  # nothing written
             continue
         recorded = service.execute(command, edition_id="ed")
-        assert [decode_event(r.type, r.schema_version, r.payload) for r in recorded] == expected
+        assert service.events_of(recorded) == expected
         for event in expected:
             live = evolve(live, event)
             history.append(live)

@@ -24,10 +24,10 @@ from creneau.scheduler import (
     InvalidCommand,
     Room,
     Views,
-    decode_event,
     place_lines,
     replay,
 )
+from creneau.scheduler._personal import Personal
 from tests.postgres import DSN
 from tests.postgres import require as require_postgres
 from tests.strategies import commands, setup
@@ -68,7 +68,7 @@ def run_commands(service: EditionService, steps: list[Command], catch_ups: list[
 
 
 def replayed(store: Any) -> Any:
-    return replay(decode_event(t, v, p) for _, t, v, p in store.read_payloads("edition-ed"))
+    return replayed_of(store, "ed")
 
 
 @settings(
@@ -165,4 +165,7 @@ def test_the_programme_and_its_figures_follow_the_stream(tmp_path: Path) -> None
 
 
 def replayed_of(store: Any, edition: str) -> Any:
-    return replay(decode_event(t, v, p) for _, t, v, p in store.read_payloads(f"edition-{edition}"))
+    """The edition folded straight from the log, personal fields opened with the keys."""
+    personal = Personal(store)
+    return replay(personal.open(edition, t, v, p, i)
+                  for _, t, v, p, i in store.read_payloads(f"edition-{edition}"))  # fmt: skip

@@ -1,0 +1,339 @@
+"""Personal fields sealed per data subject (crypto-shredding).
+
+Every field of an event that names or describes a person — a speaker's name,
+organisation and gender; an attendee's identifier and profile — is stored encrypted
+with a key of its **data subject** (the store's ``Cipher``: AES-GCM, a fresh nonce per
+field; the event id, the subject and the field are the associated data, so a
+ciphertext moved to another event or field does not open). The rest of the event stays in clear with
+placeholders where those fields were, so a reader without the key still folds the
+edition: an erased attendee keeps its places under ``erased-<subject>``, an erased
+person keeps its sessions, ``undisclosed`` as gender.
+
+The payload of a sealed event is the event's JSON with one more member::
+
+    {"type": "place.booked", "attendee": "erased-…", …,
+     "$personal": {"attendee": ["<subject>", "<nonce + ciphertext>"]}}
+
+Event decoders ignore ``$personal``; payloads written before sealing existed have no
+such member and read as they are. The hash chain covers the ciphertext: destroying a
+key (``forget``) rewrites nothing, and ``verify`` still passes.
+
+Keys live beside the log in the store (``SubjectKey``), created on a subject's first
+appearance and stored in the same transaction as the events sealed with them. An
+entity (``person`` or ``attendee`` of an edition) has one live subject; once erased,
+the same id appearing again gets a new subject.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
+
+import msgspec
+import structlog
+
+from creneau.scheduler._envelope import RecordedEvent, SubjectKey, format_time
+from creneau.scheduler._errors import StoreError
+from creneau.scheduler._events import (
+    ERASED_PREFIX,
+    Event,
+    PersonAdded,
+    PersonUpdated,
+    PlaceBooked,
+    PlaceBumped,
+    PlaceCancelled,
+    PlacePromoted,
+    RegistrationRecorded,
+    RegistrationRemoved,
+    decode_event,
+    encode_event,
+)
+from creneau.scheduler.ports import EventStore, SubjectCipher
+
+__all__ = [
+    "ERASED_PREFIX",
+    "SEALED",
+    "KeyRing",
+    "Kind",
+    "Personal",
+    "is_erased_attendee",
+    "lookup_of",
+    "open_record",
+    "opener",
+    "personal_entity",
+]
+
+log = structlog.get_logger()
+
+Kind = Literal["person", "attendee"]
+SEALED = "$personal"
+_MARK = b'"$personal":'
+_UNKNOWN = object()
+_ATTENDEE_EVENTS = (RegistrationRemoved, PlaceBooked, PlaceCancelled, PlacePromoted, PlaceBumped)
+
+
+def is_erased_attendee(attendee: str) -> bool:
+    return attendee.startswith(ERASED_PREFIX)
+
+
+def lookup_of(edition: str, kind: str, entity: str) -> bytes:
+    """The digest the key table finds an entity's subject by (not the id itself)."""
+    return hashlib.sha256(f"{edition}\0{kind}\0{entity}".encode()).digest()
+
+
+def personal_entity(event: Event) -> tuple[Kind, str] | None:
+    """Whose personal fields ``event`` carries: (kind, entity id), or None."""
+    match event:
+        case PersonAdded(person=p) | PersonUpdated(person=p):
+            return "person", p.id
+        case RegistrationRecorded(registration=g):
+            return "attendee", g.attendee
+        case (
+            RegistrationRemoved(attendee=a)
+            | PlaceBooked(attendee=a)
+            | PlaceCancelled(attendee=a)
+            | PlacePromoted(attendee=a)
+            | PlaceBumped(attendee=a)
+        ):
+            return "attendee", a
+    return None
+
+
+def _fields(event: Event) -> dict[str, Any]:
+    """The personal fields of ``event`` by path, with their values."""
+    match event:
+        case PersonAdded(person=p) | PersonUpdated(person=p):
+            return {"person.name": p.name, "person.organisation": p.organisation,
+                    "person.gender": p.gender}  # fmt: skip
+        case RegistrationRecorded(registration=g):
+            return {"registration.attendee": g.attendee, "registration.profile": g.profile}
+        case _:
+            return {"attendee": event.attendee}  # type: ignore[union-attr]
+
+
+def _with(event: Event, values: dict[str, Any]) -> Event:
+    """``event`` with the personal fields ``values`` (by path) put in."""
+    replace = msgspec.structs.replace
+    match event:
+        case PersonAdded(person=p) | PersonUpdated(person=p):
+            person = replace(p, erased=False, **{k.removeprefix("person."): v
+                                                 for k, v in values.items()})  # fmt: skip
+            return replace(event, person=person)
+        case RegistrationRecorded(registration=g):
+            return replace(event, registration=replace(
+                g, **{k.removeprefix("registration."): v for k, v in values.items()}))  # fmt: skip
+        case _:
+            return replace(event, **values)
+
+
+def _blanked(event: Event, subject: str) -> Event:
+    """``event`` as a reader without the subject's key sees it."""
+    replace = msgspec.structs.replace
+    match event:
+        case PersonAdded(person=p) | PersonUpdated(person=p):
+            return replace(event, person=replace(p, name="", organisation="",
+                                                 gender="undisclosed", erased=True))  # fmt: skip
+        case RegistrationRecorded(registration=g):
+            return replace(event, registration=replace(
+                g, attendee=ERASED_PREFIX + subject, profile=""))  # fmt: skip
+        case _:
+            return replace(event, attendee=ERASED_PREFIX + subject)
+
+
+def _aad(event_id: uuid.UUID, subject: str, path: str) -> bytes:
+    return b"%s|%s|%s" % (event_id.bytes, subject.encode(), path.encode())
+
+
+class _Sealed(msgspec.Struct):
+    personal: dict[str, tuple[str, bytes]] = msgspec.field(name=SEALED, default_factory=dict)
+
+
+_sealed = msgspec.json.Decoder(_Sealed).decode
+_tail = msgspec.json.Decoder(dict[str, tuple[str, bytes]]).decode
+_encode_json = msgspec.json.Encoder(order="deterministic").encode
+_decode_json = msgspec.json.decode
+
+
+class KeyRing:
+    """The subjects' keys this process has used, in front of the store's key table.
+
+    Writing finds (or makes) the live subject of an entity; reading finds a subject's
+    key, or learns that it is gone. A key made for an append that did not go through
+    is offered again with the next one (``pending``) until the store has it."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._aead: dict[str, SubjectCipher | None] = {}  # None: erased (or never kept)
+        self._subject: dict[bytes, str] = {}  # lookup -> live subject
+        self._pending: dict[str, SubjectKey] = {}
+        self._preloaded: set[str] = set()
+        self._clock = (-2.0, "")
+
+    def _preload(self, edition: str) -> None:
+        """Every live key of the edition, and which entity each is for, in one query (a
+        replay opens thousands, a desk creates thousands)."""
+        rows = self.store.edition_keys(edition)
+        with self._lock:
+            self._preloaded.add(edition)
+            for k in rows:
+                if k.subject not in self._aead:
+                    self._aead[k.subject] = self.store.cipher.for_key(k.key)
+                if self._aead[k.subject] is not None:
+                    self._subject.setdefault(k.lookup, k.subject)
+
+    def for_writing(self, edition: str, kind: str, entity: str) -> tuple[str, SubjectCipher]:
+        lookup = lookup_of(edition, kind, entity)
+        if edition not in self._preloaded:
+            self._preload(edition)
+        with self._lock:
+            subject = self._subject.get(lookup)
+            aead = self._aead.get(subject) if subject is not None else None
+            if subject is not None and aead is not None:
+                return subject, aead
+        # Not among the keys the edition had when this process read them: a new subject.
+        # (Another process may have made one for the same entity since; then the entity
+        # has two, each opening its own events, and forgetting it destroys both.)
+        with self._lock:
+            subject = secrets.token_hex(16)
+            key = self.store.cipher.new_key()
+            self._pending[subject] = SubjectKey(
+                subject=subject, edition=edition, lookup=lookup, key=key, created_at=self._now()
+            )
+            aead = self._aead[subject] = self.store.cipher.for_key(key)
+            self._subject[lookup] = subject
+        return subject, aead
+
+    def _now(self) -> str:
+        """When a key is made, to the second (read once a second at most)."""
+        tick = time.monotonic()
+        if tick - self._clock[0] >= 1.0:
+            self._clock = (tick, format_time(dt.datetime.now(dt.UTC)))
+        return self._clock[1]
+
+    def pending(self, subjects: Iterable[str]) -> list[SubjectKey]:
+        """The keys of ``subjects`` the store may not hold yet."""
+        with self._lock:
+            return [self._pending[s] for s in dict.fromkeys(subjects) if s in self._pending]
+
+    def kept(self, keys: Sequence[SubjectKey]) -> None:
+        """The store holds ``keys`` now."""
+        with self._lock:
+            for k in keys:
+                self._pending.pop(k.subject, None)
+
+    def for_reading(self, edition: str, subject: str) -> SubjectCipher | None:
+        known = self._aead.get(subject, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[return-value]
+        if edition not in self._preloaded:
+            self._preload(edition)
+        else:  # made by another process since the edition's keys were read
+            keys = self.store.subject_keys(subjects=[subject])
+            with self._lock:
+                for s, k in keys.items():
+                    self._aead.setdefault(s, self.store.cipher.for_key(k))
+        with self._lock:
+            return self._aead.setdefault(subject, None)
+
+    def forget(self, subjects: Iterable[str]) -> None:
+        """Drop what this process knows of ``subjects`` (erased, here or elsewhere)."""
+        with self._lock:
+            for s in subjects:
+                self._aead[s] = None
+                self._pending.pop(s, None)
+            self._subject = {k: v for k, v in self._subject.items() if self._aead.get(v)}
+
+
+class Personal:
+    """Seals events' personal fields on the way into the store and opens them on the
+    way out. ``unreadable`` lists the fields whose key exists but does not open them
+    (a ciphertext copied from elsewhere): they read as erased, and are reported."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.keys = KeyRing(store)
+        self.unreadable: list[tuple[uuid.UUID, str]] = []
+
+    def seal(self, edition: str, event: Event, event_id: uuid.UUID) -> tuple[bytes, str | None]:
+        """The payload to store for ``event``, and the subject it was sealed to."""
+        whose = personal_entity(event)
+        if whose is None:
+            return encode_event(event), None
+        kind, entity = whose
+        if kind == "attendee" and is_erased_attendee(entity):
+            return encode_event(event), None  # an erased attendee's placeholder: nothing personal
+        subject, aead = self.keys.for_writing(edition, kind, entity)
+        sealed = {
+            path: (subject, aead.seal(_encode_json(value), _aad(event_id, subject, path)))
+            for path, value in _fields(event).items()
+        }
+        clear = encode_event(_blanked(event, subject))
+        return clear[:-1] + b"," + _MARK + _encode_json(sealed) + b"}", subject
+
+    def open(self, edition: str, type: str, schema_version: int, payload: bytes,
+             event_id: uuid.UUID) -> Event:  # fmt: skip
+        """The event a stored payload holds, its personal fields opened where their key
+        is still there."""
+        event = decode_event(type, schema_version, payload)
+        at = payload.rfind(_MARK)
+        if at < 0:
+            return event
+        sealed = self._sealed_at(payload, at)
+        if not sealed:
+            return event
+        values: dict[str, Any] = {}
+        for path, (subject, blob) in sealed.items():
+            aead = self.keys.for_reading(edition, subject)
+            if aead is None:
+                continue
+            plain = aead.open(blob, _aad(event_id, subject, path))
+            if plain is None:
+                self.unreadable.append((event_id, path))
+                log.warning("personal_field_unreadable", event_id=str(event_id), field=path)
+                continue
+            values[path] = _decode_json(plain)
+        return _with(event, values) if values else event
+
+    @staticmethod
+    def _sealed_at(payload: bytes, at: int) -> dict[str, tuple[str, bytes]]:
+        """The sealed fields of a payload whose ``$personal`` member starts at ``at``:
+        written last, it is read alone; anything else reads the whole payload."""
+        try:
+            return _tail(payload[at + len(_MARK) : -1])
+        except msgspec.DecodeError:
+            return _sealed(payload).personal
+
+    def subjects_in(self, payload: bytes) -> list[str]:
+        """The subjects whose fields a stored payload seals."""
+        at = payload.rfind(_MARK)
+        if at < 0:
+            return []
+        return list(dict.fromkeys(s for s, _ in self._sealed_at(payload, at).values()))
+
+
+def opener(personal: Personal, stream_id: str) -> Callable[..., Event]:
+    """``open(version, type, schema_version, payload, event_id)``: the event a stored
+    payload of ``stream_id`` holds, personal fields opened; unreadable ones refused with
+    where they are."""
+    edition = stream_id.removeprefix("edition-")
+
+    def open_(version: int, type: str, schema_version: int, payload: bytes,
+              event_id: uuid.UUID) -> Event:  # fmt: skip
+        try:
+            return personal.open(edition, type, schema_version, payload, event_id)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            raise StoreError("unreadable_event", stream=stream_id, version=version,
+                             detail=str(exc)) from exc  # fmt: skip
+
+    return open_
+
+
+def open_record(personal: Personal, r: RecordedEvent) -> Event:
+    return opener(personal, r.stream_id)(r.version, r.type, r.schema_version, r.payload,
+                                          r.event_id)  # fmt: skip
