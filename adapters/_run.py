@@ -65,7 +65,8 @@ def run(args: argparse.Namespace, out: TextIO, w: Words) -> int:
             print(w._("error: refused, nothing was recorded:"), file=sys.stderr)
         for line in error_lines(exc, w, getattr(exc, "names", None)):
             print(f"  {line}", file=sys.stderr)
-        log.info("command_refused", problems=[str(p) for p in exc.problems])
+        # Where and which rule, never the values: they may be a person's name or address.
+        log.info("command_refused", problems=[f"{p.path}: {p.code}" for p in exc.problems])
         return EXIT_INVALID
     except (UsageError, StoreNotFound, CheckpointError) as exc:
         print(w._("error: {message}", message=error_lines(exc, w)[0]), file=sys.stderr)

@@ -90,6 +90,8 @@ class Tokens:
             raise CreneauError("bad_id", value=edition)
         if not name or not is_name(name):
             raise CreneauError("bad_actor", actor=name)
+        if "@" in name:  # the actor of every event it causes: an account name, no address
+            raise CreneauError("actor_is_an_address")
         if any(t.name == name and not t.revoked for t in self.all().values()):
             raise CreneauError("token_name_taken", name=name)
         token_id = uuid.uuid4().hex[:12]

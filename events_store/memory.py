@@ -87,9 +87,9 @@ class MemoryEventStore(StoreReadMixin):
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
-    ) -> Iterator[tuple[int, str, int, bytes, uuid.UUID]]:
+    ) -> Iterator[tuple[int, str, int, bytes, bytes]]:
         for e in self.read_stream(stream_id, from_version):
-            yield e.version, e.type, e.schema_version, e.payload, e.event_id
+            yield e.version, e.type, e.schema_version, e.payload, e.event_id.bytes
 
     def read_all(
         self, after_position: int = 0, limit: int | None = None

@@ -634,14 +634,14 @@ class PostgresEventStore(StoreReadMixin):
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
-    ) -> Iterator[tuple[int, str, int, bytes, uuid.UUID]]:
+    ) -> Iterator[tuple[int, str, int, bytes, bytes]]:
         with self._lock:
             rows = self._conn.execute(
                 self._q("SELECT version, type, schema_version, payload, event_id FROM "
                         "{schema}.events WHERE stream_id = %s AND version >= %s ORDER BY version"),
                 (stream_id, from_version),
             ).fetchall()  # fmt: skip
-        return ((v, t, s, bytes(p), i) for v, t, s, p, i in rows)
+        return ((v, t, s, bytes(p), i.bytes) for v, t, s, p, i in rows)
 
     def read_all(
         self, after_position: int = 0, limit: int | None = None

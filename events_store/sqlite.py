@@ -151,8 +151,26 @@ class _Commit(msgspec.Struct, array_like=True):
     events: list[_Event]
 
 
+class _PayloadOnly(msgspec.Struct, array_like=True, gc=False):
+    """An event of a commit's blob read for folding: its id left as its 16 bytes."""
+
+    event_id: bytes
+    type: str
+    schema_version: int
+    meta: int
+    payload: bytes
+    hash: bytes
+
+
+class _Payloads(msgspec.Struct, array_like=True):
+    prev_hash: bytes
+    metadata: msgspec.Raw  # not read
+    events: list[_PayloadOnly]
+
+
 _encode = msgspec.msgpack.Encoder(uuid_format="bytes").encode
 _decode = msgspec.msgpack.Decoder(_Commit).decode
+_decode_payloads = msgspec.msgpack.Decoder(_Payloads).decode
 
 
 def _pack(
@@ -558,10 +576,10 @@ class SQLiteEventStore(StoreReadMixin):
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
-    ) -> Iterator[tuple[int, str, int, bytes, uuid.UUID]]:
+    ) -> Iterator[tuple[int, str, int, bytes, bytes]]:
         for first_position, first_version, blob in self._stream_commits(stream_id, from_version):
             try:
-                events = _decode(blob).events
+                events = _decode_payloads(blob).events
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 raise StoreError("store_damaged", stream=stream_id, position=first_position,
                                  detail=str(exc)) from exc  # fmt: skip

@@ -3,16 +3,17 @@
 Every field of an event that names or describes a person — a speaker's name,
 organisation and gender; an attendee's identifier and profile — is stored encrypted
 with a key of its **data subject** (the store's ``Cipher``: AES-GCM, a fresh nonce per
-field; the event id, the subject and the field are the associated data, so a
-ciphertext moved to another event or field does not open). The rest of the event stays in clear with
+event). The fields of one event are sealed together, the event id, the subject and the
+fields' names being the associated data, so a ciphertext moved to another event (or
+passed off as other fields) does not open. The rest of the event stays in clear with
 placeholders where those fields were, so a reader without the key still folds the
 edition: an erased attendee keeps its places under ``erased-<subject>``, an erased
 person keeps its sessions, ``undisclosed`` as gender.
 
-The payload of a sealed event is the event's JSON with one more member::
+The payload of a sealed event is the event's JSON with one more member, last::
 
     {"type": "place.booked", "attendee": "erased-…", …,
-     "$personal": {"attendee": ["<subject>", "<nonce + ciphertext>"]}}
+     "$personal": {"subject": "…", "fields": ["attendee"], "sealed": "<nonce, ciphertext>"}}
 
 Event decoders ignore ``$personal``; payloads written before sealing existed have no
 such member and read as they are. The hash chain covers the ciphertext: destroying a
@@ -20,8 +21,9 @@ key (``forget``) rewrites nothing, and ``verify`` still passes.
 
 Keys live beside the log in the store (``SubjectKey``), created on a subject's first
 appearance and stored in the same transaction as the events sealed with them. An
-entity (``person`` or ``attendee`` of an edition) has one live subject; once erased,
-the same id appearing again gets a new subject.
+entity (``person`` or ``attendee`` of an edition) has a live subject (two, if two
+processes met it first at once); once erased, the same id appearing again gets a new
+one.
 """
 
 from __future__ import annotations
@@ -146,16 +148,29 @@ def _blanked(event: Event, subject: str) -> Event:
             return replace(event, attendee=ERASED_PREFIX + subject)
 
 
-def _aad(event_id: uuid.UUID, subject: str, path: str) -> bytes:
-    return b"%s|%s|%s" % (event_id.bytes, subject.encode(), path.encode())
+EventId = uuid.UUID | bytes  # an event id, or its 16 bytes (as stores read them back)
+
+
+def _aad(event_id: EventId, subject: str, fields: Sequence[str]) -> bytes:
+    raw = event_id.bytes if isinstance(event_id, uuid.UUID) else event_id
+    return b"%s|%s|%s" % (raw, subject.encode(), ",".join(fields).encode())
 
 
 class _Sealed(msgspec.Struct):
-    personal: dict[str, tuple[str, bytes]] = msgspec.field(name=SEALED, default_factory=dict)
+    """The ``$personal`` member: the subject, the fields in order, and their values
+    (a JSON array in that order) encrypted together."""
+
+    subject: str
+    fields: list[str]
+    sealed: bytes
 
 
-_sealed = msgspec.json.Decoder(_Sealed).decode
-_tail = msgspec.json.Decoder(dict[str, tuple[str, bytes]]).decode
+class _Holder(msgspec.Struct):
+    personal: _Sealed | None = msgspec.field(name=SEALED, default=None)
+
+
+_holder = msgspec.json.Decoder(_Holder).decode
+_tail = msgspec.json.Decoder(_Sealed).decode
 _encode_json = msgspec.json.Encoder(order="deterministic").encode
 _decode_json = msgspec.json.decode
 
@@ -171,6 +186,7 @@ class KeyRing:
         self.store = store
         self._lock = threading.Lock()
         self._aead: dict[str, SubjectCipher | None] = {}  # None: erased (or never kept)
+        self.known = self._aead  # read without the lock: a dict's get is atomic
         self._subject: dict[bytes, str] = {}  # lookup -> live subject
         self._pending: dict[str, SubjectKey] = {}
         self._preloaded: set[str] = set()
@@ -260,7 +276,7 @@ class Personal:
         self.keys = KeyRing(store)
         self.unreadable: list[tuple[uuid.UUID, str]] = []
 
-    def seal(self, edition: str, event: Event, event_id: uuid.UUID) -> tuple[bytes, str | None]:
+    def seal(self, edition: str, event: Event, event_id: EventId) -> tuple[bytes, str | None]:
         """The payload to store for ``event``, and the subject it was sealed to."""
         whose = personal_entity(event)
         if whose is None:
@@ -269,52 +285,51 @@ class Personal:
         if kind == "attendee" and is_erased_attendee(entity):
             return encode_event(event), None  # an erased attendee's placeholder: nothing personal
         subject, aead = self.keys.for_writing(edition, kind, entity)
-        sealed = {
-            path: (subject, aead.seal(_encode_json(value), _aad(event_id, subject, path)))
-            for path, value in _fields(event).items()
-        }
+        values = _fields(event)
+        fields = list(values)
+        sealed = _Sealed(subject=subject, fields=fields, sealed=aead.seal(
+            _encode_json(list(values.values())), _aad(event_id, subject, fields)))  # fmt: skip
         clear = encode_event(_blanked(event, subject))
         return clear[:-1] + b"," + _MARK + _encode_json(sealed) + b"}", subject
 
     def open(self, edition: str, type: str, schema_version: int, payload: bytes,
-             event_id: uuid.UUID) -> Event:  # fmt: skip
+             event_id: EventId) -> Event:  # fmt: skip
         """The event a stored payload holds, its personal fields opened where their key
         is still there."""
-        event = decode_event(type, schema_version, payload)
         at = payload.rfind(_MARK)
         if at < 0:
-            return event
+            return decode_event(type, schema_version, payload)
         sealed = self._sealed_at(payload, at)
-        if not sealed:
+        event = decode_event(type, schema_version, payload)
+        if sealed is None:
             return event
-        values: dict[str, Any] = {}
-        for path, (subject, blob) in sealed.items():
-            aead = self.keys.for_reading(edition, subject)
-            if aead is None:
-                continue
-            plain = aead.open(blob, _aad(event_id, subject, path))
-            if plain is None:
-                self.unreadable.append((event_id, path))
-                log.warning("personal_field_unreadable", event_id=str(event_id), field=path)
-                continue
-            values[path] = _decode_json(plain)
-        return _with(event, values) if values else event
+        aead = self.keys.known.get(sealed.subject, _UNKNOWN)
+        if aead is _UNKNOWN:
+            aead = self.keys.for_reading(edition, sealed.subject)
+        if aead is None:
+            return event
+        plain = aead.open(sealed.sealed, _aad(event_id, sealed.subject, sealed.fields))  # type: ignore[attr-defined]
+        if plain is None or len(values := _decode_json(plain)) != len(sealed.fields):
+            key = event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(bytes=event_id)
+            self.unreadable += [(key, f) for f in sealed.fields]
+            log.warning("personal_field_unreadable", event_id=str(key), fields=sealed.fields)
+            return event
+        return _with(event, dict(zip(sealed.fields, values, strict=True)))
 
     @staticmethod
-    def _sealed_at(payload: bytes, at: int) -> dict[str, tuple[str, bytes]]:
+    def _sealed_at(payload: bytes, at: int) -> _Sealed | None:
         """The sealed fields of a payload whose ``$personal`` member starts at ``at``:
         written last, it is read alone; anything else reads the whole payload."""
         try:
             return _tail(payload[at + len(_MARK) : -1])
-        except msgspec.DecodeError:
-            return _sealed(payload).personal
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return _holder(payload).personal
 
     def subjects_in(self, payload: bytes) -> list[str]:
         """The subjects whose fields a stored payload seals."""
         at = payload.rfind(_MARK)
-        if at < 0:
-            return []
-        return list(dict.fromkeys(s for s, _ in self._sealed_at(payload, at).values()))
+        sealed = self._sealed_at(payload, at) if at >= 0 else None
+        return [sealed.subject] if sealed is not None else []
 
 
 def opener(personal: Personal, stream_id: str) -> Callable[..., Event]:
@@ -324,7 +339,7 @@ def opener(personal: Personal, stream_id: str) -> Callable[..., Event]:
     edition = stream_id.removeprefix("edition-")
 
     def open_(version: int, type: str, schema_version: int, payload: bytes,
-              event_id: uuid.UUID) -> Event:  # fmt: skip
+              event_id: EventId) -> Event:  # fmt: skip
         try:
             return personal.open(edition, type, schema_version, payload, event_id)
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:

@@ -8,7 +8,7 @@ there is one definition of what each event does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, assert_never
 
 import attrs
@@ -59,6 +59,8 @@ from creneau.scheduler._values import (
 
 __all__ = ["EditionState", "Fold", "PlaceKey", "evolve", "replay"]
 
+# Maps at least this large are changed through a draft rather than copied.
+DRAFT_FROM = 512
 PlaceKey = tuple[str, int, str | None]  # (session, occurrence, rotation start or None)
 
 
@@ -170,19 +172,25 @@ class _Working:
         self.inputs: Mapping[Any, Any] = s.inputs
         self.solve_jobs: Mapping[Any, Any] = s.solve_jobs
         self.reserve_open = s.reserve_open
-        self._owned: dict[str, Draft] = {}
+        self._owned: dict[str, MutableMapping[Any, Any]] = {}
 
-    def own(self, name: str) -> Draft:
-        """The map ``name``, as a draft sharing its entries, the first time it is about
-        to change."""
+    def own(self, name: str) -> MutableMapping[Any, Any]:
+        """The map ``name``, the first time it is about to change: a draft sharing the
+        entries of a large map, a plain copy of a small one (a dict is faster to fill and
+        read than a draft, and a replay from the start fills every map from empty)."""
         owned = self._owned.get(name)
         if owned is None:
-            owned = self._owned[name] = Draft(getattr(self, name))
+            current = getattr(self, name)
+            owned = Draft(current) if len(current) >= DRAFT_FROM else dict(current)
+            self._owned[name] = owned
             setattr(self, name, owned)
         return owned
 
     def freeze(self) -> EditionState:
-        maps = {name: self._owned[name].freeze() if name in self._owned
+        def frozen(m: MutableMapping[Any, Any]) -> Layered:
+            return m.freeze() if isinstance(m, Draft) else Layered(m)  # type: ignore[arg-type]
+
+        maps = {name: frozen(self._owned[name]) if name in self._owned
                 else getattr(self, name) for name in self.MAPS}  # fmt: skip
         return EditionState(
             version=self.version, info=self.info, policies=self.policies,

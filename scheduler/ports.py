@@ -6,7 +6,6 @@ Backends live in ``events_store/``; the core only knows this protocol.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -98,10 +97,10 @@ class EventStore(Protocol):
 
     def read_payloads(
         self, stream_id: str, from_version: int = 1
-    ) -> Iterator[tuple[int, str, int, bytes, uuid.UUID]]:
-        """``(version, type, schema_version, payload, event_id)`` of the stream's events
-        from ``from_version`` on: all that folding a stream into a state needs (the id
-        opens the personal fields sealed to it), read fast."""
+    ) -> Iterator[tuple[int, str, int, bytes, bytes]]:
+        """``(version, type, schema_version, payload, event id's 16 bytes)`` of the
+        stream's events from ``from_version`` on: all that folding a stream into a state
+        needs (the id opens the personal fields sealed to it), read fast."""
         ...
 
     def read_all(

@@ -351,3 +351,17 @@ def test_forget_on_postgres_leaves_the_name_in_no_table(pg: Any) -> None:
     again = EditionService(pg, actor="x").load(METZ_ID)
     assert again.people[PERSON].erased and counts(again) == counts(before)
     assert msgspec.json.encode(again.snapshot()).find(NAME.encode()) == -1
+
+
+def test_the_logs_never_print_personal_fields(metz: dict[str, Any]) -> None:
+    db, capsys = metz["db"], metz["capsys"]
+    logged = ""
+    for who, session in (("marc.l@example.org", "atelier-mediateurs"),
+                         ("marc.l\x07@example.org", "nope")):  # fmt: skip
+        logged += run(capsys, "--log-json", "register", "--attendee", who, "--session",
+                      session, "--store", db, "--actor", "accueil")[2]  # fmt: skip
+    logged += run(capsys, "--log-json", "cancel", "--attendee", ATTENDEE, "--session",
+                  "atelier-mediateurs", "--store", db, "--actor", "accueil")[2]  # fmt: skip
+    events = {json.loads(line)["event"] for line in logged.splitlines() if line.startswith("{")}
+    assert {"command_executed", "command_refused"} <= events
+    assert "marc.l" not in logged and ATTENDEE not in logged and "Schneider" not in logged
