@@ -173,6 +173,43 @@ _decode = msgspec.msgpack.Decoder(_Commit).decode
 _decode_payloads = msgspec.msgpack.Decoder(_Payloads).decode
 
 
+_INSERT_KEY = (
+    "INSERT OR IGNORE INTO subject_keys (subject, edition, lookup, key, "
+    "created_at) VALUES (?, ?, ?, ?, ?)"
+)
+# Many keys of one edition and one second, each subject 16 bytes (as hex), lookup 32,
+# key 16, go in as one statement over their concatenation, as the event ids do.
+_INSERT_KEYS = """
+WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?2)
+INSERT OR IGNORE INTO subject_keys (subject, edition, lookup, key, created_at)
+SELECT lower(hex(substr(?1, i * 64 + 1, 16))), ?3, substr(?1, i * 64 + 17, 32),
+       substr(?1, i * 64 + 49, 16), ?4 FROM n
+"""
+
+
+def _insert_keys(db: sqlite3.Connection, keys: Sequence[SubjectKey]) -> None:
+    groups: dict[tuple[str, str], list[SubjectKey]] = {}
+    rest: list[SubjectKey] = []
+    for k in keys:
+        if len(k.subject) == 32 and len(k.lookup) == 32 and len(k.key) == 16:
+            groups.setdefault((k.edition, k.created_at), []).append(k)
+        else:
+            rest.append(k)
+    for (edition, created_at), group in groups.items():
+        try:
+            packed = b"".join(bytes.fromhex(k.subject) + k.lookup + k.key for k in group)
+        except ValueError:  # a subject that is not hexadecimal
+            rest += group
+            continue
+        if len(group) < _SET_INSERT_FROM:
+            rest += group
+        else:
+            db.execute(_INSERT_KEYS, (packed, len(group), edition, created_at))
+    if rest:
+        db.executemany(_INSERT_KEY, [(k.subject, k.edition, k.lookup, k.key, k.created_at)
+                                     for k in rest])  # fmt: skip
+
+
 def _pack(
     prev_hash: str, sealed: Sequence[RecordedEvent], raw: Sequence[tuple[bytes, bytes]]
 ) -> bytes:
@@ -359,11 +396,7 @@ class SQLiteEventStore(StoreReadMixin):
                 sealed = self._append_locked(stream_id, events, expected_version)
                 if sealed and keys:
                     self._keys_here(write=True)
-                    db.executemany(
-                        "INSERT OR IGNORE INTO subject_keys (subject, edition, lookup, key, "
-                        "created_at) VALUES (?, ?, ?, ?, ?)",
-                        [(k.subject, k.edition, k.lookup, k.key, k.created_at) for k in keys],
-                    )  # fmt: skip
+                    _insert_keys(db, keys)
                 db.execute("COMMIT")
                 return sealed
             except BaseException as exc:

@@ -13,7 +13,7 @@ person keeps its sessions, ``undisclosed`` as gender.
 The payload of a sealed event is the event's JSON with one more member, last::
 
     {"type": "place.booked", "attendee": "erased-…", …,
-     "$personal": {"subject": "…", "fields": ["attendee"], "sealed": "<nonce, ciphertext>"}}
+     "$personal": ["<subject>", ["attendee"], "<nonce, ciphertext, tag>"]}
 
 Event decoders ignore ``$personal``; payloads written before sealing existed have no
 such member and read as they are. The hash chain covers the ciphertext: destroying a
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 import threading
 import time
 import uuid
@@ -40,7 +39,7 @@ from typing import Any, Literal
 import msgspec
 import structlog
 
-from creneau.scheduler._envelope import RecordedEvent, SubjectKey, format_time
+from creneau.scheduler._envelope import RecordedEvent, SubjectKey, format_time, new_event_id
 from creneau.scheduler._errors import StoreError
 from creneau.scheduler._events import (
     ERASED_PREFIX,
@@ -156,9 +155,9 @@ def _aad(event_id: EventId, subject: str, fields: Sequence[str]) -> bytes:
     return b"%s|%s|%s" % (raw, subject.encode(), ",".join(fields).encode())
 
 
-class _Sealed(msgspec.Struct):
-    """The ``$personal`` member: the subject, the fields in order, and their values
-    (a JSON array in that order) encrypted together."""
+class _Sealed(msgspec.Struct, array_like=True, gc=False):
+    """The ``$personal`` member, an array: the subject, the fields in order, and their
+    values (a JSON array in that order) encrypted together."""
 
     subject: str
     fields: list[str]
@@ -217,7 +216,9 @@ class KeyRing:
         # (Another process may have made one for the same entity since; then the entity
         # has two, each opening its own events, and forgetting it destroys both.)
         with self._lock:
-            subject = secrets.token_hex(16)
+            # Time-ordered, like event ids: a new key lands at the end of the key table's
+            # index instead of at a random place in it.
+            subject = new_event_id().hex
             key = self.store.cipher.new_key()
             self._pending[subject] = SubjectKey(
                 subject=subject, edition=edition, lookup=lookup, key=key, created_at=self._now()

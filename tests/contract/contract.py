@@ -278,6 +278,33 @@ class EventStoreContract(abc.ABC):
         assert store.view_position("v") == 0 and list(store.read_view("v")) == []
         assert store.write_view("v", 0, 2, {"k": b"y"})
 
+    def test_keys_go_in_with_their_events_and_are_destroyed_on_request(self, store: Any) -> None:
+        import os
+
+        from creneau.scheduler._envelope import SubjectKey, new_event_id
+
+        def key(edition: str, subject: str | None = None, at: str = "t1") -> SubjectKey:
+            return SubjectKey(subject=subject or new_event_id().hex, edition=edition,
+                              lookup=os.urandom(32), key=os.urandom(16), created_at=at)  # fmt: skip
+
+        # Many at once (one statement where the store has one), odd ones, two editions.
+        keys = [key("e") for _ in range(30)] + [key("e", at="t2"), key("e", "not-hex")]
+        other = key("f")
+        store.append("edition-e", batch(2), 0, keys)
+        store.append("edition-f", batch(1), 0, [other, keys[0]])  # a key kept is kept as it is
+        with pytest.raises(ConcurrencyError):  # refused: its keys are not stored either
+            store.append("edition-e", batch(1), 0, [key("e", "lost")])
+        held = {k.subject: (k.lookup, k.key, k.created_at) for k in store.edition_keys("e")}
+        assert held == {k.subject: (k.lookup, k.key, k.created_at) for k in keys}
+        assert store.subject_keys(edition="f") == {other.subject: other.key}
+        assert store.subject_keys(subjects=["not-hex", "lost"]) == {"not-hex": keys[-1].key}
+        assert store.subjects_for("e", keys[3].lookup) == [keys[3].subject]
+        assert store.erase_subjects([keys[3].subject, "lost"]) == 1
+        assert store.subjects_for("e", keys[3].lookup) == []
+        assert keys[3].subject not in store.subject_keys(edition="e")
+        store.compact()
+        assert store.verify() is None
+
 
 def payload_of(event: RecordedEvent) -> Any:
     return msgspec.json.decode(event.payload)
