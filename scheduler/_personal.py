@@ -76,7 +76,10 @@ Kind = Literal["person", "attendee"]
 SEALED = "$personal"
 _MARK = b'"$personal":'
 _UNKNOWN = object()
-_ATTENDEE_EVENTS = (RegistrationRemoved, PlaceBooked, PlaceCancelled, PlacePromoted, PlaceBumped)
+_REGISTRATION = ["registration.attendee", "registration.profile"]
+_ATTENDEE_EVENTS = frozenset(
+    {RegistrationRemoved, PlaceBooked, PlaceCancelled, PlacePromoted, PlaceBumped}
+)
 
 
 def is_erased_attendee(attendee: str) -> bool:
@@ -152,7 +155,7 @@ EventId = uuid.UUID | bytes  # an event id, or its 16 bytes (as stores read them
 
 def _aad(event_id: EventId, subject: str, fields: Sequence[str]) -> bytes:
     raw = event_id.bytes if isinstance(event_id, uuid.UUID) else event_id
-    return b"%s|%s|%s" % (raw, subject.encode(), ",".join(fields).encode())
+    return raw + f"|{subject}|{','.join(fields)}".encode()
 
 
 class _Sealed(msgspec.Struct, array_like=True, gc=False):
@@ -315,6 +318,12 @@ class Personal:
             self.unreadable += [(key, f) for f in sealed.fields]
             log.warning("personal_field_unreadable", event_id=str(key), fields=sealed.fields)
             return event
+        # The commonest, put back directly: a desk's events, a registration.
+        if event.__class__ in _ATTENDEE_EVENTS:
+            return msgspec.structs.replace(event, attendee=values[0])
+        if isinstance(event, RegistrationRecorded) and sealed.fields == _REGISTRATION:
+            g = msgspec.structs.replace(event.registration, attendee=values[0], profile=values[1])
+            return msgspec.structs.replace(event, registration=g)
         return _with(event, dict(zip(sealed.fields, values, strict=True)))
 
     @staticmethod

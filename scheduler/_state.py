@@ -297,14 +297,18 @@ def _apply(w: _Working, event: Event) -> None:
         w.own("inputs")[read] = w.version
 
 
+_LIVE_OR_RECORD = frozenset({
+    RegistrationRecorded, RegistrationRemoved, PlaceBooked, PlaceCancelled, PlacePromoted,
+    PlaceBumped, ReserveOpened, ReserveClosed, ScheduleProposed, DocumentImported,
+})  # fmt: skip
+
+
 def _read_by_solver(event: Event) -> str | None:
     """What of the edition's rules an event changed, as a solve reads them; None for the
     live data (registrations, places, reserve chairs) and for what only records."""
+    if type(event) in _LIVE_OR_RECORD:  # most of a desk's stream: one lookup
+        return None
     match event:
-        case (RegistrationRecorded() | RegistrationRemoved() | PlaceBooked() | PlaceCancelled()
-              | PlacePromoted() | PlaceBumped() | ReserveOpened() | ReserveClosed()
-              | ScheduleProposed() | DocumentImported()):  # fmt: skip
-            return None
         case SubjectErased(kind="attendee"):
             return None
         case ScheduleAccepted() | SessionMoved():  # a re-plan starts from the programme

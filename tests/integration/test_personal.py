@@ -365,3 +365,26 @@ def test_the_logs_never_print_personal_fields(metz: dict[str, Any]) -> None:
     events = {json.loads(line)["event"] for line in logged.splitlines() if line.startswith("{")}
     assert {"command_executed", "command_refused"} <= events
     assert "marc.l" not in logged and ATTENDEE not in logged and "Schneider" not in logged
+
+
+def test_another_process_holding_the_fields_lets_them_go_when_it_reads_on(
+    metz: dict[str, Any],
+) -> None:
+    db = metz["db"]
+    here, there = SQLiteEventStore(db), SQLiteEventStore(db)
+    desk = EditionService(there, actor="accueil")  # another process, its state kept
+    assert desk.load(METZ_ID).people[PERSON].name == NAME
+    assert ATTENDEE in desk.load(METZ_ID).registrations
+    EditionService(here, actor="dpo").forget("attendee", ATTENDEE)
+    EditionService(here, actor="dpo").forget("person", PERSON)
+    now = desk.load(METZ_ID)
+    assert_nothing_of(now, {PERSON}, {ATTENDEE})
+    desk.views.catch_up()
+    assert all(ATTENDEE not in repr(x) and NAME not in repr(x) for x in desk.views.audit(METZ_ID))
+    # The same attendee at the desk again: a new subject, their own fields again.
+    desk.execute(BookPlace(attendee=ATTENDEE, session_id="atelier-mediateurs"),
+                 edition_id=METZ_ID)  # fmt: skip
+    assert ATTENDEE in EditionService(here, actor="x").load(METZ_ID).registrations
+    assert len(desk.subjects_of("attendee", ATTENDEE)) == 1
+    here.close()
+    there.close()
