@@ -541,26 +541,37 @@ def audit_log(
     entity: FromQuery[str | None] = None,
     offset: Annotated[int, QueryParameter(ge=0)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    names: FromQuery[bool] = False,
 ) -> LogPage:
-    """The audit log: who changed what, when; paged, and narrowed to one entity."""
+    """The audit log: who changed what, when; paged, and narrowed to one entity. People's
+    names, organisations and gender are left out unless asked (``names=true``, a
+    committee's token), as `creneau log` leaves them out without ``--names``."""
     w = _words(request)
-    _allowed(request, edition, READ, w)
+    token = _allowed(request, edition, READ, w)
+    if names and token.role not in COMMITTEE:
+        raise Problem(403, "role_refused", w._('the role "{role}" may not do this',
+                                               role=token.role))  # fmt: skip
     found = _server(request).audit(edition, entity, w)
-    page = [log_entry(x, w) for x in found[offset : offset + limit]]
+    page = [log_entry(x, w, names=names) for x in found[offset : offset + limit]]
     return LogPage(entries=page, total=len(found), offset=offset)
 
 
-def log_entry(line: Any, w: Words) -> LogEntry:
-    """A line of the audit trail in the words of the request."""
+def log_entry(line: Any, w: Words, *, names: bool = False) -> LogEntry:
+    """A line of the audit trail in the words of the request; a person's name,
+    organisation and gender only named as changed, unless ``names``."""
     from creneau.adapters._describe import EVENTS, change_line, entity_text
+    from creneau.adapters._show import PERSONAL
     from creneau.scheduler import EntityChange
+
+    hide = PERSONAL if line.entity.startswith("person:") and not names else frozenset()
 
     return LogEntry(
         position=line.position, version=line.version, recorded_at=line.recorded_at,
         actor=line.actor, type=line.type,
         event=w._(EVENTS[line.type]) if line.type in EVENTS else line.type,
         entity=line.entity, entity_name=entity_text(line.entity, w),
-        changed=change_line(EntityChange("", "", "", line.fields), w) if line.fields else "",
+        changed=change_line(EntityChange("", "", "", line.fields), w, hide=hide)
+        if line.fields else "",
     )  # fmt: skip
 
 

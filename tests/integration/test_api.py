@@ -301,3 +301,21 @@ def test_an_admin_verifies_the_store_and_against_a_checkpoint(api: dict[str, Any
     code, printed, _ = run(api["capsys"], "verify", "--store", api["db"])
     assert code != 0
     assert found["lines"] == [printed.strip()]
+
+
+def test_the_log_names_people_only_when_a_committee_asks(api: dict[str, Any]) -> None:
+    client = api["client"]
+    person = client.get(f"{API}/exports/edition", headers=auth(api, "comite-metz")).json()[
+        "people"][0]  # fmt: skip
+    command = {"command": "update_person", "person": {**person, "organisation": "Ville de Metz"}}
+    written = client.post(f"{API}/commands", json=command, headers=auth(
+        api, "comite-metz", **{"If-Match": str(version(api))}))  # fmt: skip
+    assert written.status_code == 200, written.text
+    params = {"entity": person["id"], "lang": "en"}
+    hidden = client.get(f"{API}/log", params=params, headers=auth(api, "public-metz")).json()
+    assert "Ville de Metz" not in str(hidden) and "organisation" in str(hidden)
+    problem(client.get(f"{API}/log", params={**params, "names": "true"},
+                       headers=auth(api, "public-metz")), 403)  # fmt: skip
+    shown = client.get(f"{API}/log", params={**params, "names": "true"},
+                       headers=auth(api, "comite-metz")).json()  # fmt: skip
+    assert "Ville de Metz" in str(shown)
