@@ -247,9 +247,8 @@ def _seal(personal: Personal, events: Sequence[Event],
     batch, subjects = [], []
     ids = ids if ids is not None else [new_event_id() for _ in events]
     for e, event_id in zip(events, ids, strict=True):
-        payload, subject = personal.seal("bench", e, event_id)
-        if subject is not None:
-            subjects.append(subject)
+        payload, sealed_to = personal.seal("bench", e, event_id)
+        subjects += sealed_to
         batch.append(NewEvent(event_id=event_id, type=event_type(e), schema_version=1,
                               payload=payload, metadata=meta))  # fmt: skip
     return batch, personal.keys.pending(subjects)

@@ -36,6 +36,7 @@ from creneau.scheduler._errors import (
 )
 from creneau.scheduler._events import (
     CURRENT_SCHEMA,
+    ERASED_PREFIX,
     Event,
     ScheduleProposed,
     SessionAdded,
@@ -153,12 +154,13 @@ class EditionService:
         if cached is None:  # the latest snapshot the store keeps, then what came after it
             cached = state_from_snapshot(self.store, edition_id) or EditionState()
         open_ = opener(self.personal, stream)
+        self.personal.learn(edition_id, cached.people)
         newer = [open_(*r) for r in self.store.read_payloads(stream, cached.version + 1)]
         erased = [e.subject for e in newer if isinstance(e, SubjectErased)]
         if erased and cached.version > 0:
             # Someone was erased since: what this process holds of them goes, and the
             # edition is folded again from the log, where their fields no longer open.
-            self.personal.keys.forget(erased)
+            self.personal.forget(erased)
             self._cache.pop(edition_id, None)
             newer = [open_(*r) for r in self.store.read_payloads(stream)]
             cached = EditionState()
@@ -291,21 +293,22 @@ class EditionService:
 
         Returns the (edition, subject) erased; ``nothing_to_forget`` when none is held.
         An erasure interrupted after its events is completed by running it again: the
-        events already hide the fields, the keys go then."""
+        keys are still there to find the subjects by, and go then."""
         who = self._who(actor)
         found = self.subjects_of(kind, entity, edition_id)
-        unfinished = self._unfinished_erasures(kind, entity, edition_id)
-        if not found and not unfinished:
+        if not found:
             raise CreneauError("nothing_to_forget", kind=kind, id=entity)
         for edition in dict.fromkeys(e for e, _ in found):
-            mine = [s for e, s in found if e == edition]
+            # The person is named by the placeholder their fields will read as: the
+            # event itself names nobody.
             events: list[Event] = [
-                SubjectErased(subject=s, kind=kind, person_id=entity if kind == "person" else None)
-                for s in mine
-            ]
+                SubjectErased(subject=s, kind=kind,
+                              person_id=ERASED_PREFIX + s if kind == "person" else None)
+                for e, s in found if e == edition
+            ]  # fmt: skip
             self._record(edition, events, who)
-        subjects = [s for _, s in found + unfinished]
-        self.personal.keys.forget(subjects)
+        subjects = [s for _, s in found]
+        self.personal.forget(subjects)
         self.store.erase_subjects(subjects)
         self._cache.clear()
         # The views and snapshots hold copies of personal fields in clear: fold them
@@ -313,24 +316,7 @@ class EditionService:
         self.views.rebuild()
         self.store.compact()
         log.info("subject_erased", kind=kind, subjects=len(subjects), actor=who)
-        return found + unfinished
-
-    def _unfinished_erasures(self, kind: Kind, entity: str, edition_id: str | None
-                             ) -> list[tuple[str, str]]:  # fmt: skip
-        """A person's subjects erased in the log whose keys are still stored (an erasure
-        interrupted after its events), as (edition, subject)."""
-        if kind != "person":
-            return []  # an attendee's erasure names no id to find it by
-        editions = [edition_id] if edition_id is not None else self.editions()
-        held = []
-        for e in editions:
-            for r in self.store.read_stream(stream_id_of(e)):
-                if r.type == "subject.erased":
-                    event = open_record(self.personal, r)
-                    if isinstance(event, SubjectErased) and event.person_id == entity:
-                        held.append((e, event.subject))
-        keys = self.store.subject_keys(subjects=[s for _, s in held]) if held else {}
-        return [(e, s) for e, s in held if s in keys]
+        return found
 
     def _record(self, edition_id: str, events: list[Event], who: str) -> list[RecordedEvent]:
         """Append events that no command decides (an erasure), on the stream's head."""
@@ -478,9 +464,8 @@ class EditionService:
             batch, subjects = [], []
             for e in events:
                 event_id = self._new_id()
-                payload, subject = self.personal.seal(edition_id, e, event_id)
-                if subject is not None:
-                    subjects.append(subject)
+                payload, sealed_to = self.personal.seal(edition_id, e, event_id)
+                subjects += sealed_to
                 batch.append(NewEvent(event_id=event_id, type=event_type(e),
                                       schema_version=CURRENT_SCHEMA[event_type(e)],
                                       payload=payload, metadata=meta))  # fmt: skip

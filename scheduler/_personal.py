@@ -1,6 +1,6 @@
 """Personal fields sealed per data subject (crypto-shredding).
 
-Every field of an event that names or describes a person — a speaker's name,
+Every field of an event that names or describes a person — a speaker's id, name,
 organisation and gender; an attendee's identifier and profile — is stored encrypted
 with a key of its **data subject** (the store's ``Cipher``: AES-GCM, a fresh nonce per
 event). The fields of one event are sealed together, the event id, the subject and the
@@ -8,7 +8,10 @@ fields' names being the associated data, so a ciphertext moved to another event 
 passed off as other fields) does not open. The rest of the event stays in clear with
 placeholders where those fields were, so a reader without the key still folds the
 edition: an erased attendee keeps its places under ``erased-<subject>``, an erased
-person keeps its sessions, ``undisclosed`` as gender.
+person its sessions under the same kind of placeholder, ``undisclosed`` as gender.
+Other events that name a person by id (sessions, availability, removal) name them by
+that placeholder in the store; a reader who opened the person's own events maps it
+back to the id (``Personal.ids``).
 
 The payload of a sealed event is the event's JSON with one more member, last::
 
@@ -45,6 +48,8 @@ from creneau.scheduler._events import (
     ERASED_PREFIX,
     Event,
     PersonAdded,
+    PersonAvailabilitySet,
+    PersonRemoved,
     PersonUpdated,
     PlaceBooked,
     PlaceBumped,
@@ -52,6 +57,8 @@ from creneau.scheduler._events import (
     PlacePromoted,
     RegistrationRecorded,
     RegistrationRemoved,
+    SessionAdded,
+    SessionUpdated,
     decode_event,
     encode_event,
 )
@@ -77,6 +84,7 @@ SEALED = "$personal"
 _MARK = b'"$personal":'
 _UNKNOWN = object()
 _REGISTRATION = ["registration.attendee", "registration.profile"]
+_REFERRING = frozenset({SessionAdded, SessionUpdated, PersonRemoved, PersonAvailabilitySet})
 _ATTENDEE_EVENTS = frozenset(
     {RegistrationRemoved, PlaceBooked, PlaceCancelled, PlacePromoted, PlaceBumped}
 )
@@ -113,27 +121,53 @@ def _fields(event: Event) -> dict[str, Any]:
     """The personal fields of ``event`` by path, with their values."""
     match event:
         case PersonAdded(person=p) | PersonUpdated(person=p):
-            return {"person.name": p.name, "person.organisation": p.organisation,
-                    "person.gender": p.gender}  # fmt: skip
+            return {"person.id": p.id, "person.name": p.name,
+                    "person.organisation": p.organisation, "person.gender": p.gender}  # fmt: skip
         case RegistrationRecorded(registration=g):
             return {"registration.attendee": g.attendee, "registration.profile": g.profile}
         case _:
             return {"attendee": event.attendee}  # type: ignore[union-attr]
 
 
-def _with(event: Event, values: dict[str, Any]) -> Event:
-    """``event`` with the personal fields ``values`` (by path) put in."""
-    replace = msgspec.structs.replace
+def _references(event: Event, *, erased: bool = False) -> dict[str, list[str]]:
+    """The people ``event`` names by id other than in its own person's fields: id ->
+    the paths naming them (a session's speakers and moderators, a person's removal or
+    availability)."""
+    found: dict[str, list[str]] = {}
     match event:
-        case PersonAdded(person=p) | PersonUpdated(person=p):
-            person = replace(p, erased=False, **{k.removeprefix("person."): v
-                                                 for k, v in values.items()})  # fmt: skip
-            return replace(event, person=person)
-        case RegistrationRecorded(registration=g):
-            return replace(event, registration=replace(
-                g, **{k.removeprefix("registration."): v for k, v in values.items()}))  # fmt: skip
-        case _:
-            return replace(event, **values)
+        case SessionAdded(session=x) | SessionUpdated(session=x):
+            for role in ("speakers", "moderators"):
+                for i, pid in enumerate(getattr(x, role)):
+                    found.setdefault(pid, []).append(f"session.{role}.{i}")
+        case PersonRemoved(person_id=pid) | PersonAvailabilitySet(person_id=pid):
+            found[pid] = ["person_id"]
+    return {pid: paths for pid, paths in found.items() if is_erased_attendee(pid) == erased}
+
+
+def _put(event: Event, values: dict[str, Any]) -> Event:
+    """``event`` with ``values`` (by path: ``field``, ``field.sub``, ``field.list.i``)."""
+    replace = msgspec.structs.replace
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    lists: dict[tuple[str, str], dict[int, Any]] = {}
+    for path, value in values.items():
+        head, _, rest = path.partition(".")
+        if not rest:
+            top[head] = value
+            continue
+        field, _, index = rest.partition(".")
+        if index:
+            lists.setdefault((head, field), {})[int(index)] = value
+        else:
+            nested.setdefault(head, {})[field] = value
+    for (head, field), items in lists.items():
+        seq = list(getattr(getattr(event, head), field))
+        for i, value in items.items():
+            seq[i] = value
+        nested.setdefault(head, {})[field] = tuple(seq)
+    for head, fields in nested.items():
+        top[head] = replace(getattr(event, head), **fields)
+    return replace(event, **top) if top else event
 
 
 def _blanked(event: Event, subject: str) -> Event:
@@ -141,8 +175,9 @@ def _blanked(event: Event, subject: str) -> Event:
     replace = msgspec.structs.replace
     match event:
         case PersonAdded(person=p) | PersonUpdated(person=p):
-            return replace(event, person=replace(p, name="", organisation="",
-                                                 gender="undisclosed", erased=True))  # fmt: skip
+            return replace(event, person=replace(p, id=ERASED_PREFIX + subject, name="",
+                                                 organisation="", gender="undisclosed",
+                                                 erased=True))  # fmt: skip
         case RegistrationRecorded(registration=g):
             return replace(event, registration=replace(
                 g, attendee=ERASED_PREFIX + subject, profile=""))  # fmt: skip
@@ -168,11 +203,11 @@ class _Sealed(msgspec.Struct, array_like=True, gc=False):
 
 
 class _Holder(msgspec.Struct):
-    personal: _Sealed | None = msgspec.field(name=SEALED, default=None)
+    personal: list[_Sealed] | None = msgspec.field(name=SEALED, default=None)
 
 
 _holder = msgspec.json.Decoder(_Holder).decode
-_tail = msgspec.json.Decoder(_Sealed).decode
+_tail = msgspec.json.Decoder(list[_Sealed]).decode
 _encode_json = msgspec.json.Encoder(order="deterministic").encode
 _decode_json = msgspec.json.decode
 
@@ -193,6 +228,15 @@ class KeyRing:
         self._pending: dict[str, SubjectKey] = {}
         self._preloaded: set[str] = set()
         self._clock = (-2.0, "")
+
+    def preload(self, edition: str) -> None:
+        if edition not in self._preloaded:
+            self._preload(edition)
+
+    def subject_of(self, edition: str, kind: str, entity: str) -> str | None:
+        """The live subject this process knows for an entity, if any."""
+        subject = self._subject.get(lookup_of(edition, kind, entity))
+        return subject if subject is not None and self._aead.get(subject) else None
 
     def _preload(self, edition: str) -> None:
         """Every live key of the edition, and which entity each is for, in one query (a
@@ -279,22 +323,38 @@ class Personal:
     def __init__(self, store: EventStore) -> None:
         self.keys = KeyRing(store)
         self.unreadable: list[tuple[uuid.UUID, str]] = []
+        self.ids: dict[str, str] = {}  # a person's placeholder -> their id, once read
+        self._learned: set[str] = set()
 
-    def seal(self, edition: str, event: Event, event_id: EventId) -> tuple[bytes, str | None]:
-        """The payload to store for ``event``, and the subject it was sealed to."""
+    def seal(self, edition: str, event: Event, event_id: EventId) -> tuple[bytes, list[str]]:
+        """The payload to store for ``event``, and the subjects it was sealed to: its own
+        person's or attendee's, and those of the people it names by id."""
+        entries: list[tuple[str, SubjectCipher, list[str], list[Any]]] = []
+        clear = event
         whose = personal_entity(event)
-        if whose is None:
-            return encode_event(event), None
-        kind, entity = whose
-        if kind == "attendee" and is_erased_attendee(entity):
-            return encode_event(event), None  # an erased attendee's placeholder: nothing personal
-        subject, aead = self.keys.for_writing(edition, kind, entity)
-        values = _fields(event)
-        fields = list(values)
-        sealed = _Sealed(subject=subject, fields=fields, sealed=aead.seal(
-            _encode_json(list(values.values())), _aad(event_id, subject, fields)))  # fmt: skip
-        clear = encode_event(_blanked(event, subject))
-        return clear[:-1] + b"," + _MARK + _encode_json(sealed) + b"}", subject
+        if whose is not None and not is_erased_attendee(whose[1]):
+            subject, aead = self.keys.for_writing(edition, *whose)
+            values = _fields(event)
+            entries.append((subject, aead, list(values), list(values.values())))
+            clear = _blanked(event, subject)
+        # The people it names by id are named by their subject's placeholder: the id is
+        # sealed in their own events, and a reader who can open those reads it back.
+        aliases: dict[str, Any] = {}
+        named: list[str] = []
+        for pid, paths in _references(event).items():
+            subject, _ = self.keys.for_writing(edition, "person", pid)
+            named.append(subject)
+            aliases.update(dict.fromkeys(paths, ERASED_PREFIX + subject))
+        if aliases:
+            clear = _put(clear, aliases)
+        if not entries:
+            return encode_event(clear), named
+        sealed = [_Sealed(subject=subject, fields=fields, sealed=aead.seal(
+                      _encode_json(values), _aad(event_id, subject, fields)))
+                  for subject, aead, fields, values in entries]  # fmt: skip
+        payload = encode_event(clear)
+        return (payload[:-1] + b"," + _MARK + _encode_json(sealed) + b"}",
+                [e[0] for e in entries] + named)  # fmt: skip
 
     def open(self, edition: str, type: str, schema_version: int, payload: bytes,
              event_id: EventId) -> Event:  # fmt: skip
@@ -302,44 +362,85 @@ class Personal:
         is still there."""
         at = payload.rfind(_MARK)
         if at < 0:
-            return decode_event(type, schema_version, payload)
-        sealed = self._sealed_at(payload, at)
+            event = decode_event(type, schema_version, payload)
+            return self._named(edition, event) if event.__class__ in _REFERRING else event
+        entries = self._sealed_at(payload, at)
         event = decode_event(type, schema_version, payload)
-        if sealed is None:
-            return event
-        aead = self.keys.known.get(sealed.subject, _UNKNOWN)
-        if aead is _UNKNOWN:
-            aead = self.keys.for_reading(edition, sealed.subject)
-        if aead is None:
-            return event
-        plain = aead.open(sealed.sealed, _aad(event_id, sealed.subject, sealed.fields))  # type: ignore[attr-defined]
-        if plain is None or len(values := _decode_json(plain)) != len(sealed.fields):
-            key = event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(bytes=event_id)
-            self.unreadable += [(key, f) for f in sealed.fields]
-            log.warning("personal_field_unreadable", event_id=str(key), fields=sealed.fields)
-            return event
-        # The commonest, put back directly: a desk's events, a registration.
-        if event.__class__ in _ATTENDEE_EVENTS:
-            return msgspec.structs.replace(event, attendee=values[0])
-        if isinstance(event, RegistrationRecorded) and sealed.fields == _REGISTRATION:
-            g = msgspec.structs.replace(event.registration, attendee=values[0], profile=values[1])
-            return msgspec.structs.replace(event, registration=g)
-        return _with(event, dict(zip(sealed.fields, values, strict=True)))
+        opened: dict[str, Any] = {}
+        for sealed in entries:
+            aead = self.keys.known.get(sealed.subject, _UNKNOWN)
+            if aead is _UNKNOWN:
+                aead = self.keys.for_reading(edition, sealed.subject)
+            if aead is None:
+                continue
+            plain = aead.open(sealed.sealed, _aad(event_id, sealed.subject, sealed.fields))  # type: ignore[attr-defined]
+            if plain is None or len(values := _decode_json(plain)) != len(sealed.fields):
+                key = event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(bytes=event_id)
+                self.unreadable += [(key, f) for f in sealed.fields]
+                log.warning("personal_field_unreadable", event_id=str(key), fields=sealed.fields)
+                continue
+            if len(entries) == 1:
+                # The commonest, put back directly: a desk's events, a registration.
+                if event.__class__ in _ATTENDEE_EVENTS:
+                    return msgspec.structs.replace(event, attendee=values[0])
+                if isinstance(event, RegistrationRecorded) and sealed.fields == _REGISTRATION:
+                    g = msgspec.structs.replace(event.registration, attendee=values[0],
+                                                profile=values[1])  # fmt: skip
+                    return msgspec.structs.replace(event, registration=g)
+            opened.update(zip(sealed.fields, values, strict=True))
+        if not opened:
+            return self._named(edition, event) if event.__class__ in _REFERRING else event
+        if isinstance(event, PersonAdded | PersonUpdated) and "person.id" in opened:
+            opened["person.erased"] = False
+            self.ids[event.person.id] = opened["person.id"]
+        event = _put(event, opened)
+        return self._named(edition, event) if event.__class__ in _REFERRING else event
+
+    def forget(self, subjects: Iterable[str]) -> None:
+        """Drop what this reader knows of ``subjects``: keys, and people's ids."""
+        subjects = list(subjects)
+        self.keys.forget(subjects)
+        for s in subjects:
+            self.ids.pop(ERASED_PREFIX + s, None)
+
+    def _named(self, edition: str, event: Event) -> Event:
+        """``event`` with the people it names by placeholder named by id again, where the
+        placeholder's person could be read (their id is known to this reader)."""
+        back = {}
+        for alias, paths in _references(event, erased=True).items():
+            pid = self.ids.get(alias)
+            if pid is not None:
+                back.update(dict.fromkeys(paths, pid))
+        return _put(event, back) if back else event
+
+    def learn(self, edition: str, people: Iterable[str]) -> None:
+        """The placeholders of people already known by id (a state folded earlier, a
+        snapshot), so that events naming them by placeholder read with their ids."""
+        if edition in self._learned:
+            return
+        self._learned.add(edition)
+        self.keys.preload(edition)
+        for pid in people:
+            if is_erased_attendee(pid):
+                continue
+            subject = self.keys.subject_of(edition, "person", pid)
+            if subject is not None:
+                self.ids.setdefault(ERASED_PREFIX + subject, pid)
 
     @staticmethod
-    def _sealed_at(payload: bytes, at: int) -> _Sealed | None:
+    def _sealed_at(payload: bytes, at: int) -> list[_Sealed]:
         """The sealed fields of a payload whose ``$personal`` member starts at ``at``:
         written last, it is read alone; anything else reads the whole payload."""
         try:
             return _tail(payload[at + len(_MARK) : -1])
         except (msgspec.DecodeError, msgspec.ValidationError):
-            return _holder(payload).personal
+            return _holder(payload).personal or []
 
     def subjects_in(self, payload: bytes) -> list[str]:
         """The subjects whose fields a stored payload seals."""
         at = payload.rfind(_MARK)
-        sealed = self._sealed_at(payload, at) if at >= 0 else None
-        return [sealed.subject] if sealed is not None else []
+        entries = self._sealed_at(payload, at) if at >= 0 else []
+        return list(dict.fromkeys(e.subject for e in entries))
 
 
 def opener(personal: Personal, stream_id: str) -> Callable[..., Event]:

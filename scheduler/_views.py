@@ -192,7 +192,7 @@ class Views:
             # Someone was erased in these events: what this process knows of them goes
             # first, and the state is folded from the log, not from a snapshot that may
             # still hold them.
-            self.personal.keys.forget(
+            self.personal.forget(
                 e.subject for e in map(partial(open_record, self.personal), erased)
                 if isinstance(e, SubjectErased))  # fmt: skip
         saved = None if erased else self.snapshot(edition)
@@ -200,6 +200,7 @@ class Views:
         first = records[0].version
         if base.version > first - 1:  # a snapshot ahead of these events: fold from the start
             base = EditionState()
+        self.personal.learn(edition, base.people)
         if base.version < first - 1:
             gap = (open_(*row) for row in self.store.read_payloads(stream, base.version + 1)
                    if row[0] < first)  # fmt: skip
