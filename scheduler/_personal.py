@@ -233,6 +233,12 @@ class KeyRing:
         if edition not in self._preloaded:
             self._preload(edition)
 
+    def note(self, edition: str, kind: str, entity: str, subject: str) -> None:
+        """``subject`` is a live subject of the entity (read from its events)."""
+        with self._lock:
+            if self._aead.get(subject) is not None:
+                self._subject[lookup_of(edition, kind, entity)] = subject
+
     def subject_of(self, edition: str, kind: str, entity: str) -> str | None:
         """The live subject this process knows for an entity, if any."""
         subject = self._subject.get(lookup_of(edition, kind, entity))
@@ -393,6 +399,10 @@ class Personal:
         if isinstance(event, PersonAdded | PersonUpdated) and "person.id" in opened:
             opened["person.erased"] = False
             self.ids[event.person.id] = opened["person.id"]
+            # A session this process writes names the person by the same placeholder,
+            # whoever wrote the person (another process, after this one read its keys).
+            self.keys.note(edition, "person", opened["person.id"],
+                           event.person.id.removeprefix(ERASED_PREFIX))  # fmt: skip
         event = _put(event, opened)
         return self._named(edition, event) if event.__class__ in _REFERRING else event
 

@@ -394,3 +394,25 @@ def test_another_process_holding_the_fields_lets_them_go_when_it_reads_on(
     assert len(desk.subjects_of("attendee", ATTENDEE)) == 1
     here.close()
     there.close()
+
+
+def test_a_person_made_by_another_process_is_named_by_one_placeholder(
+    metz: dict[str, Any],
+) -> None:
+    from creneau.scheduler import AddPerson, AddSession, Person
+
+    db = metz["db"]
+    stores = [SQLiteEventStore(db) for _ in range(3)]
+    writer, other, reader = (EditionService(s, actor="comite") for s in stores)
+    first = writer.load(METZ_ID)  # this process has read the edition's keys
+    other.execute(AddPerson(person=Person(id="p-nouvelle", name="Nouvelle Venue")),
+                  edition_id=METZ_ID)  # fmt: skip
+    template = next(iter(first.sessions.values()))
+    session = msgspec.structs.replace(template, id="s-nouvelle", speakers=("p-nouvelle",),
+                                      moderators=(), after=(), fixed=None)  # fmt: skip
+    writer.execute(AddSession(session=session), edition_id=METZ_ID)
+    fresh = reader.load(METZ_ID)
+    assert fresh.sessions["s-nouvelle"].speakers == ("p-nouvelle",)
+    assert fresh.people["p-nouvelle"].name == "Nouvelle Venue"
+    for s in stores:
+        s.close()
