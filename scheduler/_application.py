@@ -154,7 +154,7 @@ class EditionService:
         if cached is None:  # the latest snapshot the store keeps, then what came after it
             cached = state_from_snapshot(self.store, edition_id) or EditionState()
         open_ = opener(self.personal, stream)
-        self.personal.learn(edition_id, cached.people)
+        self.personal.learn(edition_id, cached.people, cached.registrations)
         newer = [open_(*r) for r in self.store.read_payloads(stream, cached.version + 1)]
         erased = [e.subject for e in newer if isinstance(e, SubjectErased)]
         if erased and cached.version > 0:
@@ -349,8 +349,9 @@ class EditionService:
             events = []
             for r in self.store.read_stream(stream_id_of(edition)):
                 mine = subjects & set(self.personal.subjects_in(r.payload))
-                event = open_record(self.personal, r) if mine or kind == "person" else None
-                if event is None or not (mine or _names_person(event, entity)):
+                event = open_record(self.personal, r)
+                if not (mine or entity_of(event) == f"{kind}:{entity}"
+                        or (kind == "person" and _names_person(event, entity))):  # fmt: skip
                     continue
                 events.append({"version": r.version, "recorded_at": r.metadata.recorded_at,
                                "actor": r.metadata.actor, "type": r.type,

@@ -84,7 +84,9 @@ SEALED = "$personal"
 _MARK = b'"$personal":'
 _UNKNOWN = object()
 _REGISTRATION = ["registration.attendee", "registration.profile"]
-_REFERRING = frozenset({SessionAdded, SessionUpdated, PersonRemoved, PersonAvailabilitySet})
+_REFERRING = frozenset(
+    {SessionAdded, SessionUpdated, PersonRemoved, PersonAvailabilitySet, RegistrationRemoved}
+)
 _ATTENDEE_EVENTS = frozenset(
     {RegistrationRemoved, PlaceBooked, PlaceCancelled, PlacePromoted, PlaceBumped}
 )
@@ -100,20 +102,14 @@ def lookup_of(edition: str, kind: str, entity: str) -> bytes:
 
 
 def personal_entity(event: Event) -> tuple[Kind, str] | None:
-    """Whose personal fields ``event`` carries: (kind, entity id), or None."""
+    """Whose personal fields ``event`` carries itself: (kind, entity id), or None. (The
+    events that only name someone — a place, a session's speaker — name them by their
+    placeholder: ``_references``.)"""
     match event:
         case PersonAdded(person=p) | PersonUpdated(person=p):
             return "person", p.id
         case RegistrationRecorded(registration=g):
             return "attendee", g.attendee
-        case (
-            RegistrationRemoved(attendee=a)
-            | PlaceBooked(attendee=a)
-            | PlaceCancelled(attendee=a)
-            | PlacePromoted(attendee=a)
-            | PlaceBumped(attendee=a)
-        ):
-            return "attendee", a
     return None
 
 
@@ -123,17 +119,17 @@ def _fields(event: Event) -> dict[str, Any]:
         case PersonAdded(person=p) | PersonUpdated(person=p):
             return {"person.id": p.id, "person.name": p.name,
                     "person.organisation": p.organisation, "person.gender": p.gender}  # fmt: skip
-        case RegistrationRecorded(registration=g):
-            return {"registration.attendee": g.attendee, "registration.profile": g.profile}
         case _:
-            return {"attendee": event.attendee}  # type: ignore[union-attr]
+            g = event.registration  # type: ignore[union-attr]
+            return {"registration.attendee": g.attendee, "registration.profile": g.profile}
 
 
-def _references(event: Event, *, erased: bool = False) -> dict[str, list[str]]:
-    """The people ``event`` names by id other than in its own person's fields: id ->
-    the paths naming them (a session's speakers and moderators, a person's removal or
-    availability)."""
+def _references(event: Event, *, erased: bool = False) -> list[tuple[Kind, str, list[str]]]:
+    """Who ``event`` names by id other than in its own fields: (kind, id, the paths
+    naming them) — an attendee's place or removal, a session's speakers and moderators,
+    a person's removal or availability. ``erased``: the placeholders instead."""
     found: dict[str, list[str]] = {}
+    kind: Kind = "person"
     match event:
         case SessionAdded(session=x) | SessionUpdated(session=x):
             for role in ("speakers", "moderators"):
@@ -141,7 +137,10 @@ def _references(event: Event, *, erased: bool = False) -> dict[str, list[str]]:
                     found.setdefault(pid, []).append(f"session.{role}.{i}")
         case PersonRemoved(person_id=pid) | PersonAvailabilitySet(person_id=pid):
             found[pid] = ["person_id"]
-    return {pid: paths for pid, paths in found.items() if is_erased_attendee(pid) == erased}
+        case (RegistrationRemoved(attendee=a) | PlaceBooked(attendee=a) | PlaceCancelled(attendee=a)
+              | PlacePromoted(attendee=a) | PlaceBumped(attendee=a)):  # fmt: skip
+            kind, found[a] = "attendee", ["attendee"]
+    return [(kind, x, paths) for x, paths in found.items() if is_erased_attendee(x) == erased]
 
 
 def _put(event: Event, values: dict[str, Any]) -> Event:
@@ -347,8 +346,8 @@ class Personal:
         # sealed in their own events, and a reader who can open those reads it back.
         aliases: dict[str, Any] = {}
         named: list[str] = []
-        for pid, paths in _references(event).items():
-            subject, _ = self.keys.for_writing(edition, "person", pid)
+        for kind, pid, paths in _references(event):
+            subject, _ = self.keys.for_writing(edition, kind, pid)
             named.append(subject)
             aliases.update(dict.fromkeys(paths, ERASED_PREFIX + subject))
         if aliases:
@@ -369,6 +368,9 @@ class Personal:
         at = payload.rfind(_MARK)
         if at < 0:
             event = decode_event(type, schema_version, payload)
+            if event.__class__ in _ATTENDEE_EVENTS:  # the desk's: one placeholder, mapped back
+                who = self.ids.get(event.attendee)
+                return event if who is None else msgspec.structs.replace(event, attendee=who)
             return self._named(edition, event) if event.__class__ in _REFERRING else event
         entries = self._sealed_at(payload, at)
         event = decode_event(type, schema_version, payload)
@@ -385,14 +387,14 @@ class Personal:
                 self.unreadable += [(key, f) for f in sealed.fields]
                 log.warning("personal_field_unreadable", event_id=str(key), fields=sealed.fields)
                 continue
-            if len(entries) == 1:
-                # The commonest, put back directly: a desk's events, a registration.
-                if event.__class__ in _ATTENDEE_EVENTS:
-                    return msgspec.structs.replace(event, attendee=values[0])
-                if isinstance(event, RegistrationRecorded) and sealed.fields == _REGISTRATION:
-                    g = msgspec.structs.replace(event.registration, attendee=values[0],
-                                                profile=values[1])  # fmt: skip
-                    return msgspec.structs.replace(event, registration=g)
+            if isinstance(event, RegistrationRecorded) and sealed.fields == _REGISTRATION:
+                # The commonest, put back directly; its placeholder learnt, for the places.
+                alias = event.registration.attendee
+                self.ids[alias] = values[0]
+                self.keys.note(edition, "attendee", values[0], sealed.subject)
+                g = msgspec.structs.replace(event.registration, attendee=values[0],
+                                            profile=values[1])  # fmt: skip
+                return msgspec.structs.replace(event, registration=g)
             opened.update(zip(sealed.fields, values, strict=True))
         if not opened:
             return self._named(edition, event) if event.__class__ in _REFERRING else event
@@ -417,25 +419,26 @@ class Personal:
         """``event`` with the people it names by placeholder named by id again, where the
         placeholder's person could be read (their id is known to this reader)."""
         back = {}
-        for alias, paths in _references(event, erased=True).items():
+        for _, alias, paths in _references(event, erased=True):
             pid = self.ids.get(alias)
             if pid is not None:
                 back.update(dict.fromkeys(paths, pid))
         return _put(event, back) if back else event
 
-    def learn(self, edition: str, people: Iterable[str]) -> None:
-        """The placeholders of people already known by id (a state folded earlier, a
-        snapshot), so that events naming them by placeholder read with their ids."""
+    def learn(self, edition: str, people: Iterable[str], attendees: Iterable[str] = ()) -> None:
+        """The placeholders of people and attendees already known by id (a state folded
+        earlier, a snapshot), so that events naming them by placeholder read with ids."""
         if edition in self._learned:
             return
         self._learned.add(edition)
         self.keys.preload(edition)
-        for pid in people:
-            if is_erased_attendee(pid):
-                continue
-            subject = self.keys.subject_of(edition, "person", pid)
-            if subject is not None:
-                self.ids.setdefault(ERASED_PREFIX + subject, pid)
+        for kind, ids in (("person", people), ("attendee", attendees)):
+            for x in ids:
+                if is_erased_attendee(x):
+                    continue
+                subject = self.keys.subject_of(edition, kind, x)
+                if subject is not None:
+                    self.ids.setdefault(ERASED_PREFIX + subject, x)
 
     @staticmethod
     def _sealed_at(payload: bytes, at: int) -> list[_Sealed]:

@@ -200,7 +200,7 @@ class Views:
         first = records[0].version
         if base.version > first - 1:  # a snapshot ahead of these events: fold from the start
             base = EditionState()
-        self.personal.learn(edition, base.people)
+        self.personal.learn(edition, base.people, base.registrations)
         if base.version < first - 1:
             gap = (open_(*row) for row in self.store.read_payloads(stream, base.version + 1)
                    if row[0] < first)  # fmt: skip
