@@ -80,7 +80,7 @@ class Tokens:
 
     def create(self, *, role: str, edition: str | None, name: str, actor: str) -> tuple[Token, str]:
         """A new token: its record, and the secret to hand over (shown once)."""
-        from creneau.scheduler import is_identifier, is_name
+        from creneau.scheduler import actor_fault, is_identifier
 
         if role not in ROLES:
             raise CreneauError("unknown_role", role=role, roles=ROLES)
@@ -88,10 +88,8 @@ class Tokens:
             raise CreneauError("admin_has_no_edition" if role == "admin" else "token_needs_edition")
         if edition is not None and not is_identifier(edition):
             raise CreneauError("bad_id", value=edition)
-        if not name or not is_name(name):
-            raise CreneauError("bad_actor", actor=name)
-        if "@" in name:  # the actor of every event it causes: an account name, no address
-            raise CreneauError("actor_is_an_address")
+        if fault := actor_fault(name):  # the actor of every event the token causes
+            raise CreneauError(fault, actor=name)
         if any(t.name == name and not t.revoked for t in self.all().values()):
             raise CreneauError("token_name_taken", name=name)
         token_id = uuid.uuid4().hex[:12]

@@ -50,15 +50,9 @@ class MemoryEventStore(StoreReadMixin):
             self._ids.update((e.event_id, e) for e in sealed)
             return sealed
 
-    def subject_keys(
-        self, *, edition: str | None = None, subjects: Sequence[str] | None = None
-    ) -> dict[str, bytes]:
+    def subject_keys(self, subjects: Sequence[str]) -> dict[str, bytes]:
         with self._lock:
-            if subjects is not None:
-                found = [self._keys[s] for s in subjects if s in self._keys]
-            else:
-                found = [k for k in self._keys.values() if k.edition == edition]
-        return {k.subject: k.key for k in found}
+            return {s: self._keys[s].key for s in subjects if s in self._keys}
 
     def edition_keys(self, edition: str) -> list[SubjectKey]:
         with self._lock:

@@ -532,16 +532,11 @@ class PostgresEventStore(StoreReadMixin):
                 [(k.subject, k.edition, k.lookup, k.key, k.created_at) for k in keys],
             )  # fmt: skip
 
-    def subject_keys(
-        self, *, edition: str | None = None, subjects: Sequence[str] | None = None
-    ) -> dict[str, bytes]:
-        if subjects is not None:
-            query, args = "subject = ANY(%s)", (list(subjects),)
-        else:
-            query, args = "edition = %s", (edition,)  # type: ignore[assignment]
+    def subject_keys(self, subjects: Sequence[str]) -> dict[str, bytes]:
         with self._lock:
             rows = self._conn.execute(
-                self._q(f"SELECT subject, key FROM {{schema}}.subject_keys WHERE {query}"), args
+                self._q("SELECT subject, key FROM {schema}.subject_keys WHERE subject = ANY(%s)"),
+                (list(subjects),),
             ).fetchall()
         return {subject: bytes(key) for subject, key in rows}
 

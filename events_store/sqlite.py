@@ -499,25 +499,17 @@ class SQLiteEventStore(StoreReadMixin):
                                    detail="its schema is older than personal keys")  # fmt: skip
         return False
 
-    def subject_keys(
-        self, *, edition: str | None = None, subjects: Sequence[str] | None = None
-    ) -> dict[str, bytes]:
+    def subject_keys(self, subjects: Sequence[str]) -> dict[str, bytes]:
         if not self._keys_here():
             return {}
+        found: list[tuple[str, bytes]] = []
+        names = list(subjects)
         with self._lock, _reading(self.path):
-            if subjects is not None:
-                found: list[tuple[str, bytes]] = []
-                names = list(subjects)
-                for start in range(0, len(names), 500):
-                    chunk = names[start : start + 500]
-                    marks = ",".join("?" * len(chunk))
-                    found += self._db.execute(
-                        f"SELECT subject, key FROM subject_keys WHERE subject IN ({marks})",
-                        chunk,
-                    ).fetchall()
-            else:
-                found = self._db.execute(
-                    "SELECT subject, key FROM subject_keys WHERE edition = ?", (edition,)
+            for start in range(0, len(names), 500):
+                chunk = names[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found += self._db.execute(
+                    f"SELECT subject, key FROM subject_keys WHERE subject IN ({marks})", chunk
                 ).fetchall()
         return {subject: bytes(key) for subject, key in found}
 

@@ -26,7 +26,14 @@ from creneau.scheduler._commands import (
     SolveProgramme,
     decide_and_fold,
 )
-from creneau.scheduler._envelope import Metadata, NewEvent, RecordedEvent, format_time, new_event_id
+from creneau.scheduler._envelope import (
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+    SubjectKey,
+    format_time,
+    new_event_id,
+)
 from creneau.scheduler._errors import (
     ConcurrencyError,
     CreneauError,
@@ -55,7 +62,7 @@ from creneau.scheduler._problem import (
 )
 from creneau.scheduler._schedule import ScheduleDocument
 from creneau.scheduler._state import EditionState, replay
-from creneau.scheduler._values import is_name
+from creneau.scheduler._values import actor_fault
 from creneau.scheduler._views import Views, state_from_snapshot
 from creneau.scheduler.ports import EventStore, Solver
 
@@ -323,17 +330,28 @@ class EditionService:
         stream = stream_id_of(edition_id)
         meta = Metadata(actor=who, recorded_at=format_time(self._clock()),
                         correlation_id=str(self._new_id()), causation_id=None)  # fmt: skip
+        batch, keys = self._batch(edition_id, events, meta)
         for _ in range(20):
             version = self.store.stream_version(stream)
-            batch = [NewEvent(event_id=self._new_id(), type=event_type(e),
-                              schema_version=CURRENT_SCHEMA[event_type(e)],
-                              payload=self.personal.seal(edition_id, e, uuid.uuid4())[0],
-                              metadata=meta) for e in events]  # fmt: skip
             try:
-                return self.store.append(stream, batch, version)
+                return self.store.append(stream, batch, version, keys)
             except ConcurrencyError:
                 continue
         raise ConcurrencyError(stream, version, self.store.stream_version(stream))
+
+    def _batch(self, edition_id: str, events: list[Event], meta: Metadata
+               ) -> tuple[list[NewEvent], list[SubjectKey]]:  # fmt: skip
+        """The events to append, their personal fields sealed, and the keys of the
+        subjects the store may not hold yet (appended with them)."""
+        batch, subjects = [], []
+        for e in events:
+            event_id = self._new_id()
+            payload, sealed_to = self.personal.seal(edition_id, e, event_id)
+            subjects += sealed_to
+            batch.append(NewEvent(event_id=event_id, type=event_type(e),
+                                  schema_version=CURRENT_SCHEMA[event_type(e)],
+                                  payload=payload, metadata=meta))  # fmt: skip
+        return batch, self.personal.keys.pending(subjects)
 
     def personal_data(self, kind: Kind, entity: str, edition_id: str | None = None
                       ) -> dict[str, Any]:  # fmt: skip
@@ -348,9 +366,9 @@ class EditionService:
             state = self.load(edition)
             events = []
             for r in self.store.read_stream(stream_id_of(edition)):
-                mine = subjects & set(self.personal.subjects_in(r.payload))
+                # Opened, an event names them by id, whichever of their subjects sealed it.
                 event = open_record(self.personal, r)
-                if not (mine or entity_of(event) == f"{kind}:{entity}"
+                if not (entity_of(event) == f"{kind}:{entity}"
                         or (kind == "person" and _names_person(event, entity))):  # fmt: skip
                     continue
                 events.append({"version": r.version, "recorded_at": r.metadata.recorded_at,
@@ -384,11 +402,9 @@ class EditionService:
     def _who(self, actor: str | None) -> str:
         """Who acts: the call's actor, else the service's; refused when neither names one."""
         who = actor if actor is not None else self.actor
-        if who is None or not who.strip() or not is_name(who):
-            raise InvalidCommand([Problem("actor", "bad_actor", {"actor": who or ""})])
-        if "@" in who:
-            # The actor goes into the log for good: an account name, never an address.
-            raise InvalidCommand([Problem("actor", "actor_is_an_address", {})])
+        fault = actor_fault(who)
+        if fault is not None or who is None:
+            raise InvalidCommand([Problem("actor", fault or "bad_actor", {"actor": who or ""})])
         return who
 
     @staticmethod
@@ -462,15 +478,7 @@ class EditionService:
             meta = Metadata(
                 actor=who, recorded_at=now, correlation_id=correlation, causation_id=causation_id
             )
-            batch, subjects = [], []
-            for e in events:
-                event_id = self._new_id()
-                payload, sealed_to = self.personal.seal(edition_id, e, event_id)
-                subjects += sealed_to
-                batch.append(NewEvent(event_id=event_id, type=event_type(e),
-                                      schema_version=CURRENT_SCHEMA[event_type(e)],
-                                      payload=payload, metadata=meta))  # fmt: skip
-            keys = self.personal.keys.pending(subjects)
+            batch, keys = self._batch(edition_id, events, meta)
             try:
                 recorded = self.store.append(stream_id_of(edition_id), batch, state.version,
                                              keys)  # fmt: skip

@@ -13,10 +13,12 @@ Other events that name a person by id (sessions, availability, removal) name the
 that placeholder in the store; a reader who opened the person's own events maps it
 back to the id (``Personal.ids``).
 
-The payload of a sealed event is the event's JSON with one more member, last::
+The payload of a sealed event is the event's JSON with one more member, last: for each
+subject whose fields it carries, the subject, the fields and their values sealed::
 
-    {"type": "place.booked", "attendee": "erased-…", …,
-     "$personal": ["<subject>", ["attendee"], "<nonce, ciphertext, tag>"]}
+    {"type": "registration.recorded", "registration": {"attendee": "erased-…", …},
+     "$personal": [["<subject>", ["registration.attendee", "registration.profile"],
+                    "<nonce, ciphertext, tag>"]]}
 
 Event decoders ignore ``$personal``; payloads written before sealing existed have no
 such member and read as they are. The hash chain covers the ciphertext: destroying a
@@ -84,9 +86,7 @@ SEALED = "$personal"
 _MARK = b'"$personal":'
 _UNKNOWN = object()
 _REGISTRATION = ["registration.attendee", "registration.profile"]
-_REFERRING = frozenset(
-    {SessionAdded, SessionUpdated, PersonRemoved, PersonAvailabilitySet, RegistrationRemoved}
-)
+_REFERRING = frozenset({SessionAdded, SessionUpdated, PersonRemoved, PersonAvailabilitySet})
 _ATTENDEE_EVENTS = frozenset(
     {RegistrationRemoved, PlaceBooked, PlaceCancelled, PlacePromoted, PlaceBumped}
 )
@@ -177,11 +177,10 @@ def _blanked(event: Event, subject: str) -> Event:
             return replace(event, person=replace(p, id=ERASED_PREFIX + subject, name="",
                                                  organisation="", gender="undisclosed",
                                                  erased=True))  # fmt: skip
-        case RegistrationRecorded(registration=g):
+        case _:  # a registration: the only other event that carries an identity
+            g = event.registration  # type: ignore[union-attr]
             return replace(event, registration=replace(
                 g, attendee=ERASED_PREFIX + subject, profile=""))  # fmt: skip
-        case _:
-            return replace(event, attendee=ERASED_PREFIX + subject)
 
 
 EventId = uuid.UUID | bytes  # an event id, or its 16 bytes (as stores read them back)
@@ -222,7 +221,6 @@ class KeyRing:
         self.store = store
         self._lock = threading.Lock()
         self._aead: dict[str, SubjectCipher | None] = {}  # None: erased (or never kept)
-        self.known = self._aead  # read without the lock: a dict's get is atomic
         self._subject: dict[bytes, str] = {}  # lookup -> live subject
         self._pending: dict[str, SubjectKey] = {}
         self._preloaded: set[str] = set()
@@ -298,13 +296,13 @@ class KeyRing:
                 self._pending.pop(k.subject, None)
 
     def for_reading(self, edition: str, subject: str) -> SubjectCipher | None:
-        known = self._aead.get(subject, _UNKNOWN)
+        known = self._aead.get(subject, _UNKNOWN)  # without the lock: a dict's get is atomic
         if known is not _UNKNOWN:
             return known  # type: ignore[return-value]
         if edition not in self._preloaded:
             self._preload(edition)
         else:  # made by another process since the edition's keys were read
-            keys = self.store.subject_keys(subjects=[subject])
+            keys = self.store.subject_keys([subject])
             with self._lock:
                 for s, k in keys.items():
                     self._aead.setdefault(s, self.store.cipher.for_key(k))
@@ -376,12 +374,10 @@ class Personal:
         event = decode_event(type, schema_version, payload)
         opened: dict[str, Any] = {}
         for sealed in entries:
-            aead = self.keys.known.get(sealed.subject, _UNKNOWN)
-            if aead is _UNKNOWN:
-                aead = self.keys.for_reading(edition, sealed.subject)
+            aead = self.keys.for_reading(edition, sealed.subject)
             if aead is None:
                 continue
-            plain = aead.open(sealed.sealed, _aad(event_id, sealed.subject, sealed.fields))  # type: ignore[attr-defined]
+            plain = aead.open(sealed.sealed, _aad(event_id, sealed.subject, sealed.fields))
             if plain is None or len(values := _decode_json(plain)) != len(sealed.fields):
                 key = event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(bytes=event_id)
                 self.unreadable += [(key, f) for f in sealed.fields]
@@ -448,12 +444,6 @@ class Personal:
             return _tail(payload[at + len(_MARK) : -1])
         except (msgspec.DecodeError, msgspec.ValidationError):
             return _holder(payload).personal or []
-
-    def subjects_in(self, payload: bytes) -> list[str]:
-        """The subjects whose fields a stored payload seals."""
-        at = payload.rfind(_MARK)
-        entries = self._sealed_at(payload, at) if at >= 0 else []
-        return list(dict.fromkeys(e.subject for e in entries))
 
 
 def opener(personal: Personal, stream_id: str) -> Callable[..., Event]:

@@ -42,6 +42,7 @@ __all__ = [
     "Travel",
     "Venue",
     "Window",
+    "actor_fault",
     "is_identifier",
     "is_name",
     "is_text",
@@ -89,6 +90,15 @@ def is_name(text: str) -> bool:
     """Whether ``text`` may be a name, a title or a label: printable characters and
     spaces, nothing that moves the cursor, hides text or reorders it."""
     return text.isprintable() or all(c.isprintable() or c in _TYPOGRAPHIC_SPACES for c in text)
+
+
+def actor_fault(actor: str | None) -> str | None:
+    """What is wrong with ``actor`` as the name events are recorded under, as a problem
+    code (None when nothing): it goes into the log for good, so it is an account name —
+    printable, and never an e-mail address."""
+    if actor is None or not actor.strip() or not is_name(actor):
+        return "bad_actor"
+    return "actor_is_an_address" if "@" in actor else None
 
 
 def is_text(text: str) -> bool:

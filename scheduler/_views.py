@@ -18,7 +18,6 @@ that cannot keep views (read-only) gets them computed for the run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from functools import partial
 from typing import Any
 
 import attrs
@@ -40,7 +39,7 @@ from creneau.scheduler._events import (
     entity_of,
 )
 from creneau.scheduler._metrics import programme_metrics
-from creneau.scheduler._personal import Personal, open_record, opener
+from creneau.scheduler._personal import Personal, opener
 from creneau.scheduler._places import PlaceLine, place_lines
 from creneau.scheduler._schedule import Placement
 from creneau.scheduler._snapshot import decode_state, encode_state
@@ -193,8 +192,9 @@ class Views:
             # first, and the state is folded from the log, not from a snapshot that may
             # still hold them.
             self.personal.forget(
-                e.subject for e in map(partial(open_record, self.personal), erased)
-                if isinstance(e, SubjectErased))  # fmt: skip
+                e.subject for r in erased
+                if isinstance(e := open_(r.version, r.type, r.schema_version, r.payload,
+                                         r.event_id), SubjectErased))  # fmt: skip
         saved = None if erased else self.snapshot(edition)
         base = saved or EditionState()
         first = records[0].version

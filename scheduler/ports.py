@@ -68,10 +68,8 @@ class EventStore(Protocol):
 
     # Keys: one per data subject, outside the hash chain (see SubjectKey).
 
-    def subject_keys(
-        self, *, edition: str | None = None, subjects: Sequence[str] | None = None
-    ) -> dict[str, bytes]:
-        """The live keys of an edition's subjects, or of the subjects named."""
+    def subject_keys(self, subjects: Sequence[str]) -> dict[str, bytes]:
+        """The live keys of the subjects named (those that have one)."""
         ...
 
     def edition_keys(self, edition: str) -> list[SubjectKey]:

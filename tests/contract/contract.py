@@ -296,12 +296,12 @@ class EventStoreContract(abc.ABC):
             store.append("edition-e", batch(1), 0, [key("e", "lost")])
         held = {k.subject: (k.lookup, k.key, k.created_at) for k in store.edition_keys("e")}
         assert held == {k.subject: (k.lookup, k.key, k.created_at) for k in keys}
-        assert store.subject_keys(edition="f") == {other.subject: other.key}
-        assert store.subject_keys(subjects=["not-hex", "lost"]) == {"not-hex": keys[-1].key}
+        assert {k.subject: k.key for k in store.edition_keys("f")} == {other.subject: other.key}
+        assert store.subject_keys(["not-hex", "lost"]) == {"not-hex": keys[-1].key}
         assert store.subjects_for("e", keys[3].lookup) == [keys[3].subject]
         assert store.erase_subjects([keys[3].subject, "lost"]) == 1
         assert store.subjects_for("e", keys[3].lookup) == []
-        assert keys[3].subject not in store.subject_keys(edition="e")
+        assert keys[3].subject not in {k.subject for k in store.edition_keys("e")}
         store.compact()
         assert store.verify() is None
 
