@@ -222,6 +222,7 @@ class KeyRing:
         self._lock = threading.Lock()
         self._aead: dict[str, SubjectCipher | None] = {}  # None: erased (or never kept)
         self._subject: dict[bytes, str] = {}  # lookup -> live subject
+        self._lookup: dict[str, bytes] = {}  # subject -> its lookup, where read or made here
         self._pending: dict[str, SubjectKey] = {}
         self._preloaded: set[str] = set()
         self._clock = (-2.0, "")
@@ -234,7 +235,8 @@ class KeyRing:
         """``subject`` is a live subject of the entity (read from its events)."""
         with self._lock:
             if self._aead.get(subject) is not None:
-                self._subject[lookup_of(edition, kind, entity)] = subject
+                lookup = self._lookup.get(subject) or lookup_of(edition, kind, entity)
+                self._subject[lookup] = subject
 
     def subject_of(self, edition: str, kind: str, entity: str) -> str | None:
         """The live subject this process knows for an entity, if any."""
@@ -250,6 +252,7 @@ class KeyRing:
             for k in rows:
                 if k.subject not in self._aead:
                     self._aead[k.subject] = self.store.cipher.for_key(k.key)
+                self._lookup[k.subject] = k.lookup
                 if self._aead[k.subject] is not None:
                     self._subject.setdefault(k.lookup, k.subject)
 
@@ -275,6 +278,7 @@ class KeyRing:
             )
             aead = self._aead[subject] = self.store.cipher.for_key(key)
             self._subject[lookup] = subject
+            self._lookup[subject] = lookup
         return subject, aead
 
     def _now(self) -> str:
@@ -413,13 +417,22 @@ class Personal:
 
     def _named(self, edition: str, event: Event) -> Event:
         """``event`` with the people it names by placeholder named by id again, where the
-        placeholder's person could be read (their id is known to this reader)."""
-        back = {}
-        for _, alias, paths in _references(event, erased=True):
-            pid = self.ids.get(alias)
-            if pid is not None:
-                back.update(dict.fromkeys(paths, pid))
-        return _put(event, back) if back else event
+        placeholder's person could be read (their id is known to this reader). Only
+        placeholders are keys of ``ids``, so an id named in clear stays as it is."""
+        ids, replace = self.ids, msgspec.structs.replace
+        match event:
+            case SessionAdded(session=x) | SessionUpdated(session=x):
+                # The commonest (a replay reads every session): the tuples mapped directly.
+                speakers = tuple([ids.get(p, p) for p in x.speakers])
+                moderators = tuple([ids.get(p, p) for p in x.moderators]) if x.moderators else ()
+                if speakers == x.speakers and moderators == x.moderators:
+                    return event
+                return replace(event, session=replace(x, speakers=speakers,
+                                                      moderators=moderators))  # fmt: skip
+            case PersonRemoved(person_id=pid) | PersonAvailabilitySet(person_id=pid):
+                who = ids.get(pid)
+                return event if who is None else replace(event, person_id=who)
+        return event
 
     def learn(self, edition: str, people: Iterable[str], attendees: Iterable[str] = ()) -> None:
         """The placeholders of people and attendees already known by id (a state folded
