@@ -12,6 +12,7 @@ partial and CP-SAT does the rest.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterator
@@ -53,6 +54,14 @@ def _starts(p: SchedulingProblem, s: SessionSpec) -> list[int]:
     return values
 
 
+def _grid(p: SchedulingProblem, d: int) -> Iterator[int]:
+    """Every start on the grid at which a run of ``d`` minutes fits in a day."""
+    g = p.granularity
+    for day in p.days:
+        midnight = day.index * DAY_MINUTES
+        yield from range(midnight + -(-(day.open - midnight) // g) * g, day.close - d + 1, g)
+
+
 def _available(p: SchedulingProblem, pid: str, start: int, d: int) -> bool:
     person = p.person(pid)
     if person.available is not None and not _inside(start, d, person.available):
@@ -85,7 +94,13 @@ def _order(p: SchedulingProblem, starts: dict[str, list[int]]) -> list[SessionSp
 class _Board:
     """What is placed so far."""
 
+    # Sorted by start: in a room that hosts one session at a time, the only run that can
+    # overlap a new one is the last that starts before it ends (bisect, not a scan).
     room_busy: dict[str, list[tuple[int, int]]] = attrs.Factory(lambda: defaultdict(list))
+    # Each session's sessions that must not run beside it, named by either side.
+    apart: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    # (room, duration) -> the starts inside the room's availability, computed when needed.
+    room_starts: dict[tuple[str, int], frozenset[int]] = attrs.Factory(dict)
     person_busy: dict[str, list[tuple[int, int, str]]] = attrs.Factory(lambda: defaultdict(list))
     runs: dict[str, list[tuple[int, int]]] = attrs.Factory(lambda: defaultdict(list))
     exclusive: list[tuple[int, int, frozenset[str]]] = attrs.Factory(list)
@@ -118,6 +133,12 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
         board.partners[a].append((b, weight))
         board.partners[b].append((a, weight))
     starts = {s.id: _starts(p, s) for s in p.sessions}
+    apart: dict[str, set[str]] = defaultdict(set)
+    for s in p.sessions:
+        for other in s.not_parallel:
+            apart[s.id].add(other)
+            apart[other].add(s.id)
+    board.apart = {k: tuple(sorted(v)) for k, v in apart.items()}
     sessions = {s.id: s for s in p.sessions}
 
     def fits(s: SessionSpec, room_id: str) -> bool:
@@ -148,7 +169,7 @@ def first_fit(p: SchedulingProblem) -> tuple[Placed, dict[tuple[str, int], tuple
             if hosts:
                 board.moderators[(s.id, k)] = hosts
             r = p.room(room)
-            board.room_busy[room].append((start, end + r.changeover))
+            bisect.insort(board.room_busy[room], (start, end + r.changeover))
             for pid in (*s.people, *hosts):
                 board.person_busy[pid].append((start, end, r.venue))
             for pid in hosts:
@@ -300,18 +321,24 @@ def _spots(
             a < end and start < b and (aud & s.audiences) for a, b, aud in board.audience_busy
         ):
             continue
-        if any(_clear(start, end, runs[o]) is False for o in s.not_parallel) or any(
-            s.id in sessions[o].not_parallel and not _clear(start, end, runs[o]) for o in runs
-        ):
+        if any(not _clear(start, end, runs[o]) for o in board.apart.get(s.id, ()) if o in runs):
             continue
         if not _track_room(p, s, start, end, board):
             continue
         for r in candidates:
-            if not _inside(start, d, r.availability):
+            inside = board.room_starts.get((r.id, d))
+            if inside is None:
+                inside = board.room_starts[(r.id, d)] = frozenset(
+                    x for x in _grid(p, d) if _inside(x, d, r.availability)
+                )
+            if start not in inside:
                 continue
             busy = board.room_busy[r.id]
-            overlapping = sum(1 for a, b in busy if a < end + r.changeover and start < b)
-            if overlapping >= r.concurrent:
+            if r.concurrent == 1:
+                before = bisect.bisect_left(busy, (end + r.changeover,))
+                if before and busy[before - 1][1] > start:
+                    continue
+            elif sum(1 for a, b in busy if a < end + r.changeover and start < b) >= r.concurrent:
                 continue
             if (
                 r.concurrent > 1
