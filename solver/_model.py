@@ -592,8 +592,10 @@ class ProgrammeModel:
         weight = self.p.weights.get("attendee_gap", 0)
         guard = self.guard("attendee_gap", "*") if hard else []
         travels = any(t > 0 for t in self.p.travel.values())
+        # Two runs of one session too: the validator and the checker read the rule so (a
+        # rotation's next run in another room leaves its audience the same time to move).
         for a, b in itertools.combinations(self.occurrences, 2):
-            if a.session.id == b.session.id or not (a.session.audiences & b.session.audiences):
+            if not (a.session.audiences & b.session.audiences):
                 continue
             if not self._may_share_a_day(a, b):
                 continue

@@ -271,6 +271,20 @@ def test_occurrences_each_on_its_own() -> None:
     assert starts(where) == {"tour#1": "09:00", "tour#2": "09:30", "tour#3": "10:00"}
 
 
+def test_the_audience_gap_holds_between_two_runs_of_one_session_in_other_rooms() -> None:
+    # The first run can only be in r1 at 09:00, the second only in r2: it starts the gap
+    # after the first ends, as the validator and the checker read the rule.
+    day = Day(day=D1, open="09:00", close="10:10")
+    rooms = [Room(id="r1", capacity=50, availability=(window("09:00", "09:30"),)),
+             Room(id="r2", capacity=50, availability=(window("09:30", "10:10"),))]  # fmt: skip
+    _, where = solve(edition(days=[day], rooms=rooms, policies=Policies(attendee_gap=10),
+                             sessions=[session("tour", 30, occurrences=2)]))  # fmt: skip
+    assert where == {
+        "tour#1": ("2023-10-12", "09:00", "r1"),
+        "tour#2": ("2023-10-12", "09:40", "r2"),
+    }
+
+
 def test_proposals_left_out_when_they_do_not_fit() -> None:
     day = Day(day=D1, open="09:00", close="10:00")
     sessions = [session("keep", 60), session("maybe", 60, optional=True, priority=9)]
