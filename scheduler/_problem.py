@@ -185,6 +185,11 @@ class SolveParameters:
     workers: int = 2
     seed: int = 0
     explain: bool = True  # look for the conflicting rules when no schedule exists
+    # "neighbourhoods": a first programme built, then improved part by part, then CP-SAT
+    # on the whole model from it; "whole": CP-SAT on the whole model from the start;
+    # "auto": the whole model for small editions (CP-SAT proves them), else neighbourhoods.
+    search: str = attrs.field(default="auto", validator=attrs.validators.in_(
+        ("auto", "neighbourhoods", "whole")))  # fmt: skip
 
 
 @attrs.frozen

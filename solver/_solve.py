@@ -22,8 +22,10 @@ from creneau.scheduler import (
     SolveResult,
     Span,
 )
-from creneau.solver._construct import first_fit
+from creneau.solver._bounds import cheap_bounds
+from creneau.solver._construct import Placed, first_fit
 from creneau.solver._diagnostics import diagnose
+from creneau.solver._lns import Incumbent, NeighbourhoodSearch, Reading
 from creneau.solver._model import ProgrammeModel
 
 __all__ = ["CpSatSolver", "conflict", "describe", "relaxed_is_feasible"]
@@ -44,14 +46,23 @@ class _Watch(cp_model.CpSolverSolutionCallback):
         self.report = report
         self.model = model
         self.first: float | None = None
+        self.told: float | None = None  # the objective last told
+        self.lock = threading.Lock()  # the search's threads tell their programmes in turn
 
     def on_solution_callback(self) -> None:
         elapsed = time.perf_counter() - self.started
         if self.first is None:
             self.first = elapsed
-        if self.report is not None:
+        if self.report is not None and self.better(self.objective_value):
             self.report(Progress(elapsed, self.objective_value, self.best_objective_bound,
                                  tuple(_assignments(self.model, self))))  # fmt: skip
+
+    def better(self, objective: float) -> bool:
+        """Whether ``objective`` is better than the last told (and is now the last)."""
+        if self.told is not None and objective >= self.told - 1e-6:
+            return False
+        self.told = objective
+        return True
 
 
 def _configure(solver: cp_model.CpSolver, params: SolveParameters, time_limit: float) -> None:
@@ -68,11 +79,11 @@ def _configure(solver: cp_model.CpSolver, params: SolveParameters, time_limit: f
 
 
 class _Stopper:
-    """Stops the search under way when ``stop`` is set (from another thread)."""
+    """Stops the searches under way when ``stop`` is set (from another thread)."""
 
     def __init__(self, stop: threading.Event | None) -> None:
         self.stop = stop
-        self._active: cp_model.CpSolver | None = None
+        self._active: set[cp_model.CpSolver] = set()
         self._lock = threading.Lock()
         self._done = threading.Event()
         if stop is not None:
@@ -84,22 +95,22 @@ class _Stopper:
 
     def run(self, solver: cp_model.CpSolver, model: cp_model.CpModel, watch: Any = None) -> Any:
         with self._lock:
-            self._active = solver
+            self._active.add(solver)
         try:
             if self.stopped:
                 return cp_model.UNKNOWN
             return solver.solve(model, watch)
         finally:
             with self._lock:
-                self._active = None
+                self._active.discard(solver)
 
     def _watch(self) -> None:
         assert self.stop is not None
         while not self._done.is_set():
             if self.stop.wait(0.05):
                 with self._lock:
-                    if self._active is not None:
-                        self._active.stop_search()
+                    for solver in self._active:
+                        solver.stop_search()
                 if self._done.wait(0.05):
                     return
 
@@ -145,6 +156,8 @@ class CpSatSolver:
             )
         fewest: tuple[float | None, bool] = (None, False)
         building = time.perf_counter()
+        hint: Placed = {}
+        hosts: dict[tuple[str, int], tuple[str, ...]] = {}
         if problem.previous:
             model = ProgrammeModel(problem)
         else:
@@ -170,6 +183,7 @@ class CpSatSolver:
             now = time.perf_counter()
             return max(min(0.5, deadline - now), share * (deadline - reserve - now), 0.0)
 
+        found: _Found | None = None
         if problem.previous:
             # Re-planning: first the fewest changes the rules allow, then the best
             # programme among those.
@@ -191,49 +205,213 @@ class CpSatSolver:
                 status = stopper.run(solver, model.m, watch)
                 if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                     solver, status = phase_one, cp_model.FEASIBLE  # keep the fewest changes
+            found = _Found.of(solver, status)
         else:
             model.objective()
-            _configure(solver, params, left())
-            status = stopper.run(solver, model.m, watch)
+            found = _search(model, hint, hosts, params, watch, stopper, left, started)
         interrupted = stopper.stopped
         wall = time.perf_counter() - started
         log.info(
             "solved",
             edition=problem.edition,
-            status=solver.status_name(status),
+            status=found.status_name,
             seconds=round(wall, 3),
-            objective=solver.objective_value
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-            else None,
+            objective=found.objective if found.values is not None else None,
             interrupted=interrupted,
         )
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            assignments = _assignments(model, solver)
+        if found.values is not None:
+            reading = Reading(found.values)
+            assignments = _assignments(model, reading)
             left_out = [o.session for o in model.occurrences
                         if o.number == 1 and o.present is not True
-                        and not solver.boolean_value(o.present)]  # fmt: skip
+                        and not reading.boolean_value(o.present)]  # fmt: skip
             budget = 0.0 if interrupted else deadline - time.perf_counter()
             if budget < 1.5 * build:  # not enough to build the model that says why
                 budget = 0
             unscheduled = why_left_out(problem, assignments, left_out, params, budget)
+            # The best bound proven: CP-SAT's, or what no programme can avoid when larger.
+            bound = max(found.bound or 0.0, float(sum(cheap_bounds(problem).values())))
             return SolveResult(
-                status="optimal" if status == cp_model.OPTIMAL and not interrupted
-                else "feasible",
+                status="optimal" if found.proven and not interrupted else "feasible",
                 assignments=tuple(assignments), unscheduled=tuple(unscheduled),
-                objective=solver.objective_value, bound=solver.best_objective_bound,
+                objective=found.objective, bound=bound,
                 wall_time=time.perf_counter() - started, first_solution_time=watch.first,
                 fewest_changes_time=fewest[0], fewest_changes_proven=fewest[1],
                 interrupted=interrupted,
             )  # fmt: skip
-        if status == cp_model.INFEASIBLE:
+        if found.status == cp_model.INFEASIBLE:
             remaining = max(1.0, params.time_limit - wall)
-            found = explain(problem, params, remaining) if params.explain else []
+            conflicts_found = explain(problem, params, remaining) if params.explain else []
             return SolveResult(
-                status="infeasible", conflicts=tuple(found), wall_time=time.perf_counter() - started
-            )
-        if status == cp_model.MODEL_INVALID:
+                status="infeasible", conflicts=tuple(conflicts_found),
+                wall_time=time.perf_counter() - started,
+            )  # fmt: skip
+        if found.status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"CP-SAT rejected the model: {model.m.validate()}")
         return SolveResult(status="unknown", wall_time=wall, interrupted=interrupted)
+
+
+@attrs.define
+class _Found:
+    """What a search ended with: CP-SAT's status, the best programme (every variable's
+    value) and its objective, the best bound proven, and whether it is proven optimal."""
+
+    status: Any
+    values: list[int] | None = None
+    objective: float | None = None
+    bound: float | None = None
+    proven: bool = False
+
+    @property
+    def status_name(self) -> str:
+        return cp_model.CpSolver().status_name(self.status) if self.status is not None else ""
+
+    @classmethod
+    def of(cls, solver: cp_model.CpSolver, status: Any) -> _Found:
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return cls(status)
+        return cls(status, list(solver.response_proto.solution), solver.objective_value,
+                   solver.best_objective_bound, status == cp_model.OPTIMAL)  # fmt: skip
+
+
+# Editions with at most this many runs to place are left to CP-SAT whole: it proves them
+# optimal in about a second (the local editions); above, our neighbourhood search leads.
+WHOLE_MODEL_UP_TO = 40
+# Of the time left after the first programme, the share given at the end to CP-SAT on the
+# whole model, hinted with the best programme: it proves a bound, and sometimes improves.
+FINAL_SHARE = 0.15
+
+
+def _search(
+    model: ProgrammeModel,
+    hint: Placed,
+    hosts: dict[tuple[str, int], tuple[str, ...]],
+    params: SolveParameters,
+    watch: _Watch,
+    stopper: _Stopper,
+    left: Callable[..., float],
+    started: float,
+) -> _Found:
+    """A fresh solve: the construction completed into a first programme, improved by our
+    neighbourhood search, then handed to CP-SAT whole (see ``_lns``)."""
+    whole = params.search == "whole" or (
+        params.search == "auto" and len(model.occurrences) <= WHOLE_MODEL_UP_TO
+    )
+    if whole:
+        solver = cp_model.CpSolver()
+        _configure(solver, params, left())
+        return _Found.of(solver, stopper.run(solver, model.m, watch))
+    first = _complete(model, hint, hosts, params, stopper, left)
+    if first.values is None:
+        # The construction could not be completed with its runs kept: CP-SAT looks for a
+        # first programme on the whole model, from the construction as a hint.
+        solver = cp_model.CpSolver()
+        _configure(solver, params, left())
+        solver.parameters.stop_after_first_solution = True
+        first = _Found.of(solver, stopper.run(solver, model.m, watch))
+        if first.values is None:
+            return first
+    if watch.first is None:
+        watch.first = time.perf_counter() - started
+    incumbent = Incumbent(first.values, first.objective or 0.0, watch.first)
+    # What no programme can avoid bounds every programme told (the completion's own bound
+    # is of the part it solved, not of the whole).
+    cheap = float(sum(cheap_bounds(model.p).values()))
+    _told(watch, model, incumbent, cheap)
+    if first.proven and first.objective == 0:
+        return first  # nothing left to gain
+    lns = NeighbourhoodSearch(
+        model, incumbent, seed=params.seed, workers=params.workers, run=stopper.run,
+        stopped=lambda: stopper.stopped, started=started,
+        better=lambda best: _told(watch, model, best, cheap),
+    )  # fmt: skip
+    best = lns.search(time.perf_counter() + left(1.0 - FINAL_SHARE))
+    if lns.proven:
+        return _Found(cp_model.OPTIMAL, best.values, best.objective, best.objective, True)
+    if stopper.stopped:
+        return _Found(cp_model.FEASIBLE, best.values, best.objective)
+    # CP-SAT on the whole model, from the best programme: a bound, perhaps better.
+    solver = cp_model.CpSolver()
+    model.m.clear_hints()  # type: ignore[no-untyped-call]
+    proto = model.m.proto
+    proto.solution_hint.vars.extend(range(len(best.values)))
+    proto.solution_hint.values.extend(best.values)
+    _configure(solver, params, left())
+    final = _Found.of(solver, stopper.run(solver, model.m, watch))
+    if (
+        final.values is not None
+        and final.objective is not None
+        and final.objective <= best.objective + 1e-6
+    ):
+        return final
+    bound = final.bound if final.status == cp_model.FEASIBLE else None
+    return _Found(cp_model.FEASIBLE, best.values, best.objective, bound)
+
+
+def _told(watch: _Watch, model: ProgrammeModel, best: Incumbent, bound: float | None) -> None:
+    with watch.lock:
+        if watch.report is not None and watch.better(best.objective):
+            watch.report(Progress(best.found_at, best.objective, bound,
+                                  tuple(_assignments(model, Reading(best.values)))))  # fmt: skip
+
+
+def _complete(
+    model: ProgrammeModel,
+    hint: Placed,
+    hosts: dict[tuple[str, int], tuple[str, ...]],
+    params: SolveParameters,
+    stopper: _Stopper,
+    left: Callable[..., float],
+) -> _Found:
+    """The construction's programme with every variable's value: its runs kept where it
+    placed them, CP-SAT sets what follows and places what it could not. When what it
+    could not place does not fit around the rest, the runs tied to those (sharing a
+    person, one following the other) are freed too, and CP-SAT tries again."""
+    missing = {o.session.id for o in model.occurrences
+               if (o.session.id, o.number) not in hint and o.present is True}  # fmt: skip
+    tied = set(missing)
+    for o in model.occurrences:
+        s = o.session
+        if s.id in missing:
+            tied.update(a for a, _, _ in s.after)
+        elif any(a in missing for a, _, _ in s.after):
+            tied.add(s.id)
+    people = {pid for o in model.occurrences if o.session.id in tied for pid in o.session.people}
+    tied.update(o.session.id for o in model.occurrences if people & set(o.session.people))
+    tries = [frozenset(missing), frozenset(tied)] if missing else [frozenset()]
+    found = _Found(None)
+    for free in tries:
+        fixed: list[tuple[int, int]] = []
+        for o in model.occurrences:
+            placed = hint.get((o.session.id, o.number))
+            if o.session.id in free:
+                continue
+            if placed is None:
+                if o.present is not True and (o.session.id, 1) not in hint:
+                    fixed.append((o.present.index, 0))  # a proposal it did not take
+                continue
+            start, room = placed
+            if room not in o.rooms:
+                continue
+            fixed += [(o.start.index, start), (o.rooms[room].index, 1)]
+            if o.present is not True:
+                fixed.append((o.present.index, 1))
+            fixed += [(o.moderators[pid].index, 1)
+                      for pid in hosts.get((o.session.id, o.number), ())
+                      if pid in o.moderators]  # fmt: skip
+        copy = model.m.clone()
+        variables = copy.proto.variables
+        for i, v in fixed:
+            d = variables[i].domain
+            d.clear()
+            d.extend((v, v))
+        solver = cp_model.CpSolver()
+        _configure(solver, params, min(left(), max(2.0, 0.1 * left())))
+        found = _Found.of(solver, stopper.run(solver, copy))
+        log.info("construction_completed", freed=len(free), status=found.status_name)
+        if found.values is not None or stopper.stopped:
+            break
+    return found
 
 
 def _assignments(model: ProgrammeModel, solver: Any) -> list[Assignment]:
