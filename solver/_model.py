@@ -288,9 +288,13 @@ class ProgrammeModel:
 
     def _room_variables(self, o: Occurrence) -> None:
         s = o.session
+        # A room that cannot host the session gets no variable; unless none can: then
+        # every room has one, each refused by ``room_fit``, so that lifting that rule
+        # gives the session a room rather than no need of one.
+        some = self.prune and any(self.fits(s, r.id) for r in self.p.rooms)
         for r in self.p.rooms:
-            if self.prune and not self.fits(s, r.id):
-                continue  # a room that cannot host the session gets no variable
+            if some and not self.fits(s, r.id):
+                continue
             lit = self.m.new_bool_var(f"in[{o.key},{r.id}]")
             o.rooms[r.id] = lit
             size = s.duration + r.changeover
@@ -380,9 +384,7 @@ class ProgrammeModel:
 
     def rule_room_fit(self, o: Occurrence) -> None:
         """``room_fit``: required features, allowed rooms, seats plus reserve."""
-        if self.prune:
-            return  # unfit rooms have no variable
-        for room_id, lit in o.rooms.items():
+        for room_id, lit in o.rooms.items():  # (pruned: only when no room fits)
             if not self.fits(o.session, room_id):
                 self.enforce(self.m.add(lit == 0), self.guard("room_fit", o.session.id))
 
