@@ -5,8 +5,8 @@ both solved, every schedule checked by the independent validator.
 
     .venv/bin/python benchmarks/fosdem.py [--time-limit 60] [--write]
 
-A first piece of the issue "Solver at the size of real conferences": the figures here
-are where the monolithic solve stands before the large-neighbourhood search.
+Solved with the default search; `solve_bench.py --search-only` has the same two editions
+beside plain CP-SAT (the whole model from the start).
 """
 
 from __future__ import annotations
