@@ -400,6 +400,10 @@ class ProgrammeModel:
         """``room_overlap``: one session at a time (``concurrent`` at most), with the
         room's changeover after each."""
         room = self.p.room(room_id)
+        if room.concurrent > 1:
+            # Seats bind even a session alone in the hall: one that no room fits keeps
+            # every room (pruned models) and may be alone among them.
+            self.rule_room_seats(room_id)
         pairs = [(o.room_intervals[room_id]) for o in self.occurrences if room_id in o.rooms]
         if len(pairs) < 2:
             return
@@ -408,7 +412,6 @@ class ProgrammeModel:
             self.enforce(self.m.add_no_overlap(pairs), guard)
         else:
             self.enforce(self.m.add_cumulative(pairs, [1] * len(pairs), room.concurrent), guard)
-            self.rule_room_seats(room_id)
 
     def rule_room_seats(self, room_id: str) -> None:
         """``room_seats``: the sessions a hall hosts at once share its seats (and reserve
