@@ -35,31 +35,29 @@ def _clear(s: int, e: int, spans: list[tuple[int, int]]) -> bool:
     return all(e <= a or b <= s for a, b in spans)
 
 
-def _starts(p: SchedulingProblem, s: SessionSpec) -> list[int]:
-    g, d = p.granularity, s.duration
-    values = []
-    for day in p.days:
-        if s.fixed_day is not None and day.index != s.fixed_day:
-            continue
-        midnight = day.index * DAY_MINUTES
-        first = midnight + -(-(day.open - midnight) // g) * g
-        for start in range(first, day.close - d + 1, g):
-            if not all(start + d <= a or b <= start for a, b in day.breaks):
-                continue
-            if s.windows is not None and not _inside(start, d, s.windows):
-                continue
-            if any(not _available(p, pid, start, d) for pid in s.people):
-                continue
-            values.append(start)
-    return values
-
-
 def _grid(p: SchedulingProblem, d: int) -> Iterator[int]:
     """Every start on the grid at which a run of ``d`` minutes fits in a day."""
     g = p.granularity
     for day in p.days:
         midnight = day.index * DAY_MINUTES
         yield from range(midnight + -(-(day.open - midnight) // g) * g, day.close - d + 1, g)
+
+
+def _starts(p: SchedulingProblem, s: SessionSpec) -> list[int]:
+    d = s.duration
+    values = []
+    for start in _grid(p, d):
+        day = p.days[start // DAY_MINUTES]
+        if s.fixed_day is not None and day.index != s.fixed_day:
+            continue
+        if not all(start + d <= a or b <= start for a, b in day.breaks):
+            continue
+        if s.windows is not None and not _inside(start, d, s.windows):
+            continue
+        if any(not _available(p, pid, start, d) for pid in s.people):
+            continue
+        values.append(start)
+    return values
 
 
 def _available(p: SchedulingProblem, pid: str, start: int, d: int) -> bool:

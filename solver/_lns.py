@@ -24,7 +24,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -33,7 +33,7 @@ from ortools.sat.python import cp_model
 
 from creneau.solver._model import Occurrence, ProgrammeModel, pair_weights
 
-__all__ = ["Incumbent", "NeighbourhoodSearch", "Reading", "decisions_fixed"]
+__all__ = ["Incumbent", "NeighbourhoodSearch", "Reading", "decisions_fixed", "fix", "hint_all"]
 
 log = structlog.get_logger()
 
@@ -113,12 +113,32 @@ def decisions_fixed(run: _Run, values: Sequence[int]) -> list[tuple[int, int]]:
     return fixed
 
 
+def fix(model: cp_model.CpModel, values: Iterable[tuple[int, int]]) -> None:
+    """Narrow each (variable, value)'s domain to that value, in place."""
+    variables = model.proto.variables
+    for i, v in values:
+        d = variables[i].domain
+        d.clear()
+        d.extend((v, v))
+
+
+def hint_all(model: cp_model.CpModel, values: Sequence[int]) -> None:
+    """Hint every variable of ``model`` with ``values`` (a complete solution, by index)."""
+    h = model.proto.solution_hint
+    # A hint of every variable is in index order; any other (a construction's, partial) is
+    # replaced.
+    if len(h.vars) != len(values):
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        h.vars.extend(range(len(values)))
+    h.values.clear()
+    h.values.extend(values)
+
+
 class _Copy:
     """One search thread's copy of the model, whose domains it narrows in place."""
 
     def __init__(self, model: cp_model.CpModel, runs: Sequence[_Run]) -> None:
         self.m = model.clone()
-        self.m.clear_hints()  # type: ignore[no-untyped-call]
         self.proto = self.m.proto
         self.original: dict[int, list[int]] = {}
         for r in runs:
@@ -126,7 +146,6 @@ class _Copy:
                       *(() if r.present is None else (r.present,))):  # fmt: skip
                 self.original[i] = list(self.proto.variables[i].domain)
         self.fixed: list[int] = []
-        self._hinted = False
 
     def narrow(self, fixed: Sequence[tuple[int, int]]) -> None:
         variables = self.proto.variables
@@ -134,19 +153,8 @@ class _Copy:
             d = variables[i].domain
             d.clear()
             d.extend(self.original[i])
-        for i, v in fixed:
-            d = variables[i].domain
-            d.clear()
-            d.extend((v, v))
+        fix(self.m, fixed)
         self.fixed = [i for i, _ in fixed]
-
-    def hint(self, values: Sequence[int]) -> None:
-        h = self.proto.solution_hint
-        if not self._hinted:
-            h.vars.extend(range(len(values)))
-            self._hinted = True
-        h.values.clear()
-        h.values.extend(values)
 
 
 @attrs.define
@@ -246,7 +254,7 @@ class NeighbourhoodSearch:
             fixed = [pair for i, r in enumerate(self.runs) if i not in free
                      for pair in decisions_fixed(r, best.values)]  # fmt: skip
             copy.narrow(fixed)
-            copy.hint(best.values)
+            hint_all(copy.m, best.values)
             solver = cp_model.CpSolver()
             p = solver.parameters
             p.max_time_in_seconds = min(SUB_LIMIT, left)

@@ -291,10 +291,8 @@ class ProgrammeModel:
         # A room that cannot host the session gets no variable; unless none can: then
         # every room has one, each refused by ``room_fit``, so that lifting that rule
         # gives the session a room rather than no need of one.
-        some = self.prune and any(self.fits(s, r.id) for r in self.p.rooms)
-        for r in self.p.rooms:
-            if some and not self.fits(s, r.id):
-                continue
+        fitting = [r for r in self.p.rooms if self.fits(s, r.id)] if self.prune else []
+        for r in fitting or self.p.rooms:
             lit = self.m.new_bool_var(f"in[{o.key},{r.id}]")
             o.rooms[r.id] = lit
             size = s.duration + r.changeover

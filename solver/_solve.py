@@ -25,7 +25,7 @@ from creneau.scheduler import (
 from creneau.solver._bounds import cheap_bounds
 from creneau.solver._construct import Placed, first_fit
 from creneau.solver._diagnostics import diagnose
-from creneau.solver._lns import Incumbent, NeighbourhoodSearch, Reading
+from creneau.solver._lns import Incumbent, NeighbourhoodSearch, Reading, fix, hint_all
 from creneau.solver._model import ProgrammeModel
 
 __all__ = ["CpSatSolver", "conflict", "describe", "relaxed_is_feasible"]
@@ -183,6 +183,8 @@ class CpSatSolver:
             now = time.perf_counter()
             return max(min(0.5, deadline - now), share * (deadline - reserve - now), 0.0)
 
+        # What no programme can avoid: a bound of every programme found, however found.
+        cheap = float(sum(cheap_bounds(problem).values()))
         found: _Found | None = None
         if problem.previous:
             # Re-planning: first the fewest changes the rules allow, then the best
@@ -208,7 +210,7 @@ class CpSatSolver:
             found = _Found.of(solver, status)
         else:
             model.objective()
-            found = _search(model, hint, hosts, params, watch, stopper, left, started)
+            found = _search(model, hint, hosts, params, watch, stopper, left, started, cheap)
         interrupted = stopper.stopped
         wall = time.perf_counter() - started
         log.info(
@@ -230,7 +232,7 @@ class CpSatSolver:
                 budget = 0
             unscheduled = why_left_out(problem, assignments, left_out, params, budget)
             # The best bound proven: CP-SAT's, or what no programme can avoid when larger.
-            bound = max(found.bound or 0.0, float(sum(cheap_bounds(problem).values())))
+            bound = max(found.bound or 0.0, cheap)
             return SolveResult(
                 status="optimal" if found.proven and not interrupted else "feasible",
                 assignments=tuple(assignments), unscheduled=tuple(unscheduled),
@@ -241,7 +243,10 @@ class CpSatSolver:
             )  # fmt: skip
         if found.status == cp_model.INFEASIBLE:
             remaining = max(1.0, params.time_limit - wall)
-            conflicts_found = explain(problem, params, remaining) if params.explain else []
+            conflicts_found = (
+                explain(problem, params, remaining, start=(hint, hosts) if hint else None)
+                if params.explain else []
+            )  # fmt: skip
             return SolveResult(
                 status="infeasible", conflicts=tuple(conflicts_found),
                 wall_time=time.perf_counter() - started,
@@ -264,7 +269,7 @@ class _Found:
 
     @property
     def status_name(self) -> str:
-        return cp_model.CpSolver().status_name(self.status) if self.status is not None else ""
+        return cp_model.CpSolverStatus(self.status).name if self.status is not None else ""
 
     @classmethod
     def of(cls, solver: cp_model.CpSolver, status: Any) -> _Found:
@@ -292,6 +297,7 @@ def _search(
     stopper: _Stopper,
     left: Callable[..., float],
     started: float,
+    cheap: float,
 ) -> _Found:
     """A fresh solve: the construction completed into a first programme, improved by our
     neighbourhood search, then handed to CP-SAT whole (see ``_lns``)."""
@@ -315,9 +321,8 @@ def _search(
     if watch.first is None:
         watch.first = time.perf_counter() - started
     incumbent = Incumbent(first.values, first.objective or 0.0, watch.first)
-    # What no programme can avoid bounds every programme told (the completion's own bound
-    # is of the part it solved, not of the whole).
-    cheap = float(sum(cheap_bounds(model.p).values()))
+    # Told with the bound that costs no search (the completion's own bound is of the part
+    # it solved, not of the whole).
     _told(watch, model, incumbent, cheap)
     if first.proven and first.objective == 0:
         return first  # nothing left to gain
@@ -333,10 +338,7 @@ def _search(
         return _Found(cp_model.FEASIBLE, best.values, best.objective)
     # CP-SAT on the whole model, from the best programme: a bound, perhaps better.
     solver = cp_model.CpSolver()
-    model.m.clear_hints()  # type: ignore[no-untyped-call]
-    proto = model.m.proto
-    proto.solution_hint.vars.extend(range(len(best.values)))
-    proto.solution_hint.values.extend(best.values)
+    hint_all(model.m, best.values)
     _configure(solver, params, left())
     final = _Found.of(solver, stopper.run(solver, model.m, watch))
     if (
@@ -401,11 +403,7 @@ def _complete(
                       for pid in hosts.get((o.session.id, o.number), ())
                       if pid in o.moderators]  # fmt: skip
         copy = model.m.clone()
-        variables = copy.proto.variables
-        for i, v in fixed:
-            d = variables[i].domain
-            d.clear()
-            d.extend((v, v))
+        fix(copy, fixed)
         solver = cp_model.CpSolver()
         _configure(solver, params, min(left(), max(2.0, 0.1 * left())))
         found = _Found.of(solver, stopper.run(solver, copy))
@@ -535,12 +533,14 @@ def explain(
     params: SolveParameters,
     time_limit: float,
     known: Sequence[Conflict] = (),
+    start: tuple[Placed, dict[tuple[str, int], tuple[str, ...]]] | None = None,
 ) -> list[Conflict]:
     """The rules found to conflict, computed on a model without objective: every rule
     group behind an assumption literal. Each core found is shrunk one rule at a time;
     cores are gathered until lifting every rule named makes the edition solvable, so
     that the explanation accounts for all that stands in the way. ``known`` are
-    conflicts already found (by the diagnostics)."""
+    conflicts already found (by the diagnostics); ``start``, the construction when the
+    solve already made it."""
     deadline = time.perf_counter() + time_limit
     # The model as the solve has it: rooms that cannot host a session and moderators who
     # are never free get no variable (a seventh of the constraints on a national edition,
@@ -548,7 +548,7 @@ def explain(
     # problem, and a rule found is lifted where the pruning keeps what the rule says.
     # Started from the construction: the checks that lift a rule and find the rest
     # solvable end on a programme, and a programme near at hand is found sooner.
-    hint, hosts = first_fit(problem)
+    hint, hosts = start if start is not None else first_fit(problem)
     model = ProgrammeModel(problem, explain=True, prune=True, hint=hint, hint_moderators=hosts)
     model.hints()
     by_index = {lit.index: key for key, lit in model.guards.items()}

@@ -29,7 +29,7 @@ from creneau.scheduler import (
 from creneau.solver import CpSatSolver
 from creneau.solver._bounds import cheap_bounds
 from creneau.solver._construct import first_fit
-from creneau.solver._lns import Incumbent, NeighbourhoodSearch, Reading
+from creneau.solver._lns import Incumbent, NeighbourhoodSearch, Reading, fix
 from creneau.solver._model import ProgrammeModel
 from tests.solver_editions import D1, edition, session
 from tests.unit.test_solver_property import editions
@@ -38,10 +38,7 @@ from tests.unit.test_solver_property import editions
 def _complete(model: ProgrammeModel, values: list[int]) -> bool:
     """Whether ``values`` satisfies every constraint of the model (all fixed, solved)."""
     copy = model.m.clone()
-    for i, v in enumerate(values):
-        d = copy.proto.variables[i].domain
-        d.clear()
-        d.extend((v, v))
+    fix(copy, enumerate(values))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = 30
     return solver.solve(copy) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
