@@ -247,6 +247,13 @@ PROBLEMS = {
     "not_utf8": N_("not UTF-8 text: {detail}"),
     "too_deep": N_("the document is nested too deeply to be an edition"),
     "unreadable_file": N_("cannot read {path}: {detail}"),
+    "scenario_bad": N_("not a scenario file: {detail}"),
+    "scenario_bad_solve": N_("time_limit must be above 0 and workers from 1 to 64"),
+    "scenario_none": N_("the file names no scenario ([[scenario]] tables)"),
+    "scenario_unnamed": N_("a scenario needs a name"),
+    "scenario_repeated": N_('the scenario "{name}" is named twice'),
+    "scenario_bad_policies": N_("not policies of an edition: {detail}"),
+    "scenario_unknown_day": N_("{day} is not a day of the edition"),
     "wrong_format": N_('"{value}" is not a format this Créneau reads (expected "{expected}")'),
     "not_a_workbook": N_("{path} is not a workbook this Créneau reads (xlsx, ods): {detail}"),
     "missing_sheet": N_('the workbook has no sheet "{fr}" (or "{en}")'),
@@ -579,6 +586,13 @@ ERRORS = {
     "bad_at": N_('--at "{value}" is neither a version number nor an ISO time'),
     "solve_document_or_store": N_("solve takes an edition document, or --store, not both"),
     "solve_needs_output": N_("solve EDITION needs --output FILE"),
+    "queue_needs_store": N_(
+        "--queue and --detach solve an edition of a store (--store), without --previous"
+    ),
+    "queue_needs_postgres": N_(
+        "the queue of solve jobs lives in a PostgreSQL store; {store} is not one (with "
+        "SQLite, solves run in the process that asks for them)"
+    ),
     "no_programme_to_diff": N_("no programme is published yet: name two schedules"),
     "no_such_schedule": N_('no schedule "{schedule}" in this edition (known: {known})'),
     "csv_empty": N_("{path} is empty"),

@@ -28,18 +28,33 @@ from creneau.scheduler import CheckpointError, CreneauError, InvalidCommand
 __all__ = ["run"]
 
 
+# The services: they log JSON lines (one event per line, with its job and edition ids),
+# what a log collector reads; the other commands log for a person at a terminal.
+SERVICES = ("serve", "worker")
+
+
 def _configure_logging(json_logs: bool, verbose: bool) -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if json_logs
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    stamped: list[structlog.typing.Processor] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    # What the libraries log through the standard library (uvicorn, procrastinate): the
+    # same lines, warnings and worse.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *stamped],
+    ))  # fmt: skip
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
     structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
+        processors=[*stamped, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.INFO if verbose or json_logs else logging.WARNING
         ),
@@ -49,7 +64,7 @@ def _configure_logging(json_logs: bool, verbose: bool) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, w: Words) -> int:
-    _configure_logging(args.log_json, args.verbose)
+    _configure_logging(args.log_json or args.command in SERVICES, args.verbose)
     module, _, name = args.run.partition(":")
     command = getattr(importlib.import_module(f"creneau.adapters.{module}"), name)
     log = structlog.get_logger()

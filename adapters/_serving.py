@@ -18,10 +18,16 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     from creneau.adapters.api import create_app
 
     store = open_store(args.store)
+    queue = None
+    if args.queue:
+        from creneau.adapters._queueing import _queue
+
+        queue = _queue(args.store)
     line = w.say("Serving {store} on http://{host}:{port}/api/v1 (Ctrl-C stops)",
                  store=args.store, host=args.host, port=args.port)  # fmt: skip
     print(line, file=out, flush=True)
-    uvicorn.run(create_app(store), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(store, queue=queue), host=args.host, port=args.port,
+                log_level="warning", log_config=None)  # fmt: skip
     return EXIT_OK
 
 

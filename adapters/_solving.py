@@ -205,6 +205,12 @@ def _solver() -> Any:
 def cmd_solve(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     if (args.edition_file is None) == (args.store is None):
         raise UsageError("solve_document_or_store")
+    if args.queue or args.detach:
+        if args.store is None or args.previous:
+            raise UsageError("queue_needs_store")
+        from creneau.adapters._queueing import solve_queued
+
+        return solve_queued(args, out, w)
     params = _params(args)
     if args.edition_file is not None:
         if args.output is None:

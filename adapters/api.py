@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -113,7 +114,7 @@ class SolveStatus(msgspec.Struct, frozen=True, kw_only=True):
     job: str
     edition: str
     solved_version: int
-    state: Literal["running", "finished", "cancelled", "failed"]
+    state: Literal["queued", "running", "finished", "cancelled", "failed"]
     elapsed: float | None = None
     objective: float | None = None
     bound: float | None = None
@@ -205,15 +206,26 @@ def _refusal(exc: CreneauError, w: Words, names: Names | None) -> Problem:
 class Server:
     """The engine behind the routes: one store, its tokens, the solves running here."""
 
-    def __init__(self, store: EventStore, solver: Any = None) -> None:
+    def __init__(self, store: EventStore, solver: Any = None, queue: Any = None) -> None:
         from creneau.solver import CpSatSolver
 
         self.store = store
+        # A SolveQueue (adapters/jobqueue.py): solves go to the workers, and any server
+        # on the same store tells and steers them. None: solves run in this process.
+        self.queue = queue
         self.service = EditionService(store)
         self.tokens = Tokens(store)
         self.solver = solver or CpSatSolver()
         self.lock = threading.RLock()  # one engine call at a time: the stores are not shared
         self.jobs: dict[str, tuple[str, int, SolveJob]] = {}
+        self.queued: dict[str, int] = {}  # jobs this server queued: the version asked on
+        # Changes made on any host, told to this server's pages (adapters/fanout.py): for
+        # a PostgreSQL store, shared by several servers.
+        self.fanout: Any = None
+        if type(store).__name__ == "PostgresEventStore":
+            from creneau.adapters.fanout import Fanout
+
+            self.fanout = Fanout(store)
         self._cache: dict[tuple[str, str, str], tuple[int, bytes]] = {}
 
     def call(self, work: Callable[[], T], w: Words, edition: str | None = None) -> T:
@@ -618,6 +630,16 @@ def start_solve(request: Request[Any, Any, Any], edition: FromPath[str],
     state = server.state(edition, w)
     ask = data or SolveRequest()
     command = SolveProgramme(time_limit=ask.time_limit, workers=ask.workers, seed=ask.seed)
+    if server.queue is not None:
+        queued = server.call(
+            lambda: server.queue.enqueue(
+                edition, command, actor=token.name, replan=bool(state.programme)
+            ),
+            w,
+            edition,
+        )
+        server.queued[queued] = state.version
+        return _status(server, queued, w)
     job = server.call(lambda: server.service.start_solve(edition, server.solver, command,
                                                          actor=token.name), w, edition)  # fmt: skip
     server.jobs[job.id] = (edition, state.version, job)
@@ -625,6 +647,8 @@ def start_solve(request: Request[Any, Any, Any], edition: FromPath[str],
 
 
 def _status(server: Server, job_id: str, w: Words) -> SolveStatus:
+    if job_id not in server.jobs:
+        return _queued_status(server, job_id, w)
     edition, version, job = server.jobs[job_id]
     progress = job.progress()
     schedule, detail = None, ""
@@ -643,12 +667,31 @@ def _status(server: Server, job_id: str, w: Words) -> SolveStatus:
     )  # fmt: skip
 
 
+def _queued_status(server: Server, job_id: str, w: Words) -> SolveStatus:
+    info = server.queue.info(job_id)
+    detail = info.detail
+    if info.state in ("finished", "failed") and info.schedule is None and not detail:
+        detail = w._("no schedule found ({outcome}): nothing recorded", outcome=info.outcome)
+    return SolveStatus(
+        job=job_id, edition=info.edition, solved_version=server.queued.get(job_id, 0),
+        state="finished" if info.schedule is not None else info.state, elapsed=info.elapsed,
+        objective=info.objective, bound=info.bound, solutions=info.solutions,
+        figures=info.figures, schedule=info.schedule, detail=detail,
+    )  # fmt: skip
+
+
 def _job(request: Request[Any, Any, Any], edition: str, job: str, roles: tuple[str, ...]) -> None:
     w = _words(request)
     _allowed(request, edition, roles, w)
-    known = _server(request).jobs.get(job)
-    if known is None or known[0] != edition:
-        raise Problem(404, "no_such_job", w._('no solve "{job}" here', job=job))
+    server = _server(request)
+    known = server.jobs.get(job)
+    if known is not None and known[0] == edition:
+        return
+    if server.queue is not None:  # a job any server of the store queued
+        info = server.call(lambda: server.queue.info(job), w)
+        if info is not None and info.edition == edition:
+            return
+    raise Problem(404, "no_such_job", w._('no solve "{job}" here', job=job))
 
 
 @get("/api/v1/editions/{edition:str}/solves/{job:str}", sync_to_thread=True)
@@ -700,6 +743,15 @@ def _steer(request: Request[Any, Any, Any], edition: str, job: str,
            action: Callable[[SolveJob], None]) -> SolveStatus:  # fmt: skip
     _job(request, edition, job, COMMITTEE)
     server = _server(request)
+    if job not in server.jobs:
+        server.queue.ask(job, "stop" if action is SolveJob.stop else "cancel")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = _status(server, job, _words(request))
+            if status.state not in ("queued", "running"):
+                return status
+            time.sleep(0.2)
+        return status
     running = server.jobs[job][2]
     action(running)
     running.wait(30)
@@ -844,13 +896,41 @@ def take_checkpoint(request: Request[Any, Any, Any]) -> Checkpointed:
     return Checkpointed(digest=kept.digest, text=kept.text())
 
 
-@get("/health", sync_to_thread=True)
-def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """The store is reachable."""
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["ok", "failing"]
+    store: bool  # reachable
+    migrations: bool  # the store's schema (and the queue's) are those this Créneau needs
+    streams: int | None = None
+    queue: dict[str, int] | None = None  # jobs queued and running, when solves are queued
+    detail: str = ""
+
+
+@get("/health", sync_to_thread=True, responses={503: ResponseSpec(Health)})
+def health(request: Request[Any, Any, Any]) -> Response[Health]:
+    """Whether this server can work: the store reachable, its migrations (and the
+    queue's) current, and the queue's depth; 503 when not."""
     server = _server(request)
-    with server.lock:
-        streams = len(server.store.streams())
-    return {"status": "ok", "streams": streams}
+    store = migrations = False
+    streams = depth = None
+    detail = ""
+    try:
+        with server.lock:
+            streams = len(server.store.streams())
+            store = True
+            migrations = True  # a SQLite store is migrated when it is opened
+            if type(server.store).__name__ == "PostgresEventStore":
+                from creneau.events_store.postgres import MIGRATIONS
+
+                migrations = server.store.schema_version() == len(MIGRATIONS)  # type: ignore[attr-defined]
+        if server.queue is not None:
+            migrations = migrations and server.queue.current()
+            depth = server.queue.depth()
+    except Exception as exc:  # unreachable, or the queue's tables missing: said, not raised
+        detail = f"{type(exc).__name__}: {str(exc).strip()}"
+    ok = store and migrations and not detail
+    return Response(Health(status="ok" if ok else "failing", store=store, migrations=migrations,
+                           streams=streams, queue=depth, detail=detail),
+                    status_code=200 if ok else 503)  # fmt: skip
 
 
 def web_routes() -> list[Any]:
@@ -859,8 +939,9 @@ def web_routes() -> list[Any]:
     return WEB_ROUTES
 
 
-def create_app(store: EventStore, *, solver: Any = None) -> Litestar:
-    """The ASGI application over ``store``."""
+def create_app(store: EventStore, *, solver: Any = None, queue: Any = None) -> Litestar:
+    """The ASGI application over ``store``; ``queue`` (a ``SolveQueue`` on the same
+    store) sends its solves to the workers."""
     app = Litestar(
         route_handlers=[list_editions, import_edition, read_edition, read_programme, export,
                         command, move, book, cancel, places, audit_log, diff, start_solve,
@@ -875,7 +956,9 @@ def create_app(store: EventStore, *, solver: Any = None) -> Litestar:
         # writing to stderr) stays off.
         logging_config=None,
     )  # fmt: skip
-    app.state.server = Server(store, solver)
+    app.state.server = Server(store, solver, queue)
+    if app.state.server.fanout is not None:
+        app.on_shutdown.append(app.state.server.fanout.close)
     return app
 
 

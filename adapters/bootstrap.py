@@ -15,7 +15,8 @@ from typing import Any
 from creneau.events_store import MemoryEventStore, SQLiteEventStore
 from creneau.scheduler import Command, EditionService, EventStore, RecordedEvent, Solver, StoreError
 
-__all__ = ["Engine", "StoreNotFound", "build", "is_postgres", "open_engine", "open_store"]
+__all__ = ["Engine", "StoreNotFound", "build", "is_postgres", "open_engine", "open_store",
+           "postgres_parts"]  # fmt: skip
 
 
 class StoreNotFound(StoreError):
@@ -26,13 +27,19 @@ def is_postgres(address: str) -> bool:
     return address.startswith(("postgresql://", "postgres://"))
 
 
-def _postgres(address: str, create: bool) -> EventStore:
-    from creneau.events_store.postgres import MIGRATIONS, PostgresEventStore
-
+def postgres_parts(address: str) -> tuple[str, str]:
+    """The connection string and the schema of a PostgreSQL store's address."""
     parts = urllib.parse.urlsplit(address)
     query = urllib.parse.parse_qs(parts.query)
     schema = query.pop("schema", ["creneau"])[0]
     dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
+    return dsn, schema
+
+
+def _postgres(address: str, create: bool) -> EventStore:
+    from creneau.events_store.postgres import MIGRATIONS, PostgresEventStore
+
+    dsn, schema = postgres_parts(address)
     store = PostgresEventStore(dsn, schema=schema, migrate=False)
     version = store.schema_version()
     known = len(MIGRATIONS)

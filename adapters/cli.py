@@ -208,7 +208,34 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help=_("the address to listen on "
                                                          "(default 127.0.0.1)"))  # fmt: skip
     p.add_argument("--port", type=int, default=8000, help=_("the port (default 8000)"))
+    p.add_argument("--queue", action="store_true",
+                   help=_("send solves to the workers of the PostgreSQL store's queue "
+                          "(`creneau worker`) instead of solving in this process"))  # fmt: skip
     p.set_defaults(run="_serving:cmd_serve")
+
+    p = add("worker", _("run the solve jobs of a PostgreSQL store's queue, on this host; "
+                        "start as many as the hosts allow"))  # fmt: skip
+    p.add_argument("--concurrency", type=workers(w), default=1, metavar="N",
+                   help=_("jobs solved at once by this worker (default 1)"))  # fmt: skip
+    p.add_argument("--heartbeat", type=seconds(w), default=2.0, metavar="S",
+                   help=_("seconds between two signs of life (default 2)"))  # fmt: skip
+    p.add_argument("--stalled-after", type=seconds(w), default=15.0, metavar="S",
+                   help=_("a worker silent this long is taken for dead, and its jobs given "
+                          "to another (default 15)"))  # fmt: skip
+    p.set_defaults(run="_queueing:cmd_worker")
+
+    p = add("scenarios", _("solve what-if variants of the edition (a policy changed, a room "
+                           "closed, someone absent), each recorded as a proposed schedule "
+                           "tagged with its scenario, and compare them"))  # fmt: skip
+    p.add_argument("file", metavar=_("FILE"), help=_("the scenarios, a TOML file"))
+    edition(p)
+    p.add_argument("--time-limit", type=seconds(w), default=None, metavar="S",
+                   help=_("seconds each solve may take (default: the file's, or 30)"))  # fmt: skip
+    p.add_argument("--here", action="store_true",
+                   help=_("solve them in this process, one after the other, even on a "
+                          "PostgreSQL store (the SQLite store always does)"))  # fmt: skip
+    actor(p)
+    p.set_defaults(run="_queueing:cmd_scenarios")
 
     p = add("token", _("the tokens of the HTTP API: create one (shown once), revoke one, "
                        "list them"))  # fmt: skip
@@ -254,6 +281,11 @@ def _parser(w: Words) -> argparse.ArgumentParser:
     p.add_argument("--previous", metavar=_("SCHEDULE"),
                    help=_("a schedule document of the same edition to change as little as "
                           "the rules allow"))  # fmt: skip
+    p.add_argument("--queue", action="store_true",
+                   help=_("on a PostgreSQL store: queue the solve for the workers "
+                          "(`creneau worker`) and wait for its answer"))  # fmt: skip
+    p.add_argument("--detach", action="store_true",
+                   help=_("with --queue: print the job's id and return at once"))  # fmt: skip
     actor(p)
     p.set_defaults(run="_solving:cmd_solve")
 

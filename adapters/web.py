@@ -171,12 +171,17 @@ async def changes(
 
     async def events() -> AsyncIterator[str]:
         told = since
+        now = await anyio.to_thread.run_sync(version)
         while True:
-            now = await anyio.to_thread.run_sync(version)
             if now != told:
                 told = now
                 yield str(now)
-            await anyio.sleep(0.3)
+            if server.fanout is None:  # one host: the store is asked again
+                await anyio.sleep(0.3)
+                now = await anyio.to_thread.run_sync(version)
+            else:  # several: the stream's notifications, whichever host wrote
+                await server.fanout.wait(edition, 15.0)
+                now = max(now, server.fanout.version(edition) or 0)
 
     return ServerSentEvent(events(), event_type="version")
 

@@ -655,6 +655,13 @@ class PostgresEventStore(StoreReadMixin):
 
         return iter(self._reading(read))
 
+    def head_position(self) -> int:
+        """The position of the last event appended; 0 when there is none."""
+        with self._lock:
+            row = self._conn.execute(self._q("SELECT coalesce(max(position), 0) FROM "
+                                             "{schema}.events")).fetchone()  # fmt: skip
+        return int(row[0]) if row else 0
+
     def streams(self) -> list[str]:
         with self._lock:
             rows = self._conn.execute(

@@ -104,6 +104,7 @@ from creneau.scheduler._problem import (
     schedule_document,
     with_previous,
 )
+from creneau.scheduler._scenarios import Absence, Closure, Scenario, apply_scenario, scenarios_of
 from creneau.scheduler._schedule import (
     SCHEDULE_FORMAT,
     BrokenRule,
@@ -155,6 +156,7 @@ __all__ = [
     "THREADS",
     "VIEW",
     "WEIGHT_DEFAULTS",
+    "Absence",
     "AcceptSchedule",
     "AddPerson",
     "AddRoom",
@@ -175,6 +177,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointError",
     "CloseReserve",
+    "Closure",
     "Command",
     "ConcurrencyError",
     "Conflict",
@@ -224,6 +227,7 @@ __all__ = [
     "Room",
     "RoomSpec",
     "Rotation",
+    "Scenario",
     "ScheduleDocument",
     "SchedulingProblem",
     "Session",
@@ -255,6 +259,7 @@ __all__ = [
     "Violation",
     "Window",
     "actor_fault",
+    "apply_scenario",
     "book_all",
     "check_schedule",
     "checkpoint",
@@ -282,6 +287,7 @@ __all__ = [
     "placements_of",
     "programme_metrics",
     "replay",
+    "scenarios_of",
     "schedule_changes",
     "schedule_document",
     "stage_people",

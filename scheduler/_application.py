@@ -60,6 +60,7 @@ from creneau.scheduler._problem import (
     derive_problem,
     with_previous,
 )
+from creneau.scheduler._scenarios import Scenario, apply_scenario
 from creneau.scheduler._schedule import ScheduleDocument
 from creneau.scheduler._state import EditionState, replay
 from creneau.scheduler._values import actor_fault
@@ -209,8 +210,14 @@ class EditionService:
         *,
         actor: str | None = None,
         runner: SolveRunner = THREADS,
+        job_id: str | None = None,
+        scenario: Scenario | None = None,
     ) -> SolveJob:
         """Start solving the edition as it is now; returns the running job at once.
+
+        ``job_id`` names the job (a queue's job, run again after its worker died, gives
+        the same id: its answer is still recorded once); ``scenario`` solves a what-if
+        variant of the edition instead, recorded tagged with its name.
 
         ``job.collect()`` records its answer as a proposed schedule, with its status,
         objective, bound, time and the solver's parameters, once. The answer stays
@@ -230,14 +237,18 @@ class EditionService:
         for (session_id, _, _), (confirmed, waiting) in state.places.items():
             demand[session_id] = max(demand.get(session_id, 0), len(confirmed) + len(waiting))
         snapshot = state.snapshot()
+        if scenario is not None:
+            snapshot = apply_scenario(snapshot, scenario, "scenario")
         problem = derive_problem(snapshot, demand)
         if state.programme:  # re-planning: change the published programme as little as can be
             problem = with_previous(problem, state.programme)
 
         def record(job: SolveJob, document: ScheduleDocument) -> str | None:
             recorded = self.execute(
-                RecordSchedule(schedule=document, job=job.id), edition_id=edition_id, actor=who
-            )
+                RecordSchedule(schedule=document, job=job.id,
+                               scenario=None if scenario is None else scenario.name),
+                edition_id=edition_id, actor=who,
+            )  # fmt: skip
             if not recorded:  # this job's answer was recorded already (by another process)
                 return self.load(edition_id).solve_jobs.get(job.id)
             proposed = decode_event(
@@ -247,7 +258,7 @@ class EditionService:
             return proposed.schedule_id
 
         return SolveJob.start(
-            solver, problem, params, job_id=f"solve-{self._new_id()}", runner=runner,
+            solver, problem, params, job_id=job_id or f"solve-{self._new_id()}", runner=runner,
             edition=snapshot, stream_version=state.version, record=record,
         )  # fmt: skip
 

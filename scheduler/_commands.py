@@ -237,6 +237,8 @@ class RecordSchedule(_Command, frozen=True, kw_only=True, tag="record_schedule")
     schedule: ScheduleDocument
     # The solve job it comes from: recording a job's answer again records nothing.
     job: str | None = None
+    # The what-if scenario it was solved under (scheduler/_scenarios.py), if any.
+    scenario: str | None = None
 
 
 class AcceptSchedule(_Command, frozen=True, kw_only=True, tag="accept_schedule"):
@@ -539,7 +541,8 @@ def _record(state: EditionState, cmd: RecordSchedule) -> list[Event]:
         raise _refuse("schedule.stream_version", "schedule_changed_inputs", solved=solved,
                       now=state.version, changes=changed)  # fmt: skip
     schedule_id = f"schedule-{len(state.schedules) + 1}"
-    return [ScheduleProposed(schedule_id=schedule_id, schedule=cmd.schedule, job=cmd.job)]
+    return [ScheduleProposed(schedule_id=schedule_id, schedule=cmd.schedule, job=cmd.job,
+                             scenario=cmd.scenario)]  # fmt: skip
 
 
 def _accept(state: EditionState, cmd: AcceptSchedule) -> list[Event]:

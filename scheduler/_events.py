@@ -144,6 +144,7 @@ class ScheduleProposed(_Event, frozen=True, kw_only=True, tag="schedule.proposed
     schedule_id: str
     schedule: ScheduleDocument
     job: str | None = None  # the solve job that found it: a job's answer is recorded once
+    scenario: str | None = None  # the what-if scenario it was solved under, if any
 
 
 class ScheduleAccepted(_Event, frozen=True, kw_only=True, tag="schedule.accepted"):

@@ -12,7 +12,7 @@ from creneau.scheduler._values import EditionInfo, Person, Policies, Registratio
 
 __all__ = ["SNAPSHOT_LAYOUT", "decode_state", "encode_state"]
 
-SNAPSHOT_LAYOUT = 2  # raised whenever the state's shape changes: older snapshots are ignored
+SNAPSHOT_LAYOUT = 3  # raised whenever the state's shape changes: older snapshots are ignored
 
 
 class _State(msgspec.Struct, array_like=True):
@@ -32,6 +32,7 @@ class _State(msgspec.Struct, array_like=True):
     reserve_open: list[str]
     inputs: list[tuple[str, int]]
     solve_jobs: list[tuple[str, str]]
+    scenarios: list[tuple[str, str]]
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -48,6 +49,7 @@ def encode_state(state: EditionState) -> bytes:
          for (s, k, r), (confirmed, waiting) in state.places.items()],
         [(who, list(keys)) for who, keys in state.holdings.items()],
         sorted(state.reserve_open), list(state.inputs.items()), list(state.solve_jobs.items()),
+        list(state.scenarios.items()),
     ))  # fmt: skip
 
 
@@ -70,4 +72,5 @@ def decode_state(data: bytes | None) -> EditionState | None:
         schedules=dict(s.schedules), accepted=s.accepted, programme=tuple(s.programme),
         places=places, holdings=holdings, reserve_open=frozenset(s.reserve_open),
         inputs=dict(s.inputs), solve_jobs=dict(s.solve_jobs),
+        scenarios=dict(s.scenarios),
     )  # fmt: skip

@@ -98,6 +98,8 @@ class EditionState:
     inputs: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_map)
     # Solve jobs whose answer is recorded: job id -> schedule id.
     solve_jobs: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    # Schedules solved under a what-if scenario: schedule id -> the scenario's name.
+    scenarios: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
 
     @property
     def exists(self) -> bool:
@@ -142,6 +144,7 @@ class EditionState:
             and self.reserve_open == other.reserve_open
             and dict(self.inputs) == dict(other.inputs)
             and dict(self.solve_jobs) == dict(other.solve_jobs)
+            and dict(self.scenarios) == dict(other.scenarios)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -154,7 +157,7 @@ class _Working:
     registration."""
 
     MAPS = ("rooms", "people", "sessions", "registrations", "schedules", "places", "holdings",
-            "inputs", "solve_jobs")  # fmt: skip
+            "inputs", "solve_jobs", "scenarios")  # fmt: skip
 
     def __init__(self, s: EditionState) -> None:
         self.version = s.version
@@ -171,6 +174,7 @@ class _Working:
         self.holdings: Mapping[Any, Any] = s.holdings
         self.inputs: Mapping[Any, Any] = s.inputs
         self.solve_jobs: Mapping[Any, Any] = s.solve_jobs
+        self.scenarios: Mapping[Any, Any] = s.scenarios
         self.reserve_open = s.reserve_open
         self._owned: dict[str, MutableMapping[Any, Any]] = {}
 
@@ -246,10 +250,12 @@ def _apply(w: _Working, event: Event) -> None:
             w.policies = p
         case DocumentImported():
             pass
-        case ScheduleProposed(schedule_id=sid, schedule=schedule, job=job):
+        case ScheduleProposed(schedule_id=sid, schedule=schedule, job=job, scenario=scenario):
             w.own("schedules")[sid] = schedule
             if job is not None:
                 w.own("solve_jobs")[job] = sid
+            if scenario is not None:
+                w.own("scenarios")[sid] = scenario
         case ScheduleAccepted(schedule_id=sid):
             w.accepted = sid
             w.programme = w.schedules[sid].assignments

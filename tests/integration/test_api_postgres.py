@@ -6,11 +6,9 @@ other's writes."""
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -18,7 +16,7 @@ from creneau.adapters.bootstrap import open_store
 from creneau.adapters.tokens import Tokens
 from creneau.events_store.postgres import PostgresEventStore, new_schema_name
 from tests.integration.cli_helpers import METZ, run
-from tests.integration.serve_helpers import serving
+from tests.integration.serve_helpers import call, serving
 from tests.postgres import DSN
 from tests.postgres import require as require_postgres
 
@@ -37,18 +35,6 @@ def store(capsys: pytest.CaptureFixture[str]) -> Iterator[str]:
         yield address
     finally:
         PostgresEventStore(DSN, schema=schema, migrate=False).drop()
-
-
-def call(method: str, url: str, token: str, body: Any = None,
-         **headers: str) -> tuple[int, dict[str, str], Any]:  # fmt: skip
-    data = None if body is None else json.dumps(body).encode()
-    sent = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", **headers}
-    request = urllib.request.Request(url, data=data, method=method, headers=sent)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as r:
-            return r.status, dict(r.headers), json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), json.loads(e.read() or b"null")
 
 
 @pytest.mark.postgres

@@ -1,0 +1,173 @@
+"""Solve jobs through the PostgreSQL store's queue, on this host: a worker runs them and
+each answer is recorded once, even when the queue hands a job out again; the HTTP API
+queues and steers them; `creneau solve --queue` and `creneau scenarios` wait for them;
+the health route tells the queue's depth. (Several hosts: tests/integration/test_hosts.py.)"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from creneau.adapters._queueing import read_sweep
+from creneau.adapters.bootstrap import open_store
+from creneau.adapters.jobqueue import SolveQueue, run_worker
+from creneau.adapters.tokens import Tokens
+from creneau.events_store.postgres import PostgresEventStore, new_schema_name
+from creneau.scheduler import EditionService, SolveProgramme, apply_scenario
+from tests.integration.cli_helpers import METZ, run
+from tests.integration.hosts import proposed
+from tests.integration.serve_helpers import call as call_json
+from tests.integration.serve_helpers import serving
+from tests.postgres import DSN
+from tests.postgres import require as require_postgres
+from tests.validation import assert_valid
+
+E = "nec-metz-2023"
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture
+def store(capsys: pytest.CaptureFixture[str]) -> Iterator[str]:
+    require_postgres()
+    schema = new_schema_name()
+    address = f"{DSN}?schema={schema}"
+    try:
+        assert run(capsys, "import", str(METZ), "--store", address)[0] == 0
+        yield address
+    finally:
+        PostgresEventStore(DSN, schema=schema, migrate=False).drop()
+
+
+@contextlib.contextmanager
+def worker(address: str, concurrency: int = 2) -> Iterator[None]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(address,),
+                              kwargs={"concurrency": concurrency, "stop": stop})  # fmt: skip
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(30)
+        assert not thread.is_alive()
+
+
+def test_a_worker_solves_each_job_and_records_it_once_even_when_handed_out_again(
+    store: str,
+) -> None:
+    with SolveQueue(store) as queue:
+        jobs = [queue.enqueue(E, SolveProgramme(time_limit=10, workers=1, seed=k), actor="t")
+                for k in range(4)]  # fmt: skip
+        assert queue.depth() == {"queued": 4, "running": 0}
+        with worker(store):
+            infos = queue.wait(jobs, timeout=120)
+            assert [i.state for i in infos] == ["finished"] * 4
+            assert sorted(e.job for e in proposed(store, E)) == sorted(jobs)
+            # The queue hands the first job out again, as when its worker died after
+            # recording its answer: run again, it records nothing more.
+            with psycopg.connect(DSN, autocommit=True,
+                                 options=f"-c search_path={queue.schema}") as conn:  # fmt: skip
+                conn.execute(
+                    "UPDATE procrastinate_jobs SET status = 'todo' "
+                    "WHERE args->>'job' = %s", (jobs[0],))  # fmt: skip
+            again = queue.wait([jobs[0]], timeout=60)[0]
+        assert again.state == "finished" and again.attempts == 2
+        assert again.schedule == infos[0].schedule
+        assert len(proposed(store, E)) == 4
+        assert queue.depth() == {"queued": 0, "running": 0}
+    state = EditionService(open_store(store)).load(E)
+    for schedule in state.schedules.values():
+        assert_valid(state.snapshot(), schedule.assignments)
+
+
+def test_the_http_api_queues_solves_and_tells_them_and_the_queue_in_health(store: str) -> None:
+    secret = Tokens(open_store(store)).create(role="committee", edition=E, name="comite",
+                                              actor="setup")[1]  # fmt: skip
+
+    def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
+        status, _, answer = call_json(method, url, secret, body)
+        return status, answer
+
+    with serving(store, "--queue") as base, serving(store, "--queue") as other:
+        code, job = call("POST", f"{base}/api/v1/editions/{E}/solves", {"time_limit": 10})
+        assert code == 202 and job["state"] == "queued", job
+        code, health = call("GET", f"{other}/health")
+        assert code == 200 and health["migrations"] and health["queue"]["queued"] == 1
+        with worker(store):
+            deadline = time.monotonic() + 60
+            while True:  # told by the other server: the job is the queue's, not a process's
+                code, told = call("GET", f"{other}/api/v1/editions/{E}/solves/{job['job']}")
+                assert code == 200, told
+                if told["state"] != "queued" and told["state"] != "running":
+                    break
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert told["state"] == "finished" and told["schedule"] == "schedule-1", told
+        assert told["figures"]["sessions_scheduled"] > 0
+        code, _ = call("GET", f"{base}/api/v1/editions/{E}/solves/solve-nope")
+        assert code == 404
+        # Cancelled while it waits (no worker runs now): nothing recorded.
+        code, job = call("POST", f"{base}/api/v1/editions/{E}/solves", {"time_limit": 10})
+        code, cancelled = call("DELETE", f"{other}/api/v1/editions/{E}/solves/{job['job']}")
+        assert code == 200 and cancelled["state"] == "cancelled" and cancelled["schedule"] is None
+        code, health = call("GET", f"{base}/health")
+        assert health["queue"] == {"queued": 0, "running": 0}
+    assert [e.job for e in proposed(store, E)] == [told["job"]]
+
+
+def test_solve_queue_and_a_scenario_sweep_wait_for_the_workers(
+    store: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with worker(store):
+        code, out, err = run(capsys, "--lang", "en", "solve", "--store", store, "--queue",
+                             "--time-limit", "10")  # fmt: skip
+        assert code == 0, err
+        assert "queued as solve-" in out and "recorded as schedule-1" in out
+        assert run(capsys, "accept", "--store", store)[0] == 0
+        sweep = tmp_path / "sweep.toml"
+        sweep.write_text(
+            'time_limit = 10\n[[scenario]]\nname = "as it is"\n'
+            '[[scenario]]\nname = "Frédéric absent"\nabsent = [{ person = "frederic-schnur" }]\n'
+            '[[scenario]]\nname = "no work room 1"\nclosed = [{ room = "salle-travail-1" }]\n'
+            '[[scenario]]\nname = "parity hard 60 %"\n[scenario.policies.parity]\n'
+            "women_min_share = 0.6\nhard = true\n",
+            encoding="utf-8",
+        )
+        code, out, err = run(capsys, "--lang", "en", "scenarios", str(sweep), "--store", store)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("4 scenarios queued as sweep-")
+    assert lines[1].split() == ["scenario", "result", "women", "conflicts", "proposals",
+                                "kept", "moves", "schedule"]  # fmt: skip
+    rows = {line.split("  ")[0]: line.split("  ")[1:] for line in lines[2:]}
+    cells = {name: [c.strip() for c in row if c.strip()] for name, row in rows.items()}
+    assert cells["as it is"][0] == "optimal" and cells["as it is"][-2] == "0"  # no moves
+    assert cells["Frédéric absent"][0] == "optimal"
+    assert cells["no work room 1"] == ["infeasible", "—", "—", "—", "—", "—"]
+    assert cells["parity hard 60 %"][0] == "infeasible"
+    state = EditionService(open_store(store)).load(E)
+    assert sorted(state.scenarios.values()) == ["Frédéric absent", "as it is"]
+    for sid, name in state.scenarios.items():  # each row names the schedule it recorded
+        assert cells[name][-1] == sid
+    assert "the job sweep-" in err and "found no schedule (infeasible)" in err
+    variants = {v.name: apply_scenario(state.snapshot(), v) for v in read_sweep(str(sweep))[1]}
+    for sid, name in state.scenarios.items():  # valid for the edition the scenario makes
+        assert_valid(variants[name], state.schedules[sid].assignments)
+
+
+def test_the_queue_is_refused_without_postgres(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "metz.db")
+    assert run(capsys, "import", str(METZ), "--store", db)[0] == 0
+    code, _, err = run(capsys, "--lang", "en", "worker", "--store", db)
+    assert code == 2 and "queue of solve jobs lives in a PostgreSQL store" in err
+    code, _, err = run(capsys, "--lang", "en", "solve", "--store", db, "--queue")
+    assert code == 2 and "PostgreSQL" in err
