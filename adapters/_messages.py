@@ -709,6 +709,8 @@ def conflict_text(c: Conflict | Explained, w: Words) -> str:
     for k, v in c.params.items():
         values[k] = _conflict_value(k, v, w)
     message = CONFLICTS.get(c.code)
+    if c.code == "room_availability" and not c.params.get("spans"):
+        message = N_("{room} is closed throughout the edition")
     return w._(message, **values) if message else f"{c.rule} ({c.subject})"
 
 

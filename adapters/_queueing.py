@@ -17,6 +17,7 @@ import msgspec
 
 from creneau.adapters._cli_common import EXIT_OK, UsageError, pick_edition, service_for
 from creneau.adapters._i18n import Words, for_terminal
+from creneau.adapters._messages import conflict_text
 from creneau.adapters.bootstrap import is_postgres
 from creneau.scheduler import (
     EditionService,
@@ -90,6 +91,9 @@ def solve_queued(args: argparse.Namespace, out: TextIO, w: Words) -> int:
 def _why(info: Any, w: Words) -> str:
     if info.state == "cancelled" or info.detail == "cancelled":
         return w.say("the job {job} was cancelled: nothing recorded", job=info.job)
+    if info.outcome == "infeasible" and info.explanation:
+        return w.say("no schedule exists; these rules conflict: {rules}",
+                     rules="; ".join(conflict_text(c, w) for c in info.explanation))  # fmt: skip
     if info.outcome in ("infeasible", "unknown", "model_invalid"):
         return w.say("the job {job} found no schedule ({outcome}): nothing recorded",
                      job=info.job, outcome=info.outcome)  # fmt: skip
@@ -232,7 +236,7 @@ def print_comparison(rows: Sequence[ScenarioRow], out: TextIO, w: Words) -> None
 
 def run_sweep_here(service: EditionService, edition: str, actor: str,
                    command: SolveProgramme, scenarios: Sequence[Scenario], sweep: str,
-                   ) -> list[tuple[str, str, str, str | None, str]]:  # fmt: skip
+                   w: Words) -> list[tuple[str, str, str, str | None, str]]:  # fmt: skip
     """A sweep solved in this process, one scenario after the other (the SQLite store:
     one machine, nothing to set up)."""
     from creneau.adapters._solving import _solver
@@ -243,7 +247,11 @@ def run_sweep_here(service: EditionService, edition: str, actor: str,
         job = service.start_solve(edition, _solver(), scenario_command(command, scenario),
                                   actor=actor, job_id=job_id, scenario=scenario)  # fmt: skip
         document, _ = job.collect()
-        done.append((scenario.name, job_id, "finished", document.status, ""))
+        why = ""
+        if document.status == "infeasible" and document.explanation:
+            why = w.say("no schedule exists; these rules conflict: {rules}", rules="; ".join(
+                conflict_text(c, w) for c in document.explanation))  # fmt: skip
+        done.append((scenario.name, job_id, "finished", document.status, why))
     return done
 
 
@@ -284,10 +292,10 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO, w: Words) -> int:
             done = [(s.name, i.job, i.state, i.outcome, "" if i.schedule else _why(i, w))
                     for s, i in zip(scenarios, infos, strict=True)]  # fmt: skip
         else:
-            done = run_sweep_here(service, edition, args.actor, command, scenarios, sweep)
+            done = run_sweep_here(service, edition, args.actor, command, scenarios, sweep, w)
         rows = comparison(service.load(edition), done)
     print_comparison(rows, out, w)
     for r in rows:
         if r.detail:
-            print(f"  {for_terminal(r.scenario)}: {r.detail}", file=sys.stderr)
+            print(f"{for_terminal(r.scenario)}: {for_terminal(r.detail)}", file=sys.stderr)
     return EXIT_OK

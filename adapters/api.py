@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -219,6 +220,7 @@ class Server:
         self.lock = threading.RLock()  # one engine call at a time: the stores are not shared
         self.jobs: dict[str, tuple[str, int, SolveJob]] = {}
         self.queued: dict[str, int] = {}  # jobs this server queued: the version asked on
+        self.sweeps: dict[str, tuple[str, list[tuple[str, str]]]] = {}  # scenario, job
         # Changes made on any host, told to this server's pages (adapters/fanout.py): for
         # a PostgreSQL store, shared by several servers.
         self.fanout: Any = None
@@ -671,7 +673,14 @@ def _queued_status(server: Server, job_id: str, w: Words) -> SolveStatus:
     info = server.queue.info(job_id)
     detail = info.detail
     if info.state in ("finished", "failed") and info.schedule is None and not detail:
+        from creneau.adapters._messages import conflict_text
+
         detail = w._("no schedule found ({outcome}): nothing recorded", outcome=info.outcome)
+        if info.explanation:
+            detail = w._(
+                "no schedule exists; these rules conflict: {rules}",
+                rules="; ".join(conflict_text(c, w) for c in info.explanation),
+            )
     return SolveStatus(
         job=job_id, edition=info.edition, solved_version=server.queued.get(job_id, 0),
         state="finished" if info.schedule is not None else info.state, elapsed=info.elapsed,
@@ -756,6 +765,117 @@ def _steer(request: Request[Any, Any, Any], edition: str, job: str,
     action(running)
     running.wait(30)
     return _status(server, job, _words(request))
+
+
+class ScenarioChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    room: str | None = None
+    person: str | None = None
+    day: dt.date | None = None
+
+
+class ScenarioRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One variant (docs/formats.md, "Scenarios")."""
+
+    name: str
+    policies: dict[str, Any] = msgspec.field(default_factory=dict)
+    closed: list[ScenarioChange] = msgspec.field(default_factory=list)
+    absent: list[ScenarioChange] = msgspec.field(default_factory=list)
+    time_limit: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
+    seed: int | None = None
+
+
+class SweepRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    time_limit: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    seed: int = 0
+    scenario: list[ScenarioRequest]
+
+
+class SweepStatus(msgspec.Struct, frozen=True, kw_only=True):
+    sweep: str
+    edition: str
+    state: Literal["running", "finished"]
+    rows: list[Any]  # adapters/_queueing.py ScenarioRow
+
+
+@post("/api/v1/editions/{edition:str}/scenarios", sync_to_thread=True, status_code=202)
+def start_sweep(request: Request[Any, Any, Any], edition: FromPath[str],
+                data: JSONBody[SweepRequest]) -> SweepStatus:  # fmt: skip
+    """Solve what-if variants of the edition, each recorded as a proposed schedule tagged
+    with its scenario: on the workers when solves are queued, in this server otherwise."""
+    from creneau.adapters._queueing import scenario_command, sweep_of
+    from creneau.scheduler import apply_scenario
+
+    w = _words(request)
+    server = _server(request)
+    token = _allowed(request, edition, COMMITTEE, w)
+    state = server.state(edition, w)
+    raw = msgspec.to_builtins(data)
+    for change in (*raw["scenario"],):
+        for key in ("closed", "absent"):
+            change[key] = [{k: v for k, v in c.items() if v is not None} for c in change[key]]
+    command, scenarios = server.call(lambda: sweep_of(raw), w, edition)
+    sweep = f"sweep-{uuid.uuid4().hex[:12]}"
+
+    def start() -> list[tuple[str, str]]:
+        snapshot = state.snapshot()
+        for i, s in enumerate(scenarios):  # every scenario checked before any starts
+            apply_scenario(snapshot, s, f"scenario[{i}]")
+        jobs = []
+        for i, s in enumerate(scenarios, start=1):
+            job_id = f"{sweep}-{i}"
+            if server.queue is not None:
+                server.queue.enqueue(edition, scenario_command(command, s), actor=token.name,
+                                     scenario=s, sweep=sweep, job_id=job_id)  # fmt: skip
+            else:
+                job = server.service.start_solve(
+                    edition, server.solver, scenario_command(command, s), actor=token.name,
+                    job_id=job_id, scenario=s)  # fmt: skip
+                server.jobs[job_id] = (edition, state.version, job)
+            jobs.append((s.name, job_id))
+        return jobs
+
+    jobs = server.call(start, w, edition)
+    server.sweeps[sweep] = (edition, jobs)
+    return _sweep_status(server, sweep, w)
+
+
+def _sweep_status(server: Server, sweep: str, w: Words) -> SweepStatus:
+    from creneau.adapters._queueing import comparison
+
+    edition, jobs = server.sweeps[sweep]
+    done: list[tuple[str, str, str, str | None, str]] = []
+    for name, job_id in jobs:
+        status = _status(server, job_id, w)
+        outcome = None
+        if job_id in server.jobs and status.state == "finished":
+            outcome = server.jobs[job_id][2].document().status
+        elif job_id not in server.jobs:
+            info = server.queue.info(job_id)
+            outcome = None if info is None else info.outcome
+        done.append((name, job_id, status.state, outcome, status.detail))
+    state = server.call(lambda: server.service.load(edition), w, edition)
+    rows = comparison(state, done)
+    running = any(r.state in ("queued", "running") for r in rows)
+    return SweepStatus(sweep=sweep, edition=edition, state="running" if running else "finished",
+                       rows=[msgspec.to_builtins(r) for r in rows])  # fmt: skip
+
+
+@get("/api/v1/editions/{edition:str}/scenarios/{sweep:str}", sync_to_thread=True)
+def sweep_status(request: Request[Any, Any, Any], edition: FromPath[str],
+                 sweep: FromPath[str]) -> SweepStatus:  # fmt: skip
+    """The sweep's comparison: one row per scenario, as its solves end."""
+    w = _words(request)
+    server = _server(request)
+    _allowed(request, edition, READ, w)
+    if sweep not in server.sweeps and server.queue is not None:
+        infos = server.call(lambda: server.queue.sweep(sweep), w, edition)
+        if infos and infos[0].edition == edition:
+            server.sweeps[sweep] = (edition, [(i.scenario or "", i.job) for i in infos])
+    known = server.sweeps.get(sweep)
+    if known is None or known[0] != edition:
+        raise Problem(404, "no_such_sweep", w._('no scenario sweep "{sweep}" here', sweep=sweep))
+    return _sweep_status(server, sweep, w)
 
 
 class TokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -945,7 +1065,8 @@ def create_app(store: EventStore, *, solver: Any = None, queue: Any = None) -> L
     app = Litestar(
         route_handlers=[list_editions, import_edition, read_edition, read_programme, export,
                         command, move, book, cancel, places, audit_log, diff, start_solve,
-                        solve_status, solve_events, stop_solve, cancel_solve, verify,
+                        solve_status, solve_events, stop_solve, cancel_solve, start_sweep,
+                        sweep_status, verify,
                         verify_against_checkpoint, take_checkpoint, health,
                         create_token, list_tokens, revoke_token,
                         *web_routes()],

@@ -39,6 +39,7 @@ from creneau.adapters.bootstrap import open_store, postgres_parts
 from creneau.scheduler import (
     CreneauError,
     EditionService,
+    Explained,
     Scenario,
     SolveProgramme,
     StoreError,
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS {schema}.solve_jobs (
     outcome TEXT,
     schedule TEXT,
     detail TEXT NOT NULL DEFAULT '',
+    explanation JSONB NOT NULL DEFAULT '[]',
     asked TEXT,
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
@@ -101,6 +103,7 @@ class JobInfo(msgspec.Struct, frozen=True, kw_only=True):
     outcome: str | None = None  # the schedule document's status, once solved
     schedule: str | None = None  # the schedule its answer is recorded as
     detail: str = ""  # why it failed, or why its answer was not recorded
+    explanation: list[Explained] = []  # when infeasible: the rules found to conflict
 
 
 def _version() -> str:
@@ -214,7 +217,7 @@ class SolveQueue:
     _INFO = """
         SELECT s.job, s.edition, s.scenario, s.sweep, s.worker, s.attempts, s.elapsed,
                s.objective, s.bound, s.solutions, s.figures, s.outcome, s.schedule,
-               s.detail, j.status::text
+               s.detail, j.status::text, s.explanation
           FROM {schema}.solve_jobs s
           LEFT JOIN LATERAL (
                SELECT status FROM {schema}.procrastinate_jobs
@@ -231,6 +234,7 @@ class SolveQueue:
             attempts=row[5], elapsed=row[6], objective=row[7], bound=row[8],
             solutions=row[9], figures=dict(row[10] or {}), outcome=row[11], schedule=row[12],
             detail=row[13], state=state,
+            explanation=msgspec.convert(row[15] or [], list[Explained]),
         )  # fmt: skip
 
     def info(self, job: str) -> JobInfo | None:
@@ -247,14 +251,20 @@ class SolveQueue:
         return [self._info(r) for r in rows]
 
     def depth(self) -> dict[str, int]:
-        """Jobs waiting and running now."""
+        """Jobs waiting and running now, and the workers alive (a heartbeat in the last
+        30 seconds)."""
         with self._lock:
             rows = self._conn.execute(self._q(
                 "SELECT status::text, count(*) FROM {schema}.procrastinate_jobs "
                 "WHERE status IN ('todo', 'doing') GROUP BY status"
             )).fetchall()  # fmt: skip
+            alive = self._conn.execute(self._q(
+                "SELECT count(*) FROM {schema}.procrastinate_workers "
+                "WHERE last_heartbeat > now() - interval '30 seconds'"
+            )).fetchone()  # fmt: skip
         found = {str(s): int(n) for s, n in rows}
-        return {"queued": found.get("todo", 0), "running": found.get("doing", 0)}
+        return {"queued": found.get("todo", 0), "running": found.get("doing", 0),
+                "workers": int(alive[0]) if alive else 0}  # fmt: skip
 
     def ask(self, job: str, action: Literal["stop", "cancel"]) -> None:
         """Ask the job's worker to stop it (its best schedule so far is recorded) or to
@@ -334,11 +344,13 @@ class _Reporter:
              json.dumps({k: float(v) for k, v in figures.items() if v is not None}), self.job),
         )  # fmt: skip
 
-    def ended(self, outcome: str | None, schedule: str | None, detail: str = "") -> None:
+    def ended(self, outcome: str | None, schedule: str | None, detail: str = "",
+              explanation: Sequence[Explained] = ()) -> None:  # fmt: skip
         self._conn.execute(self._q(
             "UPDATE {schema}.solve_jobs SET outcome = %s, schedule = %s, detail = %s, "
-            "updated_at = now() WHERE job = %s"),
-            (outcome, schedule, detail, self.job))  # fmt: skip
+            "explanation = %s, updated_at = now() WHERE job = %s"),
+            (outcome, schedule, detail, msgspec.json.encode(list(explanation)).decode(),
+             self.job))  # fmt: skip
 
     def close(self) -> None:
         self._conn.close()
@@ -409,7 +421,7 @@ class _Runner:
                 report.ended("refused", None, exc.code if not str(exc) else str(exc))
                 log.warning("job_refused", error=type(exc).__name__)
                 return None
-            report.ended(document.status, schedule_id)
+            report.ended(document.status, schedule_id, explanation=document.explanation)
             log.info("job_recorded" if schedule_id else "job_ended_unrecorded",
                      status=document.status, schedule=schedule_id,
                      objective=document.objective,

@@ -3,6 +3,7 @@ stale versions, problem documents in the command line's words, solves as jobs.""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from litestar.testing import TestClient
 from creneau.adapters.api import create_app
 from creneau.adapters.bootstrap import open_store
 from creneau.adapters.tokens import Tokens
+from creneau.scheduler import EditionService
 from tests.integration.cli_helpers import SUD_OUEST, published, run
 
 E = "nec-metz-2023"
@@ -319,3 +321,37 @@ def test_the_log_names_people_only_when_a_committee_asks(api: dict[str, Any]) ->
     shown = client.get(f"{API}/log", params={**params, "names": "true"},
                        headers=auth(api, "comite-metz")).json()  # fmt: skip
     assert "Ville de Metz" in str(shown)
+
+
+def test_a_scenario_sweep_runs_in_the_server_and_compares_its_variants(
+    api: dict[str, Any],
+) -> None:
+    client = api["client"]
+    headers = auth(api, "comite-metz")
+    sweep = {"time_limit": 10, "scenario": [
+        {"name": "as it is"},
+        {"name": "Frédéric absent", "absent": [{"person": "frederic-schnur"}]},
+        {"name": "no work room 1", "closed": [{"room": "salle-travail-1"}]},
+    ]}  # fmt: skip
+    problem(client.post(f"{API}/scenarios", json=sweep, headers=auth(api, "accueil")), 403)
+    wrong = {"scenario": [{"name": "x", "closed": [{"room": "nowhere"}]}]}
+    refused = problem(client.post(f"{API}/scenarios", json=wrong, headers=headers), 422)
+    assert "scenario[0].closed[0].room" in json.dumps(refused)
+    started = client.post(f"{API}/scenarios", json=sweep, headers=headers)
+    assert started.status_code == 202, started.text
+    sweep_id = started.json()["sweep"]
+    deadline = time.monotonic() + 60
+    while (told := client.get(f"{API}/scenarios/{sweep_id}", headers=headers).json())[
+            "state"] == "running":  # fmt: skip
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    rows = {r["scenario"]: r for r in told["rows"]}
+    assert list(rows) == ["as it is", "Frédéric absent", "no work room 1"]
+    assert rows["as it is"]["outcome"] == "optimal" and rows["as it is"]["moves"] == 0
+    assert rows["Frédéric absent"]["schedule"] is not None
+    assert rows["no work room 1"]["outcome"] == "infeasible"
+    assert rows["no work room 1"]["schedule"] is None
+    state = EditionService(open_store(api["db"])).load(E)
+    assert state.scenarios == {rows["as it is"]["schedule"]: "as it is",
+                               rows["Frédéric absent"]["schedule"]: "Frédéric absent"}  # fmt: skip
+    problem(client.get(f"{API}/scenarios/sweep-nope", headers=headers), 404)

@@ -65,7 +65,7 @@ def test_a_worker_solves_each_job_and_records_it_once_even_when_handed_out_again
     with SolveQueue(store) as queue:
         jobs = [queue.enqueue(E, SolveProgramme(time_limit=10, workers=1, seed=k), actor="t")
                 for k in range(4)]  # fmt: skip
-        assert queue.depth() == {"queued": 4, "running": 0}
+        assert queue.depth() == {"queued": 4, "running": 0, "workers": 0}
         with worker(store):
             infos = queue.wait(jobs, timeout=120)
             assert [i.state for i in infos] == ["finished"] * 4
@@ -81,7 +81,7 @@ def test_a_worker_solves_each_job_and_records_it_once_even_when_handed_out_again
         assert again.state == "finished" and again.attempts == 2
         assert again.schedule == infos[0].schedule
         assert len(proposed(store, E)) == 4
-        assert queue.depth() == {"queued": 0, "running": 0}
+        assert queue.depth() == {"queued": 0, "running": 0, "workers": 0}  # it has stopped
     state = EditionService(open_store(store)).load(E)
     for schedule in state.schedules.values():
         assert_valid(state.snapshot(), schedule.assignments)
@@ -109,6 +109,29 @@ def test_the_http_api_queues_solves_and_tells_them_and_the_queue_in_health(store
                     break
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
+            # A sweep queued through one server, followed through the other.
+            code, sweep = call(
+                "POST",
+                f"{base}/api/v1/editions/{E}/scenarios",
+                {
+                    "time_limit": 10,
+                    "scenario": [
+                        {"name": "as it is"},
+                        {"name": "Frédéric absent", "absent": [{"person": "frederic-schnur"}]},
+                    ],
+                },
+            )
+            assert code == 202, sweep
+            while True:
+                code, compared = call("GET", f"{other}/api/v1/editions/{E}/scenarios/"
+                                      f"{sweep['sweep']}")  # fmt: skip
+                assert code == 200, compared
+                if compared["state"] == "finished":
+                    break
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert [r["scenario"] for r in compared["rows"]] == ["as it is", "Frédéric absent"]
+        assert all(r["outcome"] == "optimal" and r["schedule"] for r in compared["rows"])
         assert told["state"] == "finished" and told["schedule"] == "schedule-1", told
         assert told["figures"]["sessions_scheduled"] > 0
         code, _ = call("GET", f"{base}/api/v1/editions/{E}/solves/solve-nope")
@@ -118,8 +141,11 @@ def test_the_http_api_queues_solves_and_tells_them_and_the_queue_in_health(store
         code, cancelled = call("DELETE", f"{other}/api/v1/editions/{E}/solves/{job['job']}")
         assert code == 200 and cancelled["state"] == "cancelled" and cancelled["schedule"] is None
         code, health = call("GET", f"{base}/health")
-        assert health["queue"] == {"queued": 0, "running": 0}
-    assert [e.job for e in proposed(store, E)] == [told["job"]]
+        assert health["queue"] == {"queued": 0, "running": 0, "workers": 0}
+    assert [e.job for e in proposed(store, E)] == [
+        told["job"],
+        *(r["job"] for r in sorted(compared["rows"], key=lambda r: r["schedule"])),
+    ]
 
 
 def test_solve_queue_and_a_scenario_sweep_wait_for_the_workers(
@@ -156,7 +182,8 @@ def test_solve_queue_and_a_scenario_sweep_wait_for_the_workers(
     assert sorted(state.scenarios.values()) == ["Frédéric absent", "as it is"]
     for sid, name in state.scenarios.items():  # each row names the schedule it recorded
         assert cells[name][-1] == sid
-    assert "the job sweep-" in err and "found no schedule (infeasible)" in err
+    # Why a scenario has no programme, in words: the rules that conflict.
+    assert err.count("no schedule exists; these rules conflict:") == 2, err
     variants = {v.name: apply_scenario(state.snapshot(), v) for v in read_sweep(str(sweep))[1]}
     for sid, name in state.scenarios.items():  # valid for the edition the scenario makes
         assert_valid(variants[name], state.schedules[sid].assignments)
