@@ -6,6 +6,7 @@ the health route tells the queue's depth. (Several hosts: tests/integration/test
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -198,3 +199,27 @@ def test_the_queue_is_refused_without_postgres(
     assert code == 2 and "queue of solve jobs lives in a PostgreSQL store" in err
     code, _, err = run(capsys, "--lang", "en", "solve", "--store", db, "--queue")
     assert code == 2 and "PostgreSQL" in err
+
+
+def test_re_plans_of_one_edition_run_one_at_a_time(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "solve", "--store", store, "--time-limit", "10")[0] == 0
+    assert run(capsys, "accept", "--store", store)[0] == 0
+    with SolveQueue(store) as queue:
+        jobs = [queue.enqueue(E, SolveProgramme(time_limit=10, workers=1, seed=k), actor="t",
+                              replan=True) for k in range(3)]  # fmt: skip
+        with worker(store, concurrency=3):
+            assert [i.state for i in queue.wait(jobs, timeout=120)] == ["finished"] * 3
+        # When each ran, as the queue's own log of its jobs tells it.
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            spans = conn.execute(
+                f"SELECT min(e.at) FILTER (WHERE e.type = 'started'), "
+                f"max(e.at) FILTER (WHERE e.type = 'succeeded') "
+                f"FROM {queue.schema}.procrastinate_events e "
+                f"JOIN {queue.schema}.procrastinate_jobs j ON j.id = e.job_id "
+                f"WHERE j.args->>'job' = ANY(%s) GROUP BY j.id ORDER BY 1", (jobs,),
+            ).fetchall()  # fmt: skip
+    assert len(spans) == 3
+    for (_, ended), (started, _) in itertools.pairwise(spans):
+        assert ended <= started  # the next began once the one before had ended
