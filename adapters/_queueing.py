@@ -91,6 +91,12 @@ def solve_queued(args: argparse.Namespace, out: TextIO, w: Words) -> int:
 def _why(info: Any, w: Words) -> str:
     if info.state == "cancelled" or info.detail == "cancelled":
         return w.say("the job {job} was cancelled: nothing recorded", job=info.job)
+    if info.error is not None:
+        from creneau.adapters._messages import error_lines
+        from creneau.adapters.jobqueue import error_of
+
+        return w.say("the job {job} was refused: {detail}", job=info.job,
+                     detail="; ".join(error_lines(error_of(info.error), w)))  # fmt: skip
     if info.outcome == "infeasible" and info.explanation:
         return w.say("no schedule exists; these rules conflict: {rules}",
                      rules="; ".join(conflict_text(c, w) for c in info.explanation))  # fmt: skip

@@ -672,6 +672,10 @@ def _status(server: Server, job_id: str, w: Words) -> SolveStatus:
 def _queued_status(server: Server, job_id: str, w: Words) -> SolveStatus:
     info = server.queue.info(job_id)
     detail = info.detail
+    if info.error is not None:  # in the words of this request, whichever worker ran it
+        from creneau.adapters.jobqueue import error_of
+
+        detail = "; ".join(error_lines(error_of(info.error), w))
     if info.state in ("finished", "failed") and info.schedule is None and not detail:
         from creneau.adapters._messages import conflict_text
 

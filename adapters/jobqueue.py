@@ -40,13 +40,15 @@ from creneau.scheduler import (
     CreneauError,
     EditionService,
     Explained,
+    InvalidCommand,
+    Problem,
     Scenario,
     SolveProgramme,
     StoreError,
 )
 from creneau.scheduler.ports import Solver
 
-__all__ = ["TASK", "JobInfo", "SolveQueue", "run_worker"]
+__all__ = ["TASK", "JobInfo", "SolveQueue", "error_data", "error_of", "run_worker"]
 
 TASK = "creneau.solve"
 QUEUE = "solves"
@@ -74,6 +76,7 @@ CREATE TABLE IF NOT EXISTS {schema}.solve_jobs (
     schedule TEXT,
     detail TEXT NOT NULL DEFAULT '',
     explanation JSONB NOT NULL DEFAULT '[]',
+    error JSONB,
     asked TEXT,
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
@@ -83,6 +86,25 @@ CREATE TABLE IF NOT EXISTS {schema}.queue_schema (
     installed_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 """
+
+
+def error_data(exc: CreneauError) -> dict[str, Any]:
+    """An error as data a reader in another process words in its own language."""
+
+    def plain(value: Any) -> Any:
+        return msgspec.to_builtins(value, enc_hook=str, str_keys=True)
+
+    problems = [[p.path, p.code, plain(dict(p.params))]
+                for p in getattr(exc, "problems", ())]  # fmt: skip
+    return {"code": exc.code, "params": plain(exc.params), "problems": problems}
+
+
+def error_of(data: dict[str, Any]) -> CreneauError:
+    """The error ``error_data`` wrote, to word with ``error_lines``."""
+    if data.get("problems"):
+        return InvalidCommand([Problem(path, code, params)
+                               for path, code, params in data["problems"]])  # fmt: skip
+    return CreneauError(data.get("code", "error"), **data.get("params", {}))
 
 
 class JobInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,6 +126,7 @@ class JobInfo(msgspec.Struct, frozen=True, kw_only=True):
     schedule: str | None = None  # the schedule its answer is recorded as
     detail: str = ""  # why it failed, or why its answer was not recorded
     explanation: list[Explained] = []  # when infeasible: the rules found to conflict
+    error: dict[str, Any] | None = None  # why it was refused, as ``error_data`` has it
 
 
 def _version() -> str:
@@ -217,7 +240,7 @@ class SolveQueue:
     _INFO = """
         SELECT s.job, s.edition, s.scenario, s.sweep, s.worker, s.attempts, s.elapsed,
                s.objective, s.bound, s.solutions, s.figures, s.outcome, s.schedule,
-               s.detail, j.status::text, s.explanation
+               s.detail, j.status::text, s.explanation, s.error
           FROM {schema}.solve_jobs s
           LEFT JOIN LATERAL (
                SELECT status FROM {schema}.procrastinate_jobs
@@ -227,14 +250,14 @@ class SolveQueue:
     @staticmethod
     def _info(row: Sequence[Any]) -> JobInfo:
         state = _STATES.get(row[14] or "todo", "queued")
-        if state == "finished" and row[12] is None and row[11] is None:
+        if state == "finished" and row[12] is None and row[11] in (None, "refused"):
             state = "failed"
         return JobInfo(
             job=row[0], edition=row[1], scenario=row[2], sweep=row[3], worker=row[4],
             attempts=row[5], elapsed=row[6], objective=row[7], bound=row[8],
             solutions=row[9], figures=dict(row[10] or {}), outcome=row[11], schedule=row[12],
             detail=row[13], state=state,
-            explanation=msgspec.convert(row[15] or [], list[Explained]),
+            explanation=msgspec.convert(row[15] or [], list[Explained]), error=row[16],
         )  # fmt: skip
 
     def info(self, job: str) -> JobInfo | None:
@@ -345,12 +368,12 @@ class _Reporter:
         )  # fmt: skip
 
     def ended(self, outcome: str | None, schedule: str | None, detail: str = "",
-              explanation: Sequence[Explained] = ()) -> None:  # fmt: skip
+              explanation: Sequence[Explained] = (), error: Any = None) -> None:  # fmt: skip
         self._conn.execute(self._q(
             "UPDATE {schema}.solve_jobs SET outcome = %s, schedule = %s, detail = %s, "
-            "explanation = %s, updated_at = now() WHERE job = %s"),
+            "explanation = %s, error = %s, updated_at = now() WHERE job = %s"),
             (outcome, schedule, detail, msgspec.json.encode(list(explanation)).decode(),
-             self.job))  # fmt: skip
+             None if error is None else json.dumps(error), self.job))  # fmt: skip
 
     def close(self) -> None:
         self._conn.close()
@@ -415,20 +438,19 @@ class _Runner:
                 report.ended(None, None, "cancelled")
                 log.info("job_cancelled")
                 return None
-            try:
-                document, schedule_id = running.collect()
-            except CreneauError as exc:
-                report.ended("refused", None, exc.code if not str(exc) else str(exc))
-                log.warning("job_refused", error=type(exc).__name__)
-                return None
+            document, schedule_id = running.collect()
             report.ended(document.status, schedule_id, explanation=document.explanation)
             log.info("job_recorded" if schedule_id else "job_ended_unrecorded",
                      status=document.status, schedule=schedule_id,
                      objective=document.objective,
                      seconds=round(document.solve_seconds, 3))  # fmt: skip
             return schedule_id
-        except (_HandedBack, CreneauError):
+        except _HandedBack:
             raise
+        except CreneauError as exc:  # the edition changed under it, or is gone: said, kept
+            report.ended("refused", None, str(exc), error=error_data(exc))
+            log.warning("job_refused", error=exc.code)
+            return None
         except Exception as exc:
             report.ended(None, None, f"{type(exc).__name__}: {exc}")
             log.error("job_failed", error=f"{type(exc).__name__}: {exc}")

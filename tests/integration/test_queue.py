@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 
@@ -223,3 +224,48 @@ def test_re_plans_of_one_edition_run_one_at_a_time(
     assert len(spans) == 3
     for (_, ended), (started, _) in itertools.pairwise(spans):
         assert ended <= started  # the next began once the one before had ended
+
+
+def test_a_job_the_edition_no_longer_allows_is_refused_in_words_and_nothing_recorded(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from creneau.scheduler import RemovePerson, Scenario
+    from creneau.scheduler._scenarios import Absence
+
+    person = "frederic-schnur"
+    with SolveQueue(store) as queue:
+        job = queue.enqueue(E, SolveProgramme(time_limit=10, workers=1), actor="t",
+                            scenario=Scenario(name="without him",
+                                              absent=(Absence(person=person),)))  # fmt: skip
+        # Before any worker takes it, the committee removes him from the edition.
+        service = EditionService(open_store(store), actor="comite")
+        state = service.load(E)
+        for s in state.sessions.values():
+            if person in s.speakers or person in s.moderators:
+                from creneau.scheduler import UpdateSession
+
+                service.execute(
+                    UpdateSession(
+                        session=msgspec.structs.replace(
+                            s,
+                            speakers=tuple(p for p in s.speakers if p != person),
+                            moderators=tuple(p for p in s.moderators if p != person),
+                        )
+                    ),
+                    edition_id=E,
+                )
+        service.execute(RemovePerson(person_id=person), edition_id=E)
+        with worker(store):
+            info = queue.wait([job], timeout=60)[0]
+    assert info.state == "failed" and info.schedule is None
+    assert info.error is not None and info.error["problems"][0][:2] == [
+        "scenario.absent[0].person",
+        "unknown_person",
+    ]
+    from creneau.adapters._i18n import words
+    from creneau.adapters._queueing import _why
+
+    assert _why(info, words("en")) == (
+        f'the job {job} was refused: scenario.absent[0].person: unknown person "{person}"'
+    )
+    assert proposed(store, E) == []
