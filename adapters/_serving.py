@@ -26,8 +26,10 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     line = w.say("Serving {store} on http://{host}:{port}/api/v1 (Ctrl-C stops)",
                  store=args.store, host=args.host, port=args.port)  # fmt: skip
     print(line, file=out, flush=True)
+    # Stopped (SIGTERM, Ctrl-C), it finishes the requests under way, and closes the
+    # streams that never end (a page following its edition) after a few seconds.
     uvicorn.run(create_app(store, queue=queue), host=args.host, port=args.port,
-                log_level="warning", log_config=None)  # fmt: skip
+                log_level="warning", log_config=None, timeout_graceful_shutdown=3)  # fmt: skip
     return EXIT_OK
 
 

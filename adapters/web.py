@@ -180,7 +180,7 @@ async def changes(
                 await anyio.sleep(0.3)
                 now = await anyio.to_thread.run_sync(version)
             else:  # several: the stream's notifications, whichever host wrote
-                await server.fanout.wait(edition, 15.0)
+                await server.fanout.wait(edition, 1.0)
                 now = max(now, server.fanout.version(edition) or 0)
 
     return ServerSentEvent(events(), event_type="version")

@@ -22,12 +22,16 @@ CHROMIUM = "/usr/bin/chromium"
 E = "nec-metz-2023"
 
 
-@pytest.fixture
-def server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[str, str]]:
+def need_chromium() -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):  # .ci/run installs Debian's chromium: missing there is a fault
             pytest.fail("chromium is not installed")
         pytest.skip("Debian's chromium is not installed")
+
+
+@pytest.fixture
+def server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[str, str]]:
+    need_chromium()
     db = published(capsys, tmp_path)
     _, secret = Tokens(open_store(db)).create(role="committee", edition=E, name="comite-metz",
                                               actor="setup")  # fmt: skip
@@ -37,6 +41,7 @@ def server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -155,12 +160,9 @@ def test_the_timeline_slider_shows_the_programme_as_it_was(
     keep(tmp_path, page, "web-timeline.png")
 
 
-def test_a_solve_from_the_page_with_its_progress_then_published(
-    server: tuple[str, str], browser: Any, tmp_path: Path
-) -> None:
+def solve_from_the_page(base: str, secret: str, browser: Any) -> None:
     from playwright.sync_api import expect
 
-    base, secret = server
     page = browser.new_page(viewport={"width": 1600, "height": 1200})
     page.goto(f"{base}/editions/{E}/grid?lang=fr")
     expect(page.locator("#figures li").first).to_contain_text("Part des femmes")
@@ -175,3 +177,44 @@ def test_a_solve_from_the_page_with_its_progress_then_published(
     page.click("#solve-accept")
     expect(page.locator("#status.done")).to_have_text("Publié.")
     expect(page.locator("#version")).not_to_have_text(str(before))
+    page.close()
+
+
+def test_a_solve_from_the_page_with_its_progress_then_published(
+    server: tuple[str, str], browser: Any
+) -> None:
+    solve_from_the_page(*server, browser)
+
+
+@pytest.mark.postgres
+def test_a_solve_from_the_page_runs_on_a_worker_when_the_server_queues_solves(
+    browser: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    from creneau.adapters.jobqueue import run_worker
+    from creneau.events_store.postgres import PostgresEventStore, new_schema_name
+    from tests.integration.cli_helpers import METZ, run
+    from tests.postgres import DSN
+    from tests.postgres import require as require_postgres
+
+    require_postgres()
+    schema = new_schema_name()
+    address = f"{DSN}?schema={schema}"
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, args=(address,), kwargs={"stop": stop})
+    try:
+        assert run(capsys, "import", str(METZ), "--store", address)[0] == 0
+        assert run(capsys, "solve", "--store", address, "--time-limit", "10")[0] == 0
+        assert run(capsys, "accept", "--store", address)[0] == 0
+        _, secret = Tokens(open_store(address)).create(
+            role="committee", edition=E, name="comite-metz", actor="setup"
+        )
+        with serving(address, "--queue") as base:
+            worker.start()
+            solve_from_the_page(base, secret, browser)
+    finally:
+        stop.set()
+        if worker.is_alive():
+            worker.join(30)
+        PostgresEventStore(DSN, schema=schema, migrate=False).drop()
