@@ -224,15 +224,21 @@ class SolveQueue:
                         "VALUES (%s, %s, %s, %s)"),
                 (job, edition, None if scenario is None else scenario.name, sweep),
             )  # fmt: skip
-        task = self.app.configure_task(
-            name=TASK, queue=QUEUE,
-            lock=f"replan:{edition}" if replan and scenario is None else None,
-        )  # fmt: skip
-        task.defer(
-            job=job, edition=edition, actor=actor, time_limit=command.time_limit,
-            workers=command.workers, seed=command.seed,
-            scenario=None if scenario is None else msgspec.to_builtins(scenario),
-        )  # fmt: skip
+        try:
+            task = self.app.configure_task(
+                name=TASK, queue=QUEUE,
+                lock=f"replan:{edition}" if replan and scenario is None else None,
+            )  # fmt: skip
+            task.defer(
+                job=job, edition=edition, actor=actor, time_limit=command.time_limit,
+                workers=command.workers, seed=command.seed,
+                scenario=None if scenario is None else msgspec.to_builtins(scenario),
+            )  # fmt: skip
+        except Exception:  # not queued: no row left waiting for a job that never comes
+            with self._lock:
+                self._conn.execute(self._q("DELETE FROM {schema}.solve_jobs WHERE job = %s"),
+                                   (job,))  # fmt: skip
+            raise
         named = None if scenario is None else scenario.name
         structlog.get_logger().info("job_enqueued", job=job, edition=edition, scenario=named)
         return job

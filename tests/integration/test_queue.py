@@ -269,3 +269,17 @@ def test_a_job_the_edition_no_longer_allows_is_refused_in_words_and_nothing_reco
         f'the job {job} was refused: scenario.absent[0].person: unknown person "{person}"'
     )
     assert proposed(store, E) == []
+
+
+def test_a_job_the_queue_could_not_take_leaves_no_row_waiting(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SolveQueue(store) as queue:
+
+        def refuse(**_: Any) -> Any:
+            raise psycopg.OperationalError("the database went away")
+
+        monkeypatch.setattr(queue.app, "configure_task", refuse)
+        with pytest.raises(psycopg.OperationalError):
+            queue.enqueue(E, SolveProgramme(), actor="t", job_id="solve-lost")
+        assert queue.info("solve-lost") is None

@@ -4,9 +4,12 @@ and a scenario naming what the edition lacks is refused with the path of the mis
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from creneau.adapters._queueing import sweep_of
 from creneau.adapters.edition_document import load_edition
@@ -15,10 +18,16 @@ from creneau.scheduler import (
     Closure,
     InvalidCommand,
     Scenario,
+    SolveParameters,
     apply_scenario,
+    derive_problem,
     scenarios_of,
+    schedule_document,
+    validate_snapshot,
 )
+from creneau.solver import CpSatSolver
 from tests.integration.cli_helpers import METZ
+from tests.validation import assert_valid
 
 EDITION = load_edition(str(METZ)).snapshot
 DAY = EDITION.days[0].day
@@ -99,3 +108,43 @@ def test_a_sweep_file_is_read_and_its_mistakes_named() -> None:
     assert [p.code for p in refused.value.problems] == ["scenario_none"]
     with pytest.raises(InvalidCommand):
         sweep_of({"time_limit": -1, "scenario": [{"name": "a"}]})
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    rooms = [r.id for r in EDITION.rooms]
+    people = [p.id for p in EDITION.people]
+    closed = draw(st.lists(st.sampled_from(rooms), max_size=2, unique=True))
+    absent = draw(st.lists(st.sampled_from(people), max_size=3, unique=True))
+    one_day = draw(st.booleans())
+    policies: dict[str, Any] = {}
+    if draw(st.booleans()):
+        policies = {"parity": {"women_min_share": draw(st.sampled_from([0.3, 0.4, 0.5])),
+                               "hard": draw(st.booleans())}}  # fmt: skip
+    return Scenario(
+        name="random", policies=policies,
+        closed=tuple(Closure(room=r, day=DAY if one_day else None) for r in closed),
+        absent=tuple(Absence(person=p, day=DAY if one_day else None) for p in absent),
+    )  # fmt: skip
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_every_schedule_solved_under_a_scenario_passes_the_validator_on_its_variant(
+    scenario: Scenario,
+) -> None:
+    """The variant is a valid edition, the edition itself unchanged; whatever the solver
+    returns for it passes the independent validator, which reads the variant as a
+    document; an infeasible variant is explained."""
+    before = msgspec.json.encode(EDITION)
+    variant = apply_scenario(EDITION, scenario)
+    assert msgspec.json.encode(EDITION) == before
+    assert validate_snapshot(variant) == []
+    problem = derive_problem(variant)
+    params = SolveParameters(time_limit=10, workers=1, seed=0)
+    document = schedule_document(problem, CpSatSolver().solve(problem, params), params,
+                                 edition=variant)  # fmt: skip
+    if document.status in ("optimal", "feasible"):
+        assert_valid(variant, document)
+    else:
+        assert document.status == "infeasible" and document.explanation
