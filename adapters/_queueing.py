@@ -48,9 +48,11 @@ def cmd_worker(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     if not is_postgres(args.store):
         raise UsageError("queue_needs_postgres", store=args.store)
     name = worker_name()
-    print(w.say("worker {name} on {store}: {n} jobs at a time (Ctrl-C stops; its jobs go "
-                "back to the queue)", name=name, store=args.store, n=args.concurrency),
-          file=out, flush=True)  # fmt: skip
+    _queue(args.store).close()  # reachable, and its tables installed, before saying so
+    print(w.nsay("worker {name} on {store}: {n} job at a time (Ctrl-C stops; its jobs go "
+                 "back to the queue)", "worker {name} on {store}: {n} jobs at a time (Ctrl-C "
+                 "stops; its jobs go back to the queue)", args.concurrency, name=name,
+                 store=args.store), file=out, flush=True)  # fmt: skip
     run_worker(args.store, concurrency=args.concurrency, heartbeat=args.heartbeat,
                stalled_after=args.stalled_after, name=name)  # fmt: skip
     return EXIT_OK

@@ -156,7 +156,7 @@ class SolveQueue:
         try:
             self._conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10)
         except psycopg.OperationalError as exc:
-            raise StoreError("postgres_unreachable", detail=str(exc).strip()) from exc
+            raise StoreError("postgres_unreachable", detail=" ".join(str(exc).split())) from exc
         self.app = procrastinate.App(connector=_connector(self.dsn, self.schema, sync=True))
         self.app.open()
         if install:

@@ -318,7 +318,8 @@ class PostgresEventStore(StoreReadMixin):
         try:
             conn = psycopg.connect(self.dsn, autocommit=True)
         except psycopg.OperationalError as exc:
-            raise StoreUnavailable("postgres_unreachable", detail=str(exc).strip()) from exc
+            detail = " ".join(str(exc).split())  # libpq's lines, as one
+            raise StoreUnavailable("postgres_unreachable", detail=detail) from exc
         conn.execute(f"SET lock_timeout = {self._lock_timeout_ms}")
         return conn
 
