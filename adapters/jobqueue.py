@@ -122,7 +122,9 @@ class JobInfo(msgspec.Struct, frozen=True, kw_only=True):
     bound: float | None = None
     solutions: int = 0
     figures: dict[str, float] = {}
-    outcome: str | None = None  # the schedule document's status, once solved
+    # The schedule document's status, once solved; "refused" (the edition no longer
+    # allows it), "cancelled" (while it ran), "recorded" (by an earlier run).
+    outcome: str | None = None
     schedule: str | None = None  # the schedule its answer is recorded as
     detail: str = ""  # why it failed, or why its answer was not recorded
     explanation: list[Explained] = []  # when infeasible: the rules found to conflict
@@ -256,7 +258,9 @@ class SolveQueue:
     @staticmethod
     def _info(row: Sequence[Any]) -> JobInfo:
         state = _STATES.get(row[14] or "todo", "queued")
-        if state == "finished" and row[12] is None and row[11] in (None, "refused"):
+        if state == "finished" and row[11] == "cancelled":  # cancelled while it ran
+            state = "cancelled"
+        elif state == "finished" and row[12] is None and row[11] in (None, "refused"):
             state = "failed"
         return JobInfo(
             job=row[0], edition=row[1], scenario=row[2], sweep=row[3], worker=row[4],
@@ -412,7 +416,7 @@ class _Runner:
                 report.ended("recorded", done)
                 return done
             if report.asked() == "cancel":
-                report.ended(None, None, "cancelled")
+                report.ended("cancelled", None, "cancelled")
                 return None
             variant = None if scenario is None else msgspec.convert(scenario, Scenario)
             command = SolveProgramme(time_limit=time_limit, workers=workers, seed=seed)
@@ -441,7 +445,7 @@ class _Runner:
             now = running.progress()
             report.progress(now.elapsed, now.objective, now.bound, now.solutions, dict(now.figures))
             if running.state == "cancelled":
-                report.ended(None, None, "cancelled")
+                report.ended("cancelled", None, "cancelled")
                 log.info("job_cancelled")
                 return None
             document, schedule_id = running.collect()

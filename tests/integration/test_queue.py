@@ -283,3 +283,38 @@ def test_a_job_the_queue_could_not_take_leaves_no_row_waiting(
         with pytest.raises(psycopg.OperationalError):
             queue.enqueue(E, SolveProgramme(), actor="t", job_id="solve-lost")
         assert queue.info("solve-lost") is None
+
+
+def test_a_running_job_is_stopped_with_its_best_recorded_or_cancelled_with_nothing(
+    store: str,
+) -> None:
+    from tests.job_helpers import GATES, GatedSolver
+
+    GATES["queue"] = threading.Event()
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(store,), kwargs={
+        "concurrency": 2, "stop": stop, "solver": GatedSolver("queue")})  # fmt: skip
+    thread.start()
+    try:
+        with SolveQueue(store) as queue:
+            kept, dropped = (queue.enqueue(E, SolveProgramme(time_limit=10, workers=1), actor="t")
+                             for _ in range(2))  # fmt: skip
+            deadline = time.monotonic() + 30
+            # Both running, and the one to stop has found a programme (the solver is
+            # then held at the gate until the test opens it).
+            while (getattr(queue.info(dropped), "state", None) != "running"
+                   or getattr(queue.info(kept), "solutions", 0) == 0):  # fmt: skip
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            queue.ask(kept, "stop")
+            queue.ask(dropped, "cancel")
+            time.sleep(1.5)  # the worker looks at what was asked every half second
+            GATES["queue"].set()
+            stopped, cancelled = queue.wait([kept, dropped], timeout=60)
+    finally:
+        GATES["queue"].set()
+        stop.set()
+        thread.join(30)
+    assert stopped.state == "finished" and stopped.schedule is not None
+    assert cancelled.state == "cancelled" and cancelled.schedule is None
+    assert [e.job for e in proposed(store, E)] == [kept]
