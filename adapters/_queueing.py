@@ -69,7 +69,8 @@ def solve_queued(args: argparse.Namespace, out: TextIO, w: Words) -> int:
         before = service.load(edition)
         command = SolveProgramme(time_limit=args.time_limit, workers=args.workers,
                                  seed=args.seed)  # fmt: skip
-        job = queue.enqueue(edition, command, actor=args.actor, replan=bool(before.programme))
+        job = queue.enqueue(edition, command, actor=args.actor, replan=bool(before.programme),
+                            version=before.version)  # fmt: skip
         print(w.say("queued as {job}", job=job), file=out, flush=True)
         if args.detach:
             return EXIT_OK
@@ -280,7 +281,8 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO, w: Words) -> int:
             queue = _queue(args.store)
             with queue:
                 jobs = [queue.enqueue(edition, scenario_command(command, s), actor=args.actor,
-                                      scenario=s, sweep=sweep, job_id=f"{sweep}-{i}")
+                                      scenario=s, sweep=sweep, job_id=f"{sweep}-{i}",
+                                      version=state.version)
                         for i, s in enumerate(scenarios, start=1)]  # fmt: skip
                 print(w.nsay("{n} scenario queued as {sweep}", "{n} scenarios queued as "
                              "{sweep}", len(jobs), sweep=sweep), file=out, flush=True)  # fmt: skip

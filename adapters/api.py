@@ -219,7 +219,6 @@ class Server:
         self.solver = solver or CpSatSolver()
         self.lock = threading.RLock()  # one engine call at a time: the stores are not shared
         self.jobs: dict[str, tuple[str, int, SolveJob]] = {}
-        self.queued: dict[str, int] = {}  # jobs this server queued: the version asked on
         self.sweeps: dict[str, tuple[str, list[tuple[str, str]]]] = {}  # scenario, job
         # Changes made on any host, told to this server's pages (adapters/fanout.py): for
         # a PostgreSQL store, shared by several servers.
@@ -635,12 +634,15 @@ def start_solve(request: Request[Any, Any, Any], edition: FromPath[str],
     if server.queue is not None:
         queued = server.call(
             lambda: server.queue.enqueue(
-                edition, command, actor=token.name, replan=bool(state.programme)
+                edition,
+                command,
+                actor=token.name,
+                replan=bool(state.programme),
+                version=state.version,
             ),
             w,
             edition,
         )
-        server.queued[queued] = state.version
         return _status(server, queued, w)
     job = server.call(lambda: server.service.start_solve(edition, server.solver, command,
                                                          actor=token.name), w, edition)  # fmt: skip
@@ -686,7 +688,7 @@ def _queued_status(server: Server, job_id: str, w: Words) -> SolveStatus:
                 rules="; ".join(conflict_text(c, w) for c in info.explanation),
             )
     return SolveStatus(
-        job=job_id, edition=info.edition, solved_version=server.queued.get(job_id, 0),
+        job=job_id, edition=info.edition, solved_version=info.asked_version or 0,
         state="finished" if info.schedule is not None else info.state, elapsed=info.elapsed,
         objective=info.objective, bound=info.bound, solutions=info.solutions,
         figures=info.figures, schedule=info.schedule, detail=detail,
@@ -830,7 +832,8 @@ def start_sweep(request: Request[Any, Any, Any], edition: FromPath[str],
             job_id = f"{sweep}-{i}"
             if server.queue is not None:
                 server.queue.enqueue(edition, scenario_command(command, s), actor=token.name,
-                                     scenario=s, sweep=sweep, job_id=job_id)  # fmt: skip
+                                     scenario=s, sweep=sweep, job_id=job_id,
+                                     version=state.version)  # fmt: skip
             else:
                 job = server.service.start_solve(
                     edition, server.solver, scenario_command(command, s), actor=token.name,

@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS {schema}.solve_jobs (
     edition TEXT NOT NULL,
     scenario TEXT,
     sweep TEXT,
+    asked_version INTEGER,
     enqueued_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     worker TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -129,6 +130,7 @@ class JobInfo(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""  # why it failed, or why its answer was not recorded
     explanation: list[Explained] = []  # when infeasible: the rules found to conflict
     error: dict[str, Any] | None = None  # why it was refused, as ``error_data`` has it
+    asked_version: int | None = None  # the edition's version when it was asked for
 
 
 def _version() -> str:
@@ -216,15 +218,17 @@ class SolveQueue:
         scenario: Scenario | None = None,
         sweep: str | None = None,
         job_id: str | None = None,
+        version: int | None = None,
     ) -> str:
         """Queue a solve of the edition; its job id. ``replan``: the edition has a
-        published programme, and its re-plans run one at a time (the queue's lock)."""
+        published programme, and its re-plans run one at a time (the queue's lock).
+        ``version``: the edition's version the asker read (told back with the job)."""
         job = job_id or f"solve-{uuid.uuid4()}"
         with self._lock:
             self._conn.execute(
-                self._q("INSERT INTO {schema}.solve_jobs (job, edition, scenario, sweep) "
-                        "VALUES (%s, %s, %s, %s)"),
-                (job, edition, None if scenario is None else scenario.name, sweep),
+                self._q("INSERT INTO {schema}.solve_jobs (job, edition, scenario, sweep, "
+                        "asked_version) VALUES (%s, %s, %s, %s, %s)"),
+                (job, edition, None if scenario is None else scenario.name, sweep, version),
             )  # fmt: skip
         try:
             task = self.app.configure_task(
@@ -248,7 +252,7 @@ class SolveQueue:
     _INFO = """
         SELECT s.job, s.edition, s.scenario, s.sweep, s.worker, s.attempts, s.elapsed,
                s.objective, s.bound, s.solutions, s.figures, s.outcome, s.schedule,
-               s.detail, j.status::text, s.explanation, s.error
+               s.detail, j.status::text, s.explanation, s.error, s.asked_version
           FROM {schema}.solve_jobs s
           LEFT JOIN LATERAL (
                SELECT status FROM {schema}.procrastinate_jobs
@@ -268,6 +272,7 @@ class SolveQueue:
             solutions=row[9], figures=dict(row[10] or {}), outcome=row[11], schedule=row[12],
             detail=row[13], state=state,
             explanation=msgspec.convert(row[15] or [], list[Explained]), error=row[16],
+            asked_version=row[17],
         )  # fmt: skip
 
     def info(self, job: str) -> JobInfo | None:

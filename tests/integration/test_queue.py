@@ -100,6 +100,8 @@ def test_the_http_api_queues_solves_and_tells_them_and_the_queue_in_health(store
     with serving(store, "--queue") as base, serving(store, "--queue") as other:
         code, job = call("POST", f"{base}/api/v1/editions/{E}/solves", {"time_limit": 10})
         assert code == 202 and job["state"] == "queued", job
+        asked_on = EditionService(open_store(store)).load(E).version
+        assert job["solved_version"] == asked_on
         code, health = call("GET", f"{other}/health")
         assert code == 200 and health["migrations"] and health["queue"]["queued"] == 1
         with worker(store):
@@ -136,6 +138,7 @@ def test_the_http_api_queues_solves_and_tells_them_and_the_queue_in_health(store
         assert all(r["outcome"] == "optimal" and r["schedule"] for r in compared["rows"])
         assert told["state"] == "finished" and told["schedule"] == "schedule-1", told
         assert told["figures"]["sessions_scheduled"] > 0
+        assert told["solved_version"] == asked_on  # told by the server that did not queue it
         code, _ = call("GET", f"{base}/api/v1/editions/{E}/solves/solve-nope")
         assert code == 404
         # Cancelled while it waits (no worker runs now): nothing recorded.
