@@ -76,7 +76,7 @@ def solve_queued(args: argparse.Namespace, out: TextIO, w: Words) -> int:
             return EXIT_OK
         try:
             with ProgressLine(sys.stderr, w) as line:
-                info = queue.wait([job], heard=lambda infos: line(_Told.of(infos[0])))[0]
+                info = queue.wait([job], heard=lambda infos: line(infos[0].progress()))[0]
         except KeyboardInterrupt:
             print(w.say("stopped waiting: {job} goes on in the queue", job=job), file=sys.stderr)
             raise
@@ -107,24 +107,6 @@ def _why(info: Any, w: Words) -> str:
         return w.say("the job {job} found no schedule ({outcome}): nothing recorded",
                      job=info.job, outcome=info.outcome)  # fmt: skip
     return w.say("the job {job} failed: {detail}", job=info.job, detail=info.detail or "?")
-
-
-class _Told(msgspec.Struct, frozen=True):
-    """A queued job's progress as the progress line reads it."""
-
-    objective: float | None
-    bound: float | None
-    figures: dict[str, float]
-
-    @property
-    def gap(self) -> float | None:
-        if self.objective is None or self.bound is None:
-            return None
-        return abs(self.objective - self.bound) / max(abs(self.objective), 1e-9)
-
-    @classmethod
-    def of(cls, info: Any) -> _Told:
-        return cls(info.objective, info.bound, info.figures)
 
 
 # -- scenario sweeps ----------------------------------------------------------------------

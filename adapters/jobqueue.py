@@ -44,6 +44,7 @@ from creneau.scheduler import (
     Problem,
     Scenario,
     SolveProgramme,
+    SolveProgress,
     StoreError,
 )
 from creneau.scheduler.ports import Solver
@@ -132,6 +133,12 @@ class JobInfo(msgspec.Struct, frozen=True, kw_only=True):
     error: dict[str, Any] | None = None  # why it was refused, as ``error_data`` has it
     asked_version: int | None = None  # the edition's version when it was asked for
 
+    def progress(self) -> SolveProgress:
+        """What its solve has found so far, as a solve in this process tells it."""
+        return SolveProgress(elapsed=self.elapsed or 0.0, objective=self.objective,
+                             bound=self.bound, solutions=self.solutions,
+                             figures=self.figures)  # fmt: skip
+
 
 def _version() -> str:
     from importlib.metadata import version
@@ -172,8 +179,12 @@ class SolveQueue:
     # -- schema --------------------------------------------------------------------
 
     def install(self) -> None:
-        """Install the queue's tables in the store's schema, once (several processes
-        starting together: one installs, the others wait for it)."""
+        """Install the queue's tables in the store's schema when they are not there yet,
+        recording the procrastinate version that installed them (several processes
+        starting together: one installs, the others wait for it). Tables installed by
+        another version are left as they are: ``current()`` says so."""
+        if self.installed_version() is not None:
+            return
         with self._lock, self._conn.transaction():
             self._conn.execute("SELECT pg_advisory_xact_lock(hashtext('creneau-queue'))")
             self._conn.execute(self._q("CREATE SCHEMA IF NOT EXISTS {schema}"))
@@ -186,9 +197,10 @@ class SolveQueue:
                                      options=f"-c search_path={self.schema}") as own:  # fmt: skip
                     own.execute(self.app.schema_manager.get_schema())
             self._conn.execute(self._q(_OURS))
-            self._conn.execute(self._q("DELETE FROM {schema}.queue_schema"))
-            self._conn.execute(self._q("INSERT INTO {schema}.queue_schema (version) VALUES (%s)"),
-                               (_version(),))  # fmt: skip
+            self._conn.execute(self._q(
+                "INSERT INTO {schema}.queue_schema (version) SELECT %s "
+                "WHERE NOT EXISTS (SELECT 1 FROM {schema}.queue_schema)"),
+                (_version(),))  # fmt: skip
 
     def installed_version(self) -> str | None:
         """The procrastinate version the queue's tables were installed for; None when

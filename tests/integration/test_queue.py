@@ -321,3 +321,14 @@ def test_a_running_job_is_stopped_with_its_best_recorded_or_cancelled_with_nothi
     assert stopped.state == "finished" and stopped.schedule is not None
     assert cancelled.state == "cancelled" and cancelled.schedule is None
     assert [e.job for e in proposed(store, E)] == [kept]
+
+
+def test_queue_tables_of_another_procrastinate_are_told_not_current_and_left_alone(
+    store: str,
+) -> None:
+    with SolveQueue(store) as queue:
+        assert queue.current()
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"UPDATE {queue.schema}.queue_schema SET version = '0.1'")
+    with SolveQueue(store) as again:  # opening it does not pretend to have migrated it
+        assert again.installed_version() == "0.1" and not again.current()
