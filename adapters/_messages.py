@@ -25,6 +25,7 @@ __all__ = [
     "feature_name",
     "format_name",
     "gender_name",
+    "impossible_text",
     "problem_text",
     "rule_name",
     "slot_text",
@@ -701,6 +702,12 @@ LEFT_OUT_RULES = {
     "max_per_day": N_("its people already have as many sessions a day as they accept"),
     "attendee_gap": N_("its audience would have no time to move between sessions"),
 }
+
+
+def impossible_text(explanation: Sequence[Explained], w: Words) -> str:
+    """Why no programme exists, the rules found to conflict in one sentence."""
+    return w._("no schedule exists; these rules conflict: {rules}",
+               rules="; ".join(conflict_text(c, w) for c in explanation))  # fmt: skip
 
 
 def conflict_text(c: Conflict | Explained, w: Words) -> str:

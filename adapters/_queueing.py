@@ -17,7 +17,7 @@ import msgspec
 
 from creneau.adapters._cli_common import EXIT_OK, UsageError, pick_edition, service_for
 from creneau.adapters._i18n import Words, for_terminal
-from creneau.adapters._messages import conflict_text
+from creneau.adapters._messages import impossible_text
 from creneau.adapters.bootstrap import is_postgres
 from creneau.scheduler import (
     EditionService,
@@ -26,6 +26,7 @@ from creneau.scheduler import (
     Problem,
     Scenario,
     SolveProgramme,
+    check_scenarios,
     scenarios_of,
     schedule_changes,
 )
@@ -95,14 +96,12 @@ def _why(info: Any, w: Words) -> str:
     if info.state == "cancelled" or info.detail == "cancelled":
         return w.say("the job {job} was cancelled: nothing recorded", job=info.job)
     if info.error is not None:
-        from creneau.adapters._messages import error_lines
-        from creneau.adapters.jobqueue import error_of
+        from creneau.adapters.jobqueue import error_text
 
         return w.say("the job {job} was refused: {detail}", job=info.job,
-                     detail="; ".join(error_lines(error_of(info.error), w)))  # fmt: skip
+                     detail=error_text(info.error, w))  # fmt: skip
     if info.outcome == "infeasible" and info.explanation:
-        return w.say("no schedule exists; these rules conflict: {rules}",
-                     rules="; ".join(conflict_text(c, w) for c in info.explanation))  # fmt: skip
+        return for_terminal(impossible_text(info.explanation, w))
     if info.outcome in ("infeasible", "unknown", "model_invalid"):
         return w.say("the job {job} found no schedule ({outcome}): nothing recorded",
                      job=info.job, outcome=info.outcome)  # fmt: skip
@@ -240,8 +239,7 @@ def run_sweep_here(service: EditionService, edition: str, actor: str,
         document, _ = job.collect()
         why = ""
         if document.status == "infeasible" and document.explanation:
-            why = w.say("no schedule exists; these rules conflict: {rules}", rules="; ".join(
-                conflict_text(c, w) for c in document.explanation))  # fmt: skip
+            why = for_terminal(impossible_text(document.explanation, w))
         done.append((scenario.name, job_id, "finished", document.status, why))
     return done
 
@@ -255,10 +253,7 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO, w: Words) -> int:
     with service_for(args) as service:
         edition = pick_edition(service, args.edition)
         state = service.load(edition)
-        for i, s in enumerate(scenarios):  # every scenario checked before any is queued
-            from creneau.scheduler import apply_scenario
-
-            apply_scenario(state.snapshot(), s, f"scenario[{i}]")
+        check_scenarios(state.snapshot(), scenarios)  # every one, before any is queued
         if queued:
             queue = _queue(args.store)
             with queue:

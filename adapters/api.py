@@ -222,8 +222,9 @@ class Server:
         self.sweeps: dict[str, tuple[str, list[tuple[str, str]]]] = {}  # scenario, job
         # Changes made on any host, told to this server's pages (adapters/fanout.py): for
         # a PostgreSQL store, shared by several servers.
+        self.postgres = type(store).__name__ == "PostgresEventStore"
         self.fanout: Any = None
-        if type(store).__name__ == "PostgresEventStore":
+        if self.postgres:
             from creneau.adapters.fanout import Fanout
 
             self.fanout = Fanout(store)
@@ -652,7 +653,7 @@ def start_solve(request: Request[Any, Any, Any], edition: FromPath[str],
 
 def _status(server: Server, job_id: str, w: Words) -> SolveStatus:
     if job_id not in server.jobs:
-        return _queued_status(server, job_id, w)
+        return _queued_status(server.queue.info(job_id), w)
     edition, version, job = server.jobs[job_id]
     progress = job.progress()
     schedule, detail = None, ""
@@ -671,24 +672,21 @@ def _status(server: Server, job_id: str, w: Words) -> SolveStatus:
     )  # fmt: skip
 
 
-def _queued_status(server: Server, job_id: str, w: Words) -> SolveStatus:
-    info = server.queue.info(job_id)
+def _queued_status(info: Any, w: Words) -> SolveStatus:
+    """A queued job as the queue tells it (``JobInfo``)."""
     detail = info.detail
     if info.error is not None:  # in the words of this request, whichever worker ran it
-        from creneau.adapters.jobqueue import error_of
+        from creneau.adapters.jobqueue import error_text
 
-        detail = "; ".join(error_lines(error_of(info.error), w))
+        detail = error_text(info.error, w)
     if info.state in ("finished", "failed") and info.schedule is None and not detail:
-        from creneau.adapters._messages import conflict_text
+        from creneau.adapters._messages import impossible_text
 
         detail = w._("no schedule found ({outcome}): nothing recorded", outcome=info.outcome)
         if info.explanation:
-            detail = w._(
-                "no schedule exists; these rules conflict: {rules}",
-                rules="; ".join(conflict_text(c, w) for c in info.explanation),
-            )
+            detail = impossible_text(info.explanation, w)
     return SolveStatus(
-        job=job_id, edition=info.edition, solved_version=info.asked_version or 0,
+        job=info.job, edition=info.edition, solved_version=info.asked_version or 0,
         state="finished" if info.schedule is not None else info.state, elapsed=info.elapsed,
         objective=info.objective, bound=info.bound, solutions=info.solutions,
         figures=info.figures, schedule=info.schedule, detail=detail,
@@ -810,7 +808,7 @@ def start_sweep(request: Request[Any, Any, Any], edition: FromPath[str],
     """Solve what-if variants of the edition, each recorded as a proposed schedule tagged
     with its scenario: on the workers when solves are queued, in this server otherwise."""
     from creneau.adapters._queueing import scenario_command, sweep_of
-    from creneau.scheduler import apply_scenario
+    from creneau.scheduler import check_scenarios
 
     w = _words(request)
     server = _server(request)
@@ -824,9 +822,7 @@ def start_sweep(request: Request[Any, Any, Any], edition: FromPath[str],
     sweep = f"sweep-{uuid.uuid4().hex[:12]}"
 
     def start() -> list[tuple[str, str]]:
-        snapshot = state.snapshot()
-        for i, s in enumerate(scenarios):  # every scenario checked before any starts
-            apply_scenario(snapshot, s, f"scenario[{i}]")
+        check_scenarios(state.snapshot(), scenarios)  # every one, before any starts
         jobs = []
         for i, s in enumerate(scenarios, start=1):
             job_id = f"{sweep}-{i}"
@@ -851,15 +847,18 @@ def _sweep_status(server: Server, sweep: str, w: Words) -> SweepStatus:
     from creneau.adapters._queueing import comparison
 
     edition, jobs = server.sweeps[sweep]
+    # The queued ones read in one query, each once.
+    queued = {} if server.queue is None else {i.job: i for i in server.queue.sweep(sweep)}
     done: list[tuple[str, str, str, str | None, str]] = []
     for name, job_id in jobs:
-        status = _status(server, job_id, w)
         outcome = None
-        if job_id in server.jobs and status.state == "finished":
-            outcome = server.jobs[job_id][2].document().status
-        elif job_id not in server.jobs:
-            info = server.queue.info(job_id)
-            outcome = None if info is None else info.outcome
+        if job_id in server.jobs:
+            status = _status(server, job_id, w)
+            if status.state == "finished":
+                outcome = server.jobs[job_id][2].document().status
+        else:
+            status = _queued_status(queued[job_id], w)
+            outcome = queued[job_id].outcome
         done.append((name, job_id, status.state, outcome, status.detail))
     state = server.call(lambda: server.service.load(edition), w, edition)
     rows = comparison(state, done)
@@ -1045,7 +1044,7 @@ def health(request: Request[Any, Any, Any]) -> Response[Health]:
             streams = len(server.store.streams())
             store = True
             migrations = True  # a SQLite store is migrated when it is opened
-            if type(server.store).__name__ == "PostgresEventStore":
+            if server.postgres:
                 from creneau.events_store.postgres import MIGRATIONS
 
                 migrations = server.store.schema_version() == len(MIGRATIONS)  # type: ignore[attr-defined]

@@ -49,7 +49,8 @@ from creneau.scheduler import (
 )
 from creneau.scheduler.ports import Solver
 
-__all__ = ["TASK", "JobInfo", "SolveQueue", "error_data", "error_of", "run_worker"]
+__all__ = ["TASK", "JobInfo", "SolveQueue", "error_data", "error_of", "error_text",
+           "run_worker"]  # fmt: skip
 
 TASK = "creneau.solve"
 QUEUE = "solves"
@@ -107,6 +108,13 @@ def error_of(data: dict[str, Any]) -> CreneauError:
         return InvalidCommand([Problem(path, code, params)
                                for path, code, params in data["problems"]])  # fmt: skip
     return CreneauError(data.get("code", "error"), **data.get("params", {}))
+
+
+def error_text(data: dict[str, Any], w: Any) -> str:
+    """The error ``error_data`` wrote, in the words of ``w`` (a ``Words``)."""
+    from creneau.adapters._messages import error_lines
+
+    return "; ".join(error_lines(error_of(data), w))
 
 
 class JobInfo(msgspec.Struct, frozen=True, kw_only=True):

@@ -104,7 +104,14 @@ from creneau.scheduler._problem import (
     schedule_document,
     with_previous,
 )
-from creneau.scheduler._scenarios import Absence, Closure, Scenario, apply_scenario, scenarios_of
+from creneau.scheduler._scenarios import (
+    Absence,
+    Closure,
+    Scenario,
+    apply_scenario,
+    check_scenarios,
+    scenarios_of,
+)
 from creneau.scheduler._schedule import (
     SCHEDULE_FORMAT,
     BrokenRule,
@@ -261,6 +268,7 @@ __all__ = [
     "actor_fault",
     "apply_scenario",
     "book_all",
+    "check_scenarios",
     "check_schedule",
     "checkpoint",
     "decide",

@@ -133,6 +133,12 @@ def apply_scenario(snap: EditionSnapshot, scenario: Scenario, where: str = "") -
     )  # fmt: skip
 
 
+def check_scenarios(snap: EditionSnapshot, scenarios: Sequence[Scenario]) -> None:
+    """Refuse, naming ``scenario[i]``, the first scenario the edition cannot take."""
+    for i, scenario in enumerate(scenarios):
+        apply_scenario(snap, scenario, f"scenario[{i}]")
+
+
 def scenarios_of(raw: Sequence[Any]) -> list[Scenario]:
     """Scenarios from plain data (a TOML file's ``[[scenario]]`` tables, a request's
     list); ``InvalidCommand`` naming the first thing wrong in each, and repeated names."""
@@ -159,4 +165,4 @@ def scenarios_of(raw: Sequence[Any]) -> list[Scenario]:
     return found
 
 
-__all__ += ["scenarios_of"]
+__all__ += ["check_scenarios", "scenarios_of"]
