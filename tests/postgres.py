@@ -4,8 +4,10 @@ Without one, those tests fail with one line that says so, not a traceback each."
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -31,3 +33,16 @@ def require() -> None:
             "CRENEAU_TEST_POSTGRES to a server the tests may use",
             pytrace=False,
         )
+
+
+@contextlib.contextmanager
+def scratch_store() -> Iterator[str]:
+    """The address of a store in a schema of its own on that server, dropped after."""
+    require()
+    from creneau.events_store.postgres import PostgresEventStore, new_schema_name
+
+    schema = new_schema_name()
+    try:
+        yield f"{DSN}?schema={schema}"
+    finally:
+        PostgresEventStore(DSN, schema=schema, migrate=False).drop()

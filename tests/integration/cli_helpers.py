@@ -21,10 +21,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def publish(capsys: pytest.CaptureFixture[str], store: str, document: Path = METZ) -> str:
+    """``document`` imported into ``store`` (any address), a programme solved and
+    published: the address."""
+    assert run(capsys, "import", str(document), "--store", store)[0] == 0
+    assert run(capsys, "solve", "--store", store, "--time-limit", "10")[0] == 0
+    assert run(capsys, "accept", "--store", store)[0] == 0
+    return store
+
+
 def published(capsys: pytest.CaptureFixture[str], tmp_path: Path, document: Path = METZ) -> str:
     """A SQLite store of ``document`` with a programme solved and published: its path."""
-    db = str(tmp_path / f"{document.stem}.db")
-    assert run(capsys, "import", str(document), "--store", db)[0] == 0
-    assert run(capsys, "solve", "--store", db, "--time-limit", "10")[0] == 0
-    assert run(capsys, "accept", "--store", db)[0] == 0
-    return db
+    return publish(capsys, str(tmp_path / f"{document.stem}.db"), document)

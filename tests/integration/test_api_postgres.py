@@ -14,27 +14,17 @@ import pytest
 
 from creneau.adapters.bootstrap import open_store
 from creneau.adapters.tokens import Tokens
-from creneau.events_store.postgres import PostgresEventStore, new_schema_name
-from tests.integration.cli_helpers import METZ, run
+from tests.integration.cli_helpers import publish
 from tests.integration.serve_helpers import call, serving
-from tests.postgres import DSN
-from tests.postgres import require as require_postgres
+from tests.postgres import scratch_store
 
 E = "nec-metz-2023"
 
 
 @pytest.fixture
 def store(capsys: pytest.CaptureFixture[str]) -> Iterator[str]:
-    require_postgres()
-    schema = new_schema_name()
-    address = f"{DSN}?schema={schema}"
-    try:
-        assert run(capsys, "import", str(METZ), "--store", address)[0] == 0
-        assert run(capsys, "solve", "--store", address, "--time-limit", "10")[0] == 0
-        assert run(capsys, "accept", "--store", address)[0] == 0
-        yield address
-    finally:
-        PostgresEventStore(DSN, schema=schema, migrate=False).drop()
+    with scratch_store() as address:
+        yield publish(capsys, address)
 
 
 @pytest.mark.postgres

@@ -21,14 +21,12 @@ from creneau.adapters._queueing import read_sweep
 from creneau.adapters.bootstrap import open_store
 from creneau.adapters.jobqueue import SolveQueue, run_worker
 from creneau.adapters.tokens import Tokens
-from creneau.events_store.postgres import PostgresEventStore, new_schema_name
 from creneau.scheduler import EditionService, SolveProgramme, apply_scenario
 from tests.integration.cli_helpers import METZ, run
 from tests.integration.hosts import proposed
 from tests.integration.serve_helpers import call as call_json
 from tests.integration.serve_helpers import serving
-from tests.postgres import DSN
-from tests.postgres import require as require_postgres
+from tests.postgres import DSN, scratch_store
 from tests.validation import assert_valid
 
 E = "nec-metz-2023"
@@ -37,14 +35,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 @pytest.fixture
 def store(capsys: pytest.CaptureFixture[str]) -> Iterator[str]:
-    require_postgres()
-    schema = new_schema_name()
-    address = f"{DSN}?schema={schema}"
-    try:
+    with scratch_store() as address:
         assert run(capsys, "import", str(METZ), "--store", address)[0] == 0
         yield address
-    finally:
-        PostgresEventStore(DSN, schema=schema, migrate=False).drop()
 
 
 @contextlib.contextmanager

@@ -193,28 +193,21 @@ def test_a_solve_from_the_page_runs_on_a_worker_when_the_server_queues_solves(
     import threading
 
     from creneau.adapters.jobqueue import run_worker
-    from creneau.events_store.postgres import PostgresEventStore, new_schema_name
-    from tests.integration.cli_helpers import METZ, run
-    from tests.postgres import DSN
-    from tests.postgres import require as require_postgres
+    from tests.integration.cli_helpers import publish
+    from tests.postgres import scratch_store
 
-    require_postgres()
-    schema = new_schema_name()
-    address = f"{DSN}?schema={schema}"
     stop = threading.Event()
-    worker = threading.Thread(target=run_worker, args=(address,), kwargs={"stop": stop})
-    try:
-        assert run(capsys, "import", str(METZ), "--store", address)[0] == 0
-        assert run(capsys, "solve", "--store", address, "--time-limit", "10")[0] == 0
-        assert run(capsys, "accept", "--store", address)[0] == 0
+    with scratch_store() as address:
+        publish(capsys, address)
         _, secret = Tokens(open_store(address)).create(
             role="committee", edition=E, name="comite-metz", actor="setup"
         )
-        with serving(address, "--queue") as base:
-            worker.start()
-            solve_from_the_page(base, secret, browser)
-    finally:
-        stop.set()
-        if worker.is_alive():
-            worker.join(30)
-        PostgresEventStore(DSN, schema=schema, migrate=False).drop()
+        worker = threading.Thread(target=run_worker, args=(address,), kwargs={"stop": stop})
+        try:
+            with serving(address, "--queue") as base:
+                worker.start()
+                solve_from_the_page(base, secret, browser)
+        finally:
+            stop.set()
+            if worker.is_alive():
+                worker.join(30)
