@@ -1,11 +1,11 @@
 """A large-neighbourhood search of our own around CP-SAT.
 
-The model is built once. A neighbourhood frees the runs of some sessions and fixes every
-other run where the current programme has it, by narrowing the domains of its decisions
-(start, room, moderators, presence) in a copy of the model that each search thread owns;
-CP-SAT re-solves that part starting from the current programme (a complete hint, so it
-never returns worse), and a better programme replaces the current one. Nothing is built
-again between two neighbourhoods: only domains and the hint change.
+The model is built once. A neighbourhood frees the runs of some sessions and keeps every
+other run where the current programme has it; CP-SAT re-solves that part alone — the
+model of the part (``_part``) holds only the constraints the freed runs touch, read from
+the whole model, with everything else a constant — starting from the current programme
+(a complete hint, so it never returns worse), and a better programme replaces the
+current one.
 
 Neighbourhoods, each sized by what it achieved so far (a part solved to its optimum grows
 the next one of its kind, a part not finished in time shrinks it):
@@ -15,7 +15,13 @@ the next one of its kind, a part not finished in time shrinks it):
 - ``conflicts``: a pair of overlapping sessions that attendees chose together or that
   share a theme, with the runs beside them in time and their partners;
 - ``people``: a person's sessions with the runs beside them in time;
-- ``random``: runs drawn at random, proposals left out among them.
+- ``random``: runs drawn at random, proposals left out among them;
+- ``seats``: the rooms of runs that start close together, their times kept (a
+  large edition's rooms are its largest choice).
+
+A freed run may take the room of another freed run, or one of the few rooms that suit it
+best (``ROOM_CHOICES``); a neighbourhood of every run frees every room, and solved to its
+optimum, proves the programme optimal.
 """
 
 from __future__ import annotations
@@ -32,28 +38,23 @@ import structlog
 from ortools.sat.python import cp_model
 
 from creneau.solver._model import Occurrence, ProgrammeModel, pair_weights
+from creneau.solver._part import Structure
 
-__all__ = ["Incumbent", "NeighbourhoodSearch", "Reading", "decisions_fixed", "fix", "hint_all"]
+__all__ = ["Incumbent", "NeighbourhoodSearch", "Reading", "fix", "hint_all"]
 
 log = structlog.get_logger()
 
-KINDS = ("window", "rooms", "conflicts", "people", "random")
+KINDS = ("window", "rooms", "conflicts", "people", "random", "seats")
 # Seconds CP-SAT is given for one neighbourhood. Measured on the national edition with
 # registrations (60 s, seeds 1-3): 0.5 s gave 5,630 / 5,691 / 5,652, 1 s 5,817 / 5,691 /
-# 5,929 (with 30 % of the time for the whole model at the end, against 15 %).
+# 5,929 (with 30 % of the time for the whole model at the end, against 15 %); on five
+# times that edition (120 s, seed 1), with the parts' own models: 0.5 s 5,637, 1 s 5,901.
 SUB_LIMIT = 0.5
-# A part is solved on the whole model with most of it fixed, and CP-SAT presolves all of
-# it first: on the national edition (24,500 constraints) its search starts after 0.13 s,
-# on five times that (124,600) after 0.97 s — a 0.5 s part never searched, and the search
-# made almost no progress. Beyond LARGE constraints a part gets SUB_LIMIT per PART_SCALE
-# constraints, and a lighter presolve (one pass, no symmetry detection: the fixed runs
-# leave it little to find; the search then starts after 0.44 s). Measured on ×5, seed 1,
-# 120 s, one run after the other: 9,051 before; parts of 1.0 s 7,039, 1.5 s 6,875 and
-# 7,032, 2.5 s 7,457 and 7,565, 4 s 7,790; as committed (1.56 s) 7,579 — runs vary by
-# several per cent, every one well below 9,051.
-# Smaller models are solved as before.
-LARGE = 50_000
-PART_SCALE = 40_000
+# A freed run may go to the rooms of the other freed runs, or to this many of the rooms
+# that suit it best (the fewest empty or reserve seats); its other rooms stay out of the
+# part. On ×5, 120 s, seed 1, one run each: every room 8,068; 4 rooms 5,803, 8 5,910, 16
+# 5,711 (the ``seats`` neighbourhood beside them).
+ROOM_CHOICES = 8
 
 
 class Reading:
@@ -112,17 +113,9 @@ def _runs(model: ProgrammeModel) -> list[_Run]:
     return out
 
 
-def decisions_fixed(run: _Run, values: Sequence[int]) -> list[tuple[int, int]]:
-    """(variable, value) pairs that keep ``run`` as ``values`` has it. The chosen room
-    and moderators are set to 1; the others follow (exactly one of each is chosen)."""
-    fixed = [(run.start, values[run.start])]
-    if run.present is not None:
-        fixed.append((run.present, values[run.present]))
-        if not values[run.present]:
-            return fixed
-    fixed += [(i, 1) for _, i in run.rooms if values[i]]
-    fixed += [(i, 1) for i in run.moderators if values[i]]
-    return fixed
+def _decisions(run: _Run) -> list[int]:
+    return [run.start, *(i for _, i in run.rooms), *run.moderators,
+            *(() if run.present is None else (run.present,))]  # fmt: skip
 
 
 def fix(model: cp_model.CpModel, values: Iterable[tuple[int, int]]) -> None:
@@ -144,29 +137,6 @@ def hint_all(model: cp_model.CpModel, values: Sequence[int]) -> None:
         h.vars.extend(range(len(values)))
     h.values.clear()
     h.values.extend(values)
-
-
-class _Copy:
-    """One search thread's copy of the model, whose domains it narrows in place."""
-
-    def __init__(self, model: cp_model.CpModel, runs: Sequence[_Run]) -> None:
-        self.m = model.clone()
-        self.proto = self.m.proto
-        self.original: dict[int, list[int]] = {}
-        for r in runs:
-            for i in (r.start, *(i for _, i in r.rooms), *r.moderators,
-                      *(() if r.present is None else (r.present,))):  # fmt: skip
-                self.original[i] = list(self.proto.variables[i].domain)
-        self.fixed: list[int] = []
-
-    def narrow(self, fixed: Sequence[tuple[int, int]]) -> None:
-        variables = self.proto.variables
-        for i in self.fixed:
-            d = variables[i].domain
-            d.clear()
-            d.extend(self.original[i])
-        fix(self.m, fixed)
-        self.fixed = [i for i, _ in fixed]
 
 
 @attrs.define
@@ -197,15 +167,19 @@ class NeighbourhoodSearch:
         self.best = incumbent
         self.seed = seed
         self.workers = max(1, workers)
-        size = len(model.m.proto.constraints)
-        self.large = size > LARGE
-        self.sub_limit = SUB_LIMIT * size / PART_SCALE if self.large else SUB_LIMIT
         self._run = run
         self._stopped = stopped
         self._better = better
         self._started = started
         self.runs = _runs(model)
+        rooms = [[i for _, i in r.rooms] for r in self.runs]
+        self.structure = Structure(model.m, [_decisions(r) for r in self.runs], rooms)
         self.movable = [i for i, r in enumerate(self.runs) if r.movable]
+        # Each run's rooms, those that suit it best first (their objective's terms).
+        cost = self.structure.coefficient
+        self.suited = [sorted((v for _, v in r.rooms), key=lambda v: cost.get(v, 0))
+                       for r in self.runs]  # fmt: skip
+        self.building = 0.0  # seconds spent building the parts' models
         self._lock = threading.Lock()
         n = max(1, len(self.movable))
         self.kinds = {k: _Kind(size=max(4.0, 0.08 * n)) for k in KINDS}
@@ -249,13 +223,13 @@ class NeighbourhoodSearch:
             "neighbourhoods",
             calls=self.calls,
             objective=self.best.objective,
+            building=round(self.building, 1),
             kinds={k: (v.tried, v.improved, round(v.size)) for k, v in self.kinds.items()},
         )
         return self.best
 
     def _loop(self, worker: int, deadline: float) -> None:
         rng = random.Random(self.seed * 7919 + worker)
-        copy = _Copy(self.model.m, self.runs)
         while not self._stopped() and not self.proven:
             left = deadline - time.perf_counter()
             if left < 0.05 or not self.movable:
@@ -266,21 +240,27 @@ class NeighbourhoodSearch:
             free = self._neighbourhood(kind, best.values, rng)
             if not free:
                 continue
-            fixed = [pair for i, r in enumerate(self.runs) if i not in free
-                     for pair in decisions_fixed(r, best.values)]  # fmt: skip
-            copy.narrow(fixed)
-            hint_all(copy.m, best.values)
+            building = time.perf_counter()
+            whole = len(free) == len(self.movable) and kind != "seats"
+            if whole:
+                # Every run and every room: the whole problem (a pinned run's variables
+                # have one value each).
+                part = self.structure.part(range(len(self.runs)), best.values, best.objective)
+            else:
+                part = self.structure.part(
+                    free, best.values, best.objective, rooms_only=kind == "seats",
+                    rooms=self._rooms(free, best.values),
+                )  # fmt: skip
             solver = cp_model.CpSolver()
             p = solver.parameters
-            p.max_time_in_seconds = min(self.sub_limit, left)
+            p.max_time_in_seconds = min(SUB_LIMIT, left)
             p.num_workers = 1
             p.random_seed = rng.randrange(1 << 30)
             p.cp_model_probing_level = 0
-            if self.large:
-                p.max_presolve_iterations = 1
-                p.symmetry_level = 0
             p.catch_sigint_signal = False
-            status = self._run(solver, copy.m)
+            with self._lock:
+                self.building += time.perf_counter() - building
+            status = self._run(solver, part.model)
             self.calls += 1
             k = self.kinds[kind]
             k.tried += 1
@@ -291,25 +271,34 @@ class NeighbourhoodSearch:
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 continue
             objective = solver.objective_value
-            whole = len(free) == len(self.movable) and status == cp_model.OPTIMAL
+            solution = part.solution(solver.response_proto.solution, best.values)
             with self._lock:
-                if whole and objective <= self.best.objective + 1e-6:
+                if whole and status == cp_model.OPTIMAL and objective <= self.best.objective + 1e-6:
                     self.proven = True
                 if objective < self.best.objective - 1e-6:
                     k.improved += 1
                     k.gained += self.best.objective - objective
-                    self.best = Incumbent(list(solver.response_proto.solution), objective,
+                    self.best = Incumbent(solution, objective,
                                           time.perf_counter() - self._started)  # fmt: skip
                     better = self.best
                 elif objective <= self.best.objective + 1e-6 and best is self.best:
                     # As good, and elsewhere: the search moves on from it (plateaus).
-                    self.best = Incumbent(list(solver.response_proto.solution), objective,
+                    self.best = Incumbent(solution, objective,
                                           self.best.found_at)  # fmt: skip
                     better = None
                 else:
                     better = None
             if better is not None:
                 self._better(better)
+
+    def _rooms(self, free: set[int], values: Sequence[int]) -> Callable[[int], list[int]]:
+        used = {rid for i in free for rid, v in self.runs[i].rooms if values[v]}
+
+        def rooms(r: int) -> list[int]:
+            out = [v for rid, v in self.runs[r].rooms if rid in used]
+            return out + self.suited[r][:ROOM_CHOICES]
+
+        return rooms
 
     def _choose(self, rng: random.Random) -> str:
         # Each kind in proportion to what it gained per call, never below a floor.
@@ -336,7 +325,7 @@ class NeighbourhoodSearch:
         size = max(2, round(self.kinds[kind].size))
         placed = self._placed(values)
         movable = self.movable
-        if kind == "window":
+        if kind in ("window", "seats"):
             order = sorted(movable, key=lambda i: (placed[i][0], rng.random()))
             at = rng.randrange(len(order))
             lo = max(0, min(at - size // 2, len(order) - size))

@@ -67,16 +67,7 @@ def test_the_search_improves_a_national_edition_and_keeps_every_rule() -> None:
     assert result.bound is not None and result.bound <= result.objective
 
 
-@pytest.mark.parametrize("large", [False, True])
-def test_a_neighbourhood_search_never_returns_worse_and_its_values_are_a_solution(
-    large: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Also with the parts a large model gets (longer, a lighter presolve), forced here on
-    the national edition."""
-    import creneau.solver._lns as lns_module
-
-    if large:
-        monkeypatch.setattr(lns_module, "LARGE", 0)
+def test_a_neighbourhood_search_never_returns_worse_and_its_values_are_a_solution() -> None:
     problem = derive_problem(generate(1.0))
     hint, hosts = first_fit(problem)
     model = ProgrammeModel(problem, hint=hint, hint_moderators=hosts)
@@ -92,7 +83,6 @@ def test_a_neighbourhood_search_never_returns_worse_and_its_values_are_a_solutio
         model, start, seed=2, workers=2, run=lambda s, m: s.solve(m), stopped=lambda: False,
         better=better.append, started=time.perf_counter(),
     )  # fmt: skip
-    assert lns.large is large
     best = lns.search(time.perf_counter() + 4)
     assert best.objective <= start.objective
     assert [b.objective for b in better] == sorted((b.objective for b in better), reverse=True)

@@ -1,0 +1,119 @@
+"""The model of a neighbourhood (``solver/_part.py``) holds only what its freed runs
+touch; what it finds, put back into the whole programme, is a programme of the whole
+model with the objective the part reported — whichever runs are freed, their rooms alone
+or not, among a few rooms or all."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
+
+from benchmarks.national import generate
+from creneau.scheduler import derive_problem
+from creneau.solver._construct import first_fit
+from creneau.solver._lns import Incumbent, NeighbourhoodSearch, fix
+from creneau.solver._model import ProgrammeModel
+
+
+def _whole(model: cp_model.CpModel, values: list[int]) -> float | None:
+    """The whole model's objective at ``values``, or None if they break a constraint."""
+    copy = model.clone()
+    fix(copy, enumerate(values))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 30
+    if solver.solve(copy) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return solver.objective_value
+
+
+@pytest.fixture(scope="module")
+def search() -> Iterator[NeighbourhoodSearch]:
+    """The national edition with registrations, parity, tracks, moderators and
+    proposals (every kind of constraint the model makes), from its first programme."""
+    problem = derive_problem(generate(1.0, full=True))
+    hint, hosts = first_fit(problem)
+    model = ProgrammeModel(problem, hint=hint, hint_moderators=hosts)
+    model.objective()
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    solver.parameters.max_time_in_seconds = 30
+    solver.parameters.stop_after_first_solution = True
+    assert solver.solve(model.m) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    start = Incumbent(list(solver.response_proto.solution), solver.objective_value, 0.0)
+    yield NeighbourhoodSearch(
+        model, start, seed=1, workers=1, run=lambda s, m: s.solve(m), stopped=lambda: False,
+        better=lambda _: None, started=0.0,
+    )  # fmt: skip
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    seed=st.integers(0, 2**16),
+    size=st.integers(1, 40),
+    kind=st.sampled_from(["window", "people", "conflicts", "random", "seats"]),
+    choices=st.sampled_from([None, 1, 8]),
+)
+def test_a_parts_solution_is_a_programme_of_the_whole_model_with_its_objective(
+    search: NeighbourhoodSearch, seed: int, size: int, kind: str, choices: int | None
+) -> None:
+    rng = random.Random(seed)
+    values, objective = search.best.values, search.best.objective
+    search.kinds[kind].size = size
+    free = search._neighbourhood(kind, values, rng)
+
+    def among(r: int) -> list[int]:  # a few of its rooms, and the one it is in
+        assert choices is not None
+        return search.suited[r][:choices] + [v for _, v in search.runs[r].rooms if values[v]]
+
+    rooms = among if choices is not None else None
+    part = search.structure.part(free, values, objective, rooms_only=kind == "seats",
+                                 rooms=rooms)  # fmt: skip
+    # Far fewer variables than the whole model, the freed runs' decisions among them.
+    assert part.free < len(values) / 2
+    held = set(part.variables[: part.free])
+    for r in free:
+        run = search.runs[r]
+        assert kind == "seats" or run.start in held
+        assert any(i in held for _, i in run.rooms)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 2
+    solver.parameters.random_seed = seed
+    status = solver.solve(part.model)
+    assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)  # the hint is a solution
+    assert solver.objective_value <= objective + 1e-6
+    found = part.solution(solver.response_proto.solution, values)
+    assert _whole(search.model.m, found) == pytest.approx(solver.objective_value)
+
+
+def test_a_part_hinted_with_the_programme_has_the_programmes_objective(
+    search: NeighbourhoodSearch,
+) -> None:
+    values, objective = search.best.values, search.best.objective
+    part = search.structure.part(search.movable[:10], values, objective)
+    copy = part.model.clone()
+    fix(copy, [(k, values[v]) for k, v in enumerate(part.variables)])
+    solver = cp_model.CpSolver()
+    assert solver.solve(copy) == cp_model.OPTIMAL
+    assert solver.objective_value == pytest.approx(objective)
+
+
+def test_a_fixed_runs_variables_stay_out_of_a_part(search: NeighbourhoodSearch) -> None:
+    """A track's moments name every session for its audience: the part holds the
+    freed runs' and fixes the others', rather than pulling every run in."""
+    values, objective = search.best.values, search.best.objective
+    freed = search.movable[:3]
+    part = search.structure.part(freed, values, objective)
+    held = set(part.variables[: part.free])
+    owner = search.structure.owner
+    assert all(owner[v] < 0 or owner[v] in freed for v in held)
+    # (Every run's variables pulled in would be 7,000 of them, 9,500 constraints.)
+    assert part.free < 0.1 * len(values)
+    assert len(part.model.proto.constraints) < len(search.model.m.proto.constraints) / 10
