@@ -283,14 +283,13 @@ class _Found:
 # optimal in about a second (the local editions); above, our neighbourhood search leads.
 WHOLE_MODEL_UP_TO = 40
 # Of the time left after the first programme, the share given at the end to CP-SAT on the
-# whole model, hinted with the best programme: it proves a bound, and improves (its own
-# neighbourhoods start from a better programme). 30 % against 15 % and 50 %: see SUB_LIMIT.
-FINAL_SHARE = 0.3
-# Beyond LARGE constraints, CP-SAT on the whole model improves little in that time: on five
-# times the national edition (124,600 constraints, 120 s) its last 30 % took 8,342 to
-# 8,272 where the neighbourhoods gain about 20 a second; with 3 % the search ended at 8,068.
-LARGE = 50_000
-LARGE_FINAL_SHARE = 0.05
+# whole model, hinted with the best programme: it proves a bound, and sometimes improves.
+# Since the parts have models of their own the neighbourhoods gain more than it does:
+# national edition with registrations, 60 s, seeds 1-3, taking turns: 30 % 6,056 / 5,834
+# / 5,838 (every best found as the neighbourhoods stopped, at 39-40 s), 5 % 5,834 / 5,512
+# / 5,475; ×5 at 120 s, its last 30 % took 8,342 to 8,272, the neighbourhoods gaining
+# about 20 a second there.
+FINAL_SHARE = 0.05
 
 
 def _search(
@@ -336,8 +335,7 @@ def _search(
         stopped=lambda: stopper.stopped, started=started,
         better=lambda best: _told(watch, model, best, cheap),
     )  # fmt: skip
-    share = LARGE_FINAL_SHARE if len(model.m.proto.constraints) > LARGE else FINAL_SHARE
-    best = lns.search(time.perf_counter() + left(1.0 - share))
+    best = lns.search(time.perf_counter() + left(1.0 - FINAL_SHARE))
     if lns.proven:
         return _Found(cp_model.OPTIMAL, best.values, best.objective, best.objective, True)
     if stopper.stopped:
