@@ -114,8 +114,8 @@ def _runs(model: ProgrammeModel) -> list[_Run]:
 
 
 def _decisions(run: _Run) -> list[int]:
-    return [run.start, *(i for _, i in run.rooms), *run.moderators,
-            *(() if run.present is None else (run.present,))]  # fmt: skip
+    """The variables that decide ``run`` besides its room: start, moderators, presence."""
+    return [run.start, *run.moderators, *(() if run.present is None else (run.present,))]
 
 
 def fix(model: cp_model.CpModel, values: Iterable[tuple[int, int]]) -> None:

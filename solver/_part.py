@@ -89,8 +89,8 @@ class Structure:
         decisions: Sequence[Sequence[int]],
         rooms: Sequence[Sequence[int]],
     ) -> None:
-        """``decisions``: for each run, the variables that decide it (start, rooms,
-        moderators, presence); ``rooms``: those of them that choose its room."""
+        """For each run, the variables that decide it: ``decisions`` (start, moderators,
+        presence) and ``rooms`` (its room's literals)."""
         pb = _parsed(model)
         self.pb = pb
         n = len(pb.variables)
@@ -146,7 +146,7 @@ class Structure:
         # the constraints naming it hold (-1: several runs', or none).
         owner = [-1] * n
         for r, variables in enumerate(decisions):
-            for v in variables:
+            for v in (*variables, *rooms[r]):
                 owner[v] = r
         self.decides = [o >= 0 for o in owner]
         seen: dict[int, int] = {}
@@ -165,7 +165,6 @@ class Structure:
         self.owner = owner
         self.decisions = [list(d) for d in decisions]
         self.rooms = [list(r) for r in rooms]
-        self.room_of = {v for r in rooms for v in r}
         # The objective as one coefficient per variable (a negated literal's term
         # c * (1 - x) is c, less c * x).
         self.coefficient: dict[int, int] = {}
@@ -189,7 +188,7 @@ class Structure:
         free: set[int] = set()
         for r in freed:
             if not rooms_only:
-                free.update(v for v in self.decisions[r] if v not in self.room_of)
+                free.update(self.decisions[r])
             free.update(self.rooms[r] if rooms is None else rooms(r))
         kept: set[int] = set()
         off: set[int] = set()  # enforced by a literal that keeps a false value
