@@ -12,7 +12,6 @@ import time
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from ortools.sat.python import cp_model
 
 from benchmarks.national import generate
 from creneau.scheduler import (
@@ -28,20 +27,10 @@ from creneau.scheduler import (
 )
 from creneau.solver import CpSatSolver
 from creneau.solver._bounds import cheap_bounds
-from creneau.solver._construct import first_fit
-from creneau.solver._lns import Incumbent, NeighbourhoodSearch, Reading, fix
-from creneau.solver._model import ProgrammeModel
+from creneau.solver._lns import Incumbent, NeighbourhoodSearch, Reading
+from tests.search_helpers import first_programme, whole_objective
 from tests.solver_editions import D1, edition, session
 from tests.unit.test_solver_property import editions
-
-
-def _complete(model: ProgrammeModel, values: list[int]) -> bool:
-    """Whether ``values`` satisfies every constraint of the model (all fixed, solved)."""
-    copy = model.m.clone()
-    fix(copy, enumerate(values))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = 30
-    return solver.solve(copy) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
 def test_the_search_improves_a_national_edition_and_keeps_every_rule() -> None:
@@ -68,16 +57,7 @@ def test_the_search_improves_a_national_edition_and_keeps_every_rule() -> None:
 
 
 def test_a_neighbourhood_search_never_returns_worse_and_its_values_are_a_solution() -> None:
-    problem = derive_problem(generate(1.0))
-    hint, hosts = first_fit(problem)
-    model = ProgrammeModel(problem, hint=hint, hint_moderators=hosts)
-    model.objective()
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = 20
-    solver.parameters.num_workers = 1
-    solver.parameters.stop_after_first_solution = True
-    assert solver.solve(model.m) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    start = Incumbent(list(solver.response_proto.solution), solver.objective_value, 0.0)
+    model, start = first_programme(derive_problem(generate(1.0)))
     better: list[Incumbent] = []
     lns = NeighbourhoodSearch(
         model, start, seed=2, workers=2, run=lambda s, m: s.solve(m), stopped=lambda: False,
@@ -87,7 +67,7 @@ def test_a_neighbourhood_search_never_returns_worse_and_its_values_are_a_solutio
     assert best.objective <= start.objective
     assert [b.objective for b in better] == sorted((b.objective for b in better), reverse=True)
     assert lns.calls > 0
-    assert _complete(model, best.values)
+    assert whole_objective(model.m, best.values) is not None  # every constraint kept
     # Read back like a solver: every mandatory run in exactly one room.
     reading = Reading(best.values)
     for o in model.occurrences:

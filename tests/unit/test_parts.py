@@ -15,37 +15,15 @@ from ortools.sat.python import cp_model
 
 from benchmarks.national import generate
 from creneau.scheduler import derive_problem
-from creneau.solver._construct import first_fit
-from creneau.solver._lns import Incumbent, NeighbourhoodSearch, fix
-from creneau.solver._model import ProgrammeModel
-
-
-def _whole(model: cp_model.CpModel, values: list[int]) -> float | None:
-    """The whole model's objective at ``values``, or None if they break a constraint."""
-    copy = model.clone()
-    fix(copy, enumerate(values))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 30
-    if solver.solve(copy) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return solver.objective_value
+from creneau.solver._lns import NeighbourhoodSearch, fix
+from tests.search_helpers import first_programme, whole_objective
 
 
 @pytest.fixture(scope="module")
 def search() -> Iterator[NeighbourhoodSearch]:
     """The national edition with registrations, parity, tracks, moderators and
     proposals (every kind of constraint the model makes), from its first programme."""
-    problem = derive_problem(generate(1.0, full=True))
-    hint, hosts = first_fit(problem)
-    model = ProgrammeModel(problem, hint=hint, hint_moderators=hosts)
-    model.objective()
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 2
-    solver.parameters.max_time_in_seconds = 30
-    solver.parameters.stop_after_first_solution = True
-    assert solver.solve(model.m) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    start = Incumbent(list(solver.response_proto.solution), solver.objective_value, 0.0)
+    model, start = first_programme(derive_problem(generate(1.0, full=True)), workers=2)
     yield NeighbourhoodSearch(
         model, start, seed=1, workers=1, run=lambda s, m: s.solve(m), stopped=lambda: False,
         better=lambda _: None, started=0.0,
@@ -93,7 +71,7 @@ def test_a_parts_solution_is_a_programme_of_the_whole_model_with_its_objective(
     assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)  # the hint is a solution
     assert solver.objective_value <= objective + 1e-6
     found = part.solution(solver.response_proto.solution, values)
-    assert _whole(search.model.m, found) == pytest.approx(solver.objective_value)
+    assert whole_objective(search.model.m, found) == pytest.approx(solver.objective_value)
 
 
 def test_a_part_hinted_with_the_programme_has_the_programmes_objective(
