@@ -651,6 +651,9 @@ CONFLICTS: Mapping[str, str] = {
         "{room} is pinned for « {title} » {when} while already holding {others}"
     ),
     "room_minutes": N_("the sessions need {demand} room-minutes; the rooms offer {supply}"),
+    "room_only_minutes": N_(
+        "the {count} sessions only {room} can host need {demand} min; it is open {supply} min"
+    ),
     "person_availability": N_("{name} is available {when}"),
     "person_availability_except": N_("{name} is available {when}, except {off}"),
     "person_pinned_unavailable": N_("{name} is not available {when}, when « {title} » is pinned"),

@@ -3,7 +3,14 @@ plain words, before any model is built."""
 
 from __future__ import annotations
 
-from creneau.scheduler import DAY_MINUTES, Conflict, SchedulingProblem, SessionSpec, Span
+from creneau.scheduler import (
+    DAY_MINUTES,
+    Conflict,
+    RoomSpec,
+    SchedulingProblem,
+    SessionSpec,
+    Span,
+)
 
 __all__ = ["diagnose"]
 
@@ -82,14 +89,40 @@ def diagnose(p: SchedulingProblem) -> list[Conflict]:
     found += _crowded_fixed_rooms(p)
     found += _after_chains(p, longest_day)
     demand = sum(s.duration * s.occurrences for s in p.sessions if not s.optional)
-    supply = sum(
-        sum(min(b, d.close) - max(a, d.open) for a, b in r.availability for d in p.days
-            if min(b, d.close) > max(a, d.open)) * r.concurrent
-        for r in p.rooms
-    )  # fmt: skip
+    supply = sum(_room_minutes(p, r) for r in p.rooms)
     if demand > supply:
         found.append(Conflict("room_overlap", "*", "room_minutes",
                               {"demand": demand, "supply": supply}))  # fmt: skip
+    else:
+        found += _crowded_rooms(p)
+    return found
+
+
+def _room_minutes(p: SchedulingProblem, r: RoomSpec) -> int:
+    """The minutes ``r`` is open inside the days' hours, times the sessions it holds at
+    once."""
+    return r.concurrent * sum(
+        min(b, d.close) - max(a, d.open) for a, b in r.availability for d in p.days
+        if min(b, d.close) > max(a, d.open)
+    )  # fmt: skip
+
+
+def _crowded_rooms(p: SchedulingProblem) -> list[Conflict]:
+    """A room that the sessions only it can host need longer than it is open (a
+    workshop's tables in one room: the core a search takes seconds to find)."""
+    only: dict[str, list[SessionSpec]] = {}
+    for s in p.sessions:
+        rooms = [] if s.optional else _fits(p, s)
+        if len(rooms) == 1:
+            only.setdefault(rooms[0], []).append(s)
+    found = []
+    for room_id, sessions in only.items():
+        r = p.room(room_id)
+        demand = sum(s.duration * s.occurrences for s in sessions)
+        if demand > (supply := _room_minutes(p, r)):
+            found.append(Conflict("room_overlap", r.id, "room_only_minutes", {
+                "room": r.name, "count": len(sessions), "demand": demand,
+                "supply": supply}))  # fmt: skip
     return found
 
 

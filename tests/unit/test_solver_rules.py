@@ -25,6 +25,7 @@ from creneau.scheduler import (
     validate_snapshot,
 )
 from creneau.solver import CpSatSolver, relaxed_is_feasible
+from creneau.solver._diagnostics import diagnose
 from tests.solver_editions import D1, D2, edition, session, window
 from tests.validation import assert_valid
 
@@ -146,6 +147,24 @@ def test_room_concurrent_sessions() -> None:
         edition(days=[day], rooms=hall, sessions=[session("a"), session("b"), session("c")]),
         "room_overlap",
     )
+
+
+def test_a_room_too_small_for_what_only_it_can_host_is_named_before_any_search() -> None:
+    # Two rooms, only one with tables; the workshops that need them fill 4 h of a 3 h day.
+    rooms = [Room(id="hall", capacity=100), Room(id="lab", capacity=30, features=("tables",))]
+    workshops = [session(f"w{i}", 60, requires=("tables",)) for i in range(4)]
+    ed = edition(rooms=rooms, sessions=[*workshops, session("talk", 60)])
+    problem = derive_problem(ed)
+    found = diagnose(problem)
+    assert [(c.rule, c.subject, c.code) for c in found] == [
+        ("room_overlap", "lab", "room_only_minutes")
+    ]
+    assert found[0].params["demand"] == 240 and found[0].params["supply"] == 180
+    assert "lab" in conflict_text(found[0], words("en"))
+    infeasible_because(ed, "room_overlap")
+    # Three of them fit: nothing is named, and a programme is found.
+    result, _ = solve(edition(rooms=rooms, sessions=[*workshops[:3], session("talk", 60)]))
+    assert result.status == "optimal"
 
 
 def test_person_availability() -> None:
