@@ -179,6 +179,16 @@ class NeighbourhoodSearch:
         cost = self.structure.coefficient
         self.suited = [sorted((v for _, v in r.rooms), key=lambda v: cost.get(v, 0))
                        for r in self.runs]  # fmt: skip
+        # Each run's literals "under way at moment m", by moment. A programme may hold
+        # one false where its run is under way (it only implies it), and a fixed run's
+        # literal stays as the programme has it: a track's floor at m would then count
+        # without that run, and hold back every part around it. Each is set true wherever
+        # its run is under way (the constraints it takes part in hold all the more).
+        of_run = {id(r.occurrence): i for i, r in enumerate(self.runs)}
+        self.under_way: list[list[tuple[int, int]]] = [[] for _ in self.runs]
+        for o, lit, moment in model.under_way:
+            self.under_way[of_run[id(o)]].append((lit.index, moment))
+        self.settle(incumbent.values, range(len(self.runs)))
         self.building = 0.0  # seconds spent building the parts' models
         self._lock = threading.Lock()
         n = max(1, len(self.movable))
@@ -272,6 +282,7 @@ class NeighbourhoodSearch:
                 continue
             objective = solver.objective_value
             solution = part.solution(solver.response_proto.solution, best.values)
+            self.settle(solution, range(len(self.runs)) if whole else free)
             with self._lock:
                 if whole and status == cp_model.OPTIMAL and objective <= self.best.objective + 1e-6:
                     self.proven = True
@@ -290,6 +301,16 @@ class NeighbourhoodSearch:
                     better = None
             if better is not None:
                 self._better(better)
+
+    def settle(self, values: list[int], runs: Iterable[int]) -> None:
+        """Set the "under way" literals of ``runs`` to whether each run is (in place)."""
+        for r in runs:
+            run = self.runs[r]
+            start = values[run.start]
+            end = start + run.occurrence.session.duration
+            there = run.present is None or bool(values[run.present])
+            for lit, moment in self.under_way[r]:
+                values[lit] = int(there and start <= moment < end)
 
     def _rooms(self, free: set[int], values: Sequence[int]) -> Callable[[int], list[int]]:
         used = {rid for i in free for rid, v in self.runs[i].rooms if values[v]}

@@ -120,6 +120,10 @@ class ProgrammeModel:
         # person is on the session as written (present with it), else their moderator
         # literal.
         self.appearances: dict[str, list[tuple[Occurrence, Any]]] = {}
+        # Each literal "the occurrence is under way at this moment" (tracks' floors): it
+        # implies that it is, not the other way round, so a programme may hold it false
+        # where it could be true (see ``_lns``).
+        self.under_way: list[tuple[Occurrence, Any, int]] = []
         self._bases: dict[int, list[int]] = {}  # duration -> calendar starts
         self._starts_in: dict[tuple[int, tuple[Span, ...]], list[int]] = {}
         self._days: dict[int, frozenset[int]] = {}
@@ -712,6 +716,7 @@ class ProgrammeModel:
         ).only_enforce_if(lit)
         if o.present is not True:
             self.m.add_implication(lit, o.present)
+        self.under_way.append((o, lit, moment))
         return lit
 
     def _moments(self, spans: Sequence[Span]) -> list[int]:

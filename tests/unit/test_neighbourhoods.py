@@ -74,6 +74,26 @@ def test_a_neighbourhood_search_never_returns_worse_and_its_values_are_a_solutio
         assert sum(reading.boolean_value(lit) for lit in o.rooms.values()) == 1
 
 
+def test_under_way_literals_are_set_wherever_their_run_is_and_the_programme_stays_one() -> None:
+    # The national edition has audience tracks with a floor: a literal per run and moment.
+    model, start = first_programme(derive_problem(generate(1.0, full=True)))
+    assert model.under_way
+    before = list(start.values)
+    lns = NeighbourhoodSearch(
+        model, start, seed=1, workers=1, run=lambda s, m: s.solve(m), stopped=lambda: True,
+        better=lambda b: None, started=time.perf_counter(),
+    )  # fmt: skip
+    values = lns.best.values
+    reading = Reading(values)
+    for o, lit, moment in model.under_way:
+        there = o.present is True or reading.boolean_value(o.present)
+        under_way = reading.value(o.start) <= moment < reading.value(o.start) + o.session.duration
+        assert reading.boolean_value(lit) == (there and under_way)
+    changed = sum(a != b for a, b in zip(before, values, strict=True))
+    assert changed > 0  # CP-SAT's first programme left some false where they could be true
+    assert whole_objective(model.m, values) == start.objective
+
+
 def test_a_small_edition_forced_through_neighbourhoods_ends_proven() -> None:
     ed = edition(
         sessions=[session(f"s{i}", 60, themes=("t",)) for i in range(4)],
