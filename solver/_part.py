@@ -66,10 +66,20 @@ _FAR = 1 << 61
 class Part:
     """A neighbourhood's model, and how its solutions map back to the whole model."""
 
-    def __init__(self, model: cp_model.CpModel, variables: list[int], free: int) -> None:
+    def __init__(
+        self,
+        model: cp_model.CpModel,
+        variables: list[int],
+        free: int,
+        freed: set[int],
+        read: set[int],
+    ) -> None:
         self.model = model
         self.variables = variables  # whole-model index of each of the part's variables
         self.free = free  # the first ``free`` of them are free, the others fixed
+        self.freed = freed  # the free variables (whole-model indices)
+        # The constraints the part was built from: kept, or left out as switched off.
+        self.read = read
 
     def solution(self, solution: Sequence[int], values: Sequence[int]) -> list[int]:
         """``values`` with the part's free variables set as ``solution`` has them."""
@@ -180,8 +190,9 @@ class Structure:
         values: Sequence[int],
         rooms_only: bool = False,
         rooms: Callable[[int], Iterable[int]] | None = None,
-    ) -> tuple[set[int], set[int]]:
-        """The free variables and the kept constraints of the part freeing ``runs`` (only
+    ) -> tuple[set[int], set[int], set[int]]:
+        """The free variables, the kept constraints and the constraints left out because
+        a literal that stays false switches them off, of the part freeing ``runs`` (only
         their rooms, with ``rooms_only``; among ``rooms(run)``'s literals, if given: the
         others stay out, as they are)."""
         freed = set(runs)
@@ -220,7 +231,7 @@ class Structure:
                         if u not in free and not decides[u] and (owner[u] < 0 or owner[u] in freed):
                             free.add(u)
                             todo.append(u)
-        return free, kept
+        return free, kept, off
 
     def _form(self, ci: int) -> tuple[Any, ...]:
         """Constraint ``ci``'s fields as Python values (read from the buffer once)."""
@@ -248,6 +259,59 @@ class Structure:
             self._forms[ci] = form
         return form
 
+    # -- whether a programme keeps a constraint ------------------------------------------
+
+    def holds(self, ci: int, values: Sequence[int]) -> bool:
+        """Whether ``values`` keep constraint ``ci`` (when in doubt, no)."""
+
+        def true(ref: int) -> bool:
+            return bool(values[ref]) if ref >= 0 else not values[-ref - 1]
+
+        def at(form: tuple[tuple[int, ...], tuple[int, ...], int]) -> int:
+            vs, cs, offset = form
+            return offset + sum(a * values[v] for v, a in zip(vs, cs, strict=True))
+
+        if not all(true(ref) for ref in self.enforcement[ci]):
+            return True
+        kind, form = self.kinds[ci], self._form(ci)
+        if kind == "linear":
+            total = sum(a * values[v] for v, a in zip(form[0], form[1], strict=True))
+            d = form[2]
+            return any(d[k] <= total <= d[k + 1] for k in range(0, len(d), 2))
+        if kind in _LITERALS:
+            count = sum(true(ref) for ref in form[0])
+            return {"bool_or": count >= 1, "bool_and": count == len(form[0]),
+                    "at_most_one": count <= 1, "exactly_one": count == 1}[kind]  # fmt: skip
+        if kind == "interval":
+            return at(form[0]) + at(form[2]) == at(form[1])
+        if kind in ("no_overlap", "cumulative"):
+            spans = []
+            for k, i in enumerate(self.intervals[ci]):
+                if all(true(ref) for ref in self.enforcement[i]):
+                    start, end, _ = self._form(i)
+                    demand = 1 if kind == "no_overlap" else at(form[1][k])
+                    spans.append((at(start), at(end), demand))
+            capacity = 1 if kind == "no_overlap" else at(form[0])
+            # Ends before starts at one moment: a run may start as another ends.
+            events = sorted([(a, 1, d) for a, _, d in spans] + [(b, 0, -d) for _, b, d in spans])
+            load = 0
+            for _, _, d in events:
+                load += d
+                if load > capacity:
+                    return False
+            return True
+        target, exprs = at(form[0]), [at(x) for x in form[1]]
+        if kind == "lin_max":
+            return target == max(exprs)
+        if kind == "int_prod":
+            product = 1
+            for x in exprs:
+                product *= x
+            return target == product
+        if kind == "int_div":
+            return exprs[1] != 0 and target == int(exprs[0] / exprs[1])
+        return False
+
     # -- the part's model ----------------------------------------------------------------
 
     def part(
@@ -262,7 +326,7 @@ class Structure:
         of the programme ``values`` (whose objective is ``objective``), hinted with that
         programme. A fixed variable's terms become constants where the constraint allows
         (sums, expressions), so the part holds few variables besides the free ones."""
-        free, kept = self.select(runs, values, rooms_only, rooms)
+        free, kept, off = self.select(runs, values, rooms_only, rooms)
         enforcement, kinds, intervals = self.enforcement, self.kinds, self.intervals
         index = {v: k for k, v in enumerate(sorted(free))}
         order = list(index)
@@ -394,4 +458,4 @@ class Structure:
         hint = proto.solution_hint
         hint.vars.extend(range(len(order)))
         hint.values.extend([values[v] for v in order])
-        return Part(sub, order, nfree)
+        return Part(sub, order, nfree, free, kept | off)

@@ -15,7 +15,8 @@ from ortools.sat.python import cp_model
 
 from benchmarks.national import generate
 from creneau.scheduler import derive_problem
-from creneau.solver._lns import NeighbourhoodSearch, fix
+from creneau.solver._lns import Incumbent, NeighbourhoodSearch, fix
+from creneau.solver._part import Part
 from tests.search_helpers import first_programme, whole_objective
 
 
@@ -98,3 +99,49 @@ def test_a_fixed_runs_variables_stay_out_of_a_part(search: NeighbourhoodSearch) 
     # (Every run's variables pulled in would be 7,000 of them, 9,500 constraints.)
     assert part.free < 0.1 * len(values)
     assert len(part.model.proto.constraints) < len(search.model.m.proto.constraints) / 10
+
+
+def _solved(search: NeighbourhoodSearch, free: set[int], values: list[int], objective: float,
+            seed: int, kind: str) -> tuple[Part, list[int], float]:  # fmt: skip
+    part = search.structure.part(free, values, objective, rooms_only=kind == "seats")
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = 1.0
+    solver.parameters.max_time_in_seconds = 120
+    solver.parameters.random_seed = seed
+    assert solver.solve(part.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return part, list(solver.response_proto.solution), solver.objective_value
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    seed=st.integers(0, 2**16),
+    size=st.integers(2, 20),
+    kinds=st.tuples(*[st.sampled_from(["window", "people", "random", "seats"])] * 2),
+)
+def test_a_parts_runs_put_on_another_parts_move_are_what_the_whole_model_says(
+    search: NeighbourhoodSearch, seed: int, size: int, kinds: tuple[str, str]
+) -> None:
+    """Two threads: each solves a part of the same programme; the first's is taken; the
+    second's runs are put on top of it when every rule the part read still holds, with
+    the objective the whole model gives that programme."""
+    rng = random.Random(seed)
+    values, objective = search.best.values, search.best.objective
+    search.kinds[kinds[0]].size = search.kinds[kinds[1]].size = size
+    first = search._neighbourhood(kinds[0], values, rng)
+    second = search._neighbourhood(kinds[1], values, rng) - first
+    a, found_a, objective_a = _solved(search, first, values, objective, seed, kinds[0])
+    b, found_b, _ = _solved(search, second, values, objective, seed + 1, kinds[1])
+    moved = a.solution(found_a, values)
+    search.settle(moved, first)
+    assert whole_objective(search.model.m, moved) == pytest.approx(objective_a)
+    rebased = search._rebased(b, found_b, Incumbent(moved, objective_a, 0.0), second)
+    if rebased is None:
+        # A rule the second part read does not hold over the first's move.
+        both = b.solution(found_b, moved)
+        search.settle(both, second)
+        assert whole_objective(search.model.m, both) is None
+        return
+    both, told = rebased
+    assert whole_objective(search.model.m, both) == pytest.approx(told)
