@@ -569,11 +569,10 @@ def explain(
 ) -> list[Conflict]:
     """The rules found to conflict, computed on a model without objective: every rule
     group behind an assumption literal. Each core found is shrunk (``shrink``) until no
-    rule of it can be left out;
-    cores are gathered until lifting every rule named makes the edition solvable, so
-    that the explanation accounts for all that stands in the way. ``known`` are
-    conflicts already found (by the diagnostics); ``start``, the construction when the
-    solve already made it."""
+    rule of it can be left out; cores are gathered until lifting every rule named makes
+    the edition solvable, so that the explanation accounts for all that stands in the
+    way. ``known`` are conflicts already found (by the diagnostics); ``start``, the
+    construction when the solve already made it."""
     deadline = time.perf_counter() + time_limit
     # The model as the solve has it: rooms that cannot host a session and moderators who
     # are never free get no variable (a seventh of the constraints on a national edition,
