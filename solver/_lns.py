@@ -296,7 +296,7 @@ class NeighbourhoodSearch:
                 if current is not best and objective < best.objective - 1e-6:
                     # Another thread moved the programme meanwhile: the part's runs are
                     # put on top of its move, when that keeps every rule.
-                    rebased = self._rebased(part, found, current, free)
+                    rebased = self._rebased(part, found, best, current, free)
                     if rebased is not None:
                         solution, objective = rebased
                         best = current
@@ -320,13 +320,24 @@ class NeighbourhoodSearch:
                 self._better(better)
 
     def _rebased(
-        self, part: Part, found: Sequence[int], current: Incumbent, free: Iterable[int]
+        self,
+        part: Part,
+        found: Sequence[int],
+        start: Incumbent,
+        current: Incumbent,
+        free: Iterable[int],
     ) -> tuple[list[int], float] | None:
-        """The part's solution on ``current`` and its objective, if it keeps every rule."""
+        """The part's solution (solved from ``start``) on ``current`` and its objective,
+        if it keeps every rule. Only a constraint the part read that names a variable
+        ``current`` changed can break: the others hold as they did in the part."""
         values = part.solution(found, current.values)
         self.settle(values, free)
         structure = self.structure
-        if not all(structure.holds(ci, values) for ci in part.read):
+        of_var, read = structure.of_var, part.read
+        changed = [v for v, (a, b) in enumerate(zip(start.values, current.values, strict=True))
+                   if a != b]  # fmt: skip
+        touched = {ci for v in changed for ci in of_var[v] if ci in read}
+        if not all(structure.holds(ci, values) for ci in touched):
             return None
         coefficient = structure.coefficient
         gain = sum(coefficient.get(v, 0) * (values[v] - current.values[v]) for v in part.freed)

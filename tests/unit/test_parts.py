@@ -136,7 +136,8 @@ def test_a_parts_runs_put_on_another_parts_move_are_what_the_whole_model_says(
     moved = a.solution(found_a, values)
     search.settle(moved, first)
     assert whole_objective(search.model.m, moved) == pytest.approx(objective_a)
-    rebased = search._rebased(b, found_b, Incumbent(moved, objective_a, 0.0), second)
+    rebased = search._rebased(b, found_b, search.best, Incumbent(moved, objective_a, 0.0),
+                              second)  # fmt: skip
     if rebased is None:
         # A rule the second part read does not hold over the first's move.
         both = b.solution(found_b, moved)
