@@ -43,6 +43,7 @@ def diagnose(p: SchedulingProblem) -> list[Conflict]:
     """Impossibilities that need no search to prove; empty when none is found."""
     found: list[Conflict] = []
     longest_day = max((d.close - d.open for d in p.days), default=0)
+    only: dict[str, list[SessionSpec]] = {}  # a room's sessions that fit no other room
     for s in p.sessions:
         if s.optional:
             continue
@@ -56,6 +57,8 @@ def diagnose(p: SchedulingProblem) -> list[Conflict]:
                 )
             )
         rooms = _fits(p, s)
+        if len(rooms) == 1:
+            only.setdefault(rooms[0], []).append(s)
         if not rooms:
             found.append(
                 Conflict(
@@ -94,7 +97,7 @@ def diagnose(p: SchedulingProblem) -> list[Conflict]:
         found.append(Conflict("room_overlap", "*", "room_minutes",
                               {"demand": demand, "supply": supply}))  # fmt: skip
     else:
-        found += _crowded_rooms(p)
+        found += _crowded_rooms(p, only)
     return found
 
 
@@ -107,14 +110,9 @@ def _room_minutes(p: SchedulingProblem, r: RoomSpec) -> int:
     )  # fmt: skip
 
 
-def _crowded_rooms(p: SchedulingProblem) -> list[Conflict]:
-    """A room that the sessions only it can host need longer than it is open (a
-    workshop's tables in one room: the core a search takes seconds to find)."""
-    only: dict[str, list[SessionSpec]] = {}
-    for s in p.sessions:
-        rooms = [] if s.optional else _fits(p, s)
-        if len(rooms) == 1:
-            only.setdefault(rooms[0], []).append(s)
+def _crowded_rooms(p: SchedulingProblem, only: dict[str, list[SessionSpec]]) -> list[Conflict]:
+    """A room that the sessions only it can host (``only``) need longer than it is open
+    (a workshop's tables in one room: the core a search takes seconds to find)."""
     found = []
     for room_id, sessions in only.items():
         r = p.room(room_id)
