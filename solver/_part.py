@@ -275,8 +275,7 @@ class Structure:
             return True
         kind, form = self.kinds[ci], self._form(ci)
         if kind == "linear":
-            total = sum(a * values[v] for v, a in zip(form[0], form[1], strict=True))
-            d = form[2]
+            total, d = at((form[0], form[1], 0)), form[2]
             return any(d[k] <= total <= d[k + 1] for k in range(0, len(d), 2))
         if kind in _LITERALS:
             count = sum(true(ref) for ref in form[0])

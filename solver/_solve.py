@@ -597,7 +597,7 @@ def explain(
         if not keys:
             break
 
-        def conflicts_still(trial: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+        def conflicts_still(trial: list[Key]) -> list[Key] | None:
             left = deadline - time.perf_counter()
             if left <= 0:
                 return None
